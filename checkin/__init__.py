@@ -1,0 +1,1 @@
+"""Registration, venue zones and gates, entrance codes, contactless security."""

@@ -1,0 +1,1 @@
+"""Cross-cutting pieces every domain uses: configuration, errors, events, crypto, masking."""

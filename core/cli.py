@@ -1,0 +1,156 @@
+"""Core commands: serve, init-db, seed-demo, users, devices, import."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from core.config import PROJECT_ROOT, Config
+from core.errors import SummitError
+from core.logs import configure_logging
+from core.runtime import Runtime, build_runtime
+from models.db import transaction
+
+
+def open_runtime() -> Runtime:
+    return build_runtime(Config.from_env())
+
+
+def fail(exc: SummitError) -> None:
+    """Print an error as the API would and exit 2."""
+    click.echo(json.dumps({"error": exc.code, "message": exc.message}, ensure_ascii=False), err=True)
+    sys.exit(2)
+
+
+def upgrade_database(rt: Runtime) -> None:
+    """Bring the schema to the newest Alembic revision."""
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
+    cfg = AlembicConfig(str(PROJECT_ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    with rt.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+def register(cli: click.Group) -> None:
+    @cli.command("init-db")
+    def init_db() -> None:
+        """Create or upgrade the database schema (Alembic)."""
+        rt = open_runtime()
+        upgrade_database(rt)
+        click.echo(f"database ready: {rt.engine.url.render_as_string(hide_password=True)}")
+
+    @cli.command("seed-demo")
+    @click.option("--seed", default=2026, show_default=True, help="random seed (deterministic)")
+    @click.option("--attendees", default=2000, show_default=True)
+    @click.option("--force", is_flag=True, help="seed even if the database has attendees")
+    def seed_demo(seed: int, attendees: int, force: bool) -> None:
+        """Fill the database with the demo summit (Fuzhou, two days, ~2,000 attendees)."""
+        from seed import seed_summit
+
+        rt = open_runtime()
+        upgrade_database(rt)
+        try:
+            summary = seed_summit(rt, seed=seed, attendees=attendees, force=force)
+        except SummitError as exc:
+            fail(exc)
+        click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+
+    @cli.command("serve")
+    @click.option("--host", default="127.0.0.1", show_default=True)
+    @click.option("--port", default=5000, show_default=True, type=int)
+    def serve(host: str, port: int) -> None:
+        """Run the web server (HTTP + Socket.IO)."""
+        from kiosk_ui.app import create_app
+        from kiosk_ui.extensions import socketio
+
+        configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
+        rt = open_runtime()
+        upgrade_database(rt)
+        app = create_app(runtime=rt)
+        click.echo(f"serving on http://{host}:{port}/  (console: /console, kiosk: /kiosk)")
+        socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)
+
+    @cli.command("create-user")
+    @click.argument("username")
+    @click.option("--role", type=click.Choice(["admin", "staff", "security"]), required=True)
+    @click.password_option()
+    def create_user(username: str, role: str, password: str) -> None:
+        """Create a staff user who logs in to the console."""
+        from core.accounts import create_user as create
+
+        rt = open_runtime()
+        try:
+            with transaction(rt.sessions) as db:
+                user = create(db, username, password, role)
+                click.echo(f"user {user.username} ({user.role}) created")
+        except SummitError as exc:
+            fail(exc)
+
+    @cli.command("create-device")
+    @click.argument("name")
+    @click.option(
+        "--kind",
+        type=click.Choice(["kiosk", "gate", "hotel_desk", "airport_desk", "registration", "driver"]),
+        required=True,
+    )
+    @click.option("--gate", "gate_id", type=int, help="gate id (for gates)")
+    @click.option("--hotel", "hotel_id", type=int, help="hotel id (for hotel desks)")
+    @click.option("--driver", "driver_id", type=int, help="driver id (for driver phones)")
+    def create_device(
+        name: str, kind: str, gate_id: int | None, hotel_id: int | None, driver_id: int | None
+    ) -> None:
+        """Register a device and print its bearer token (shown once)."""
+        from core.accounts import create_device as create
+
+        rt = open_runtime()
+        try:
+            with transaction(rt.sessions) as db:
+                device, token = create(
+                    db, name, kind, "cli", gate_id=gate_id, hotel_id=hotel_id, driver_id=driver_id
+                )
+                click.echo(f"device {device.id} ({kind}) token: {token}")
+        except SummitError as exc:
+            fail(exc)
+
+    @cli.command("revoke-device")
+    @click.argument("device_id", type=int)
+    @click.option("--reason", default="")
+    def revoke_device(device_id: int, reason: str) -> None:
+        """Revoke a device token."""
+        from core.accounts import revoke_device as revoke
+
+        rt = open_runtime()
+        try:
+            with transaction(rt.sessions) as db:
+                revoke(db, device_id, "cli", reason)
+        except SummitError as exc:
+            fail(exc)
+        click.echo(f"device {device_id} revoked")
+
+    @cli.command("import-attendees")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    def import_attendees(path: Path) -> None:
+        """Import attendees from CSV/XLSX; the whole file lands or nothing (errors per row)."""
+        from tqdm import tqdm
+
+        from checkin.importer import import_attendees as run_import
+        from checkin.importer import read_rows
+
+        rt = open_runtime()
+        try:
+            rows = read_rows(path.name, path.read_bytes())
+            with transaction(rt.sessions) as db, tqdm(total=len(rows), unit="row") as bar:
+                report = run_import(db, rt.pii, rows, "cli", progress=bar.update)
+        except SummitError as exc:
+            fail(exc)
+        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+        if not report.ok:
+            click.echo(f"{len(report.errors)} rows have errors; nothing was imported", err=True)
+            sys.exit(1)

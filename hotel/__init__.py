@@ -1,0 +1,1 @@
+"""Room blocks, room assignment, hotel check-in and check-out."""

@@ -1,0 +1,5 @@
+"""HTTP/Socket.IO handlers of this area (filled in by its issue)."""
+
+from flask import Blueprint
+
+bp = Blueprint("hotel_events", __name__)

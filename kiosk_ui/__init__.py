@@ -1,0 +1,1 @@
+"""Web layer: Flask app factory, blueprints, Socket.IO namespace, templates and static files."""

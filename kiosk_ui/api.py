@@ -1,0 +1,94 @@
+"""Helpers every HTTP handler uses: the runtime, a unit of work, input parsing, JSON errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import pydantic
+from flask import Flask, Response, current_app, jsonify, request
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException
+
+from core.errors import SummitError
+from core.runtime import Runtime
+from models.db import transaction
+
+M = TypeVar("M", bound=pydantic.BaseModel)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def runtime() -> Runtime:
+    """The runtime bound to the current app."""
+    rt: Runtime = current_app.extensions["summit"]
+    return rt
+
+
+@contextmanager
+def unit_of_work() -> Iterator[Session]:
+    """A session that commits when the block ends without error."""
+    with transaction(runtime().sessions) as session:
+        yield session
+
+
+def parse_json(model: type[M]) -> M:
+    """Validate the JSON body against a pydantic model; first problems reported by field."""
+    body = request.get_json(silent=True)
+    if body is None:
+        raise SummitError("the request body must be a JSON object", "malformed_json")
+    return validate(model, body)
+
+
+def validate(model: type[M], data: Any) -> M:
+    """Validate plain data (JSON body, query args, Socket.IO payload) against a model."""
+    try:
+        return model.model_validate(data)
+    except pydantic.ValidationError as exc:
+        problems = [
+            {"field": ".".join(str(p) for p in e["loc"]) or "(body)", "problem": e["msg"]}
+            for e in exc.errors(include_url=False, include_input=False)
+        ]
+        first = problems[0]
+        raise SummitError(
+            f"{first['field']}: {first['problem']}", "validation_error", fields=problems
+        ) from None
+
+
+def documented(body: type[pydantic.BaseModel] | None = None, summary: str = "") -> Callable[[F], F]:
+    """Attach a request schema and summary for /api/openapi.json."""
+
+    def wrap(fn: F) -> F:
+        fn._openapi = {"body": body, "summary": summary}  # type: ignore[attr-defined]
+        return fn
+
+    return wrap
+
+
+def error_response(code: str, message: str, status: int, **extra: Any) -> tuple[Response, int]:
+    return jsonify({"error": code, "message": message, **extra}), status
+
+
+def install_error_handlers(app: Flask) -> None:
+    """Every error leaves as `{"error": code, "message": text}` with the right status."""
+
+    @app.errorhandler(SummitError)
+    def _summit(exc: SummitError) -> tuple[Response, int]:
+        return jsonify(exc.to_dict()), exc.status
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> tuple[Response, int]:
+        codes = {
+            404: "not_found",
+            405: "method_not_allowed",
+            413: "payload_too_large",
+            415: "unsupported_media_type",
+            429: "rate_limited",
+        }
+        status = exc.code or 500
+        return error_response(codes.get(status, "http_error"), exc.description or "", status)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> tuple[Response, int]:
+        app.logger.exception("unhandled error on %s", request.path)
+        return error_response("internal_error", "the server failed; the error was logged", 500)

@@ -1,0 +1,76 @@
+"""Application factory: binds the runtime, blueprints, Socket.IO handlers and the event relay."""
+
+from __future__ import annotations
+
+import importlib
+from datetime import timedelta
+
+from flask import Flask
+
+from core.config import PROJECT_ROOT, Config
+from core.events import subscribe
+from core.runtime import Runtime, build_runtime
+from kiosk_ui import live
+from kiosk_ui.api import install_error_handlers
+from kiosk_ui.extensions import socketio
+
+# Each module defines `bp` and may define `register_socketio(socketio)`.
+WEB_MODULES = (
+    "kiosk_ui.auth",
+    "kiosk_ui.openapi",
+    "kiosk_ui.admin",
+    "kiosk_ui.pages",
+    "kiosk_ui.console",
+    "checkin.attendee_routes",
+    "checkin.routes",
+    "checkin.events",
+    "recognition.routes",
+    "recognition.speech_routes",
+    "hotel.routes",
+    "hotel.events",
+    "transport.routes",
+    "transport.events",
+)
+
+
+def create_app(config: Config | None = None, runtime: Runtime | None = None) -> Flask:
+    """Build the Flask app for a configuration (from the environment when none is given)."""
+    config = config or (runtime.config if runtime else Config.from_env())
+    rt = runtime or build_runtime(config)
+    app = Flask(__name__, instance_path=str(config.instance_path))
+    app.config.update(
+        SECRET_KEY=config.secret_key,
+        TESTING=config.testing,
+        MAX_CONTENT_LENGTH=config.max_upload_bytes,
+        SESSION_COOKIE_NAME="summit_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=config.secure_cookies,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        RATE_LIMIT_FACTOR=1,
+        JSON_SORT_KEYS=False,
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.extensions["summit"] = rt
+    install_error_handlers(app)
+    for name in WEB_MODULES:
+        module = importlib.import_module(name)
+        app.register_blueprint(module.bp)
+        hook = getattr(module, "register_socketio", None)
+        if hook is not None:
+            hook(socketio)
+    socketio.init_app(
+        app,
+        async_mode="threading",
+        message_queue=config.socketio_message_queue,
+        cors_allowed_origins=[],
+        max_http_buffer_size=4 * 1024 * 1024,
+    )
+    live.register(socketio)
+    app.extensions["summit_unsubscribe"] = subscribe(live.relay(socketio))
+    return app
+
+
+def vendor_socketio_client() -> bool:
+    """True when the Socket.IO browser client was installed by the set-up step."""
+    return (PROJECT_ROOT / "kiosk_ui" / "static" / "vendor" / "socket.io.min.js").exists()

@@ -1,0 +1,109 @@
+"""Who is calling, and may they: staff sessions (cookie + CSRF header), device bearer tokens."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import pydantic
+from flask import Blueprint, Response, g, jsonify, request, session
+
+from core.accounts import (
+    Principal,
+    authenticate_token,
+    authenticate_user,
+    principal_for_user,
+)
+from core.errors import Forbidden, Unauthorized
+from kiosk_ui.api import documented, parse_json, unit_of_work
+from kiosk_ui.ratelimit import limit
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+ADMIN = ("admin",)
+STAFF = ("admin", "staff")
+SECURITY = ("admin", "security")
+ANY_STAFF = ("admin", "staff", "security")
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+bp = Blueprint("auth", __name__)
+
+
+def resolve_principal(token: str | None = None) -> Principal | None:
+    """The caller from a bearer token (header or given) or from the staff session cookie."""
+    header = request.headers.get("Authorization", "") if token is None else f"Bearer {token}"
+    if header.startswith("Bearer "):
+        with unit_of_work() as db:
+            return authenticate_token(db, header.removeprefix("Bearer ").strip())
+    user_id = session.get("user_id")
+    if user_id is None:
+        return None
+    with unit_of_work() as db:
+        return principal_for_user(db, int(user_id))
+
+
+def current() -> Principal:
+    """The authenticated principal of this request (set by `requires`)."""
+    principal: Principal = g.principal
+    return principal
+
+
+def requires(*roles: str) -> Callable[[F], F]:
+    """Allow the route only to principals whose role is listed; staff writes need the CSRF header."""
+
+    def wrap(fn: F) -> F:
+        @wraps(fn)
+        def inner(*args: Any, **kwargs: Any) -> Any:
+            principal = resolve_principal()
+            if principal is None:
+                raise Unauthorized("log in or send a bearer token", "unauthenticated")
+            if principal.role not in roles:
+                raise Forbidden(f"role {principal.role!r} may not do this", "forbidden")
+            if principal.kind == "staff" and request.method in UNSAFE:
+                sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token", "")
+                if not sent or not secrets.compare_digest(sent, session.get("csrf", "")):
+                    raise Forbidden("missing or wrong CSRF token", "csrf_failed")
+            g.principal = principal
+            return fn(*args, **kwargs)
+
+        inner._roles = roles  # type: ignore[attr-defined]
+        return inner  # type: ignore[return-value]
+
+    return wrap
+
+
+class LoginBody(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid")
+    username: str = pydantic.Field(min_length=1, max_length=64)
+    password: str = pydantic.Field(min_length=1, max_length=200)
+
+
+@bp.post("/api/auth/login")
+@limit("login", per_minute=10)
+@documented(LoginBody, "Log a staff user in; returns the CSRF token for later writes.")
+def login() -> Response:
+    body = parse_json(LoginBody)
+    with unit_of_work() as db:
+        principal = authenticate_user(db, body.username, body.password)
+    session.clear()
+    session["user_id"] = principal.id
+    session["csrf"] = secrets.token_urlsafe(24)
+    session.permanent = True
+    return jsonify({"user": principal.name, "role": principal.role, "csrf": session["csrf"]})
+
+
+@bp.post("/api/auth/logout")
+def logout() -> Response:
+    """End the staff session."""
+    session.clear()
+    return jsonify({"ok": True})
+
+
+@bp.get("/api/auth/me")
+@requires(*ANY_STAFF, "kiosk", "gate", "hotel_desk", "airport_desk", "registration", "driver")
+def me() -> Response:
+    """Who the caller is."""
+    p = current()
+    return jsonify({"kind": p.kind, "id": p.id, "role": p.role, "name": p.name})

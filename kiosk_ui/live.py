@@ -1,0 +1,105 @@
+"""The `/live` Socket.IO namespace: authenticated connect, rooms, relay of domain events, catch-up.
+
+Every domain event is emitted to its rooms as `event` with `{seq, event, at, data}`. A client
+that reconnects sends `catch_up {after: <last seq seen>}` and receives, in order, the events it
+missed for its rooms, then `caught_up {seq}`. Domain packages add their own handlers on this
+namespace with `socketio.on(name, namespace=NAMESPACE)` and find the caller with `caller()`.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from flask import request
+from flask_socketio import SocketIO, emit, join_room
+from sqlalchemy import select
+
+from core.accounts import Principal
+from core.errors import SummitError
+from core.events import Published, events_since
+from kiosk_ui.api import unit_of_work
+from kiosk_ui.auth import resolve_principal
+from models.venue import Gate
+
+NAMESPACE = "/live"
+
+_callers: dict[str, Principal] = {}
+_rooms: dict[str, list[str]] = {}
+_lock = threading.Lock()
+
+
+def caller() -> Principal | None:
+    """The principal of the Socket.IO connection handling the current event."""
+    with _lock:
+        return _callers.get(request.sid)  # type: ignore[attr-defined]
+
+
+def rooms_for(principal: Principal) -> list[str]:
+    """Which rooms a caller may listen to."""
+    if principal.kind == "staff":
+        rooms = ["console"]
+        if principal.role in ("admin", "security"):
+            rooms.append("security")
+        return rooms
+    if principal.role == "driver" and principal.driver_id is not None:
+        return [f"driver:{principal.driver_id}"]
+    rooms = [f"kiosk:{principal.id}"]
+    if principal.gate_id is not None:
+        with unit_of_work() as db:
+            zone_id = db.scalar(select(Gate.zone_id).where(Gate.id == principal.gate_id))
+        rooms.append(f"zone:{zone_id}")
+    return rooms
+
+
+def relay(socketio: SocketIO) -> Any:
+    """A subscriber that forwards each published event to its rooms."""
+
+    def _forward(event: Published) -> None:
+        socketio.emit("event", event.envelope(), to=list(event.rooms), namespace=NAMESPACE)
+
+    return _forward
+
+
+def register(socketio: SocketIO) -> None:
+    """Attach connect/disconnect/catch-up handlers."""
+
+    @socketio.on("connect", namespace=NAMESPACE)
+    def _connect(auth: dict[str, Any] | None = None) -> bool:
+        token = (auth or {}).get("token") if isinstance(auth, dict) else None
+        try:
+            principal = resolve_principal(token if isinstance(token, str) else None)
+        except SummitError:
+            return False
+        if principal is None:
+            return False
+        rooms = rooms_for(principal)
+        for room in rooms:
+            join_room(room)
+        with _lock:
+            _callers[request.sid] = principal  # type: ignore[attr-defined]
+            _rooms[request.sid] = rooms  # type: ignore[attr-defined]
+        emit("hello", {"role": principal.role, "rooms": rooms})
+        return True
+
+    @socketio.on("disconnect", namespace=NAMESPACE)
+    def _disconnect(*_args: Any) -> None:
+        with _lock:
+            _callers.pop(request.sid, None)  # type: ignore[attr-defined]
+            _rooms.pop(request.sid, None)  # type: ignore[attr-defined]
+
+    @socketio.on("catch_up", namespace=NAMESPACE)
+    def _catch_up(data: Any) -> dict[str, Any]:
+        after = data.get("after") if isinstance(data, dict) else None
+        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+            return {"error": "validation_error", "message": "after must be an integer >= 0"}
+        with _lock:
+            rooms = list(_rooms.get(request.sid, []))  # type: ignore[attr-defined]
+        last = after
+        with unit_of_work() as db:
+            missed = events_since(db, after, rooms)
+        for event in missed:
+            emit("event", event.envelope())
+            last = event.seq
+        emit("caught_up", {"seq": last, "count": len(missed)})
+        return {"ok": True, "count": len(missed), "seq": last}

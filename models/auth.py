@@ -1,0 +1,53 @@
+"""Who may do what: staff users, devices and drivers with tokens, and the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, Timestamped, enum_check
+
+ROLES = ("admin", "staff", "security")
+DEVICE_KINDS = ("kiosk", "gate", "hotel_desk", "airport_desk", "registration", "driver")
+
+
+class StaffUser(Timestamped, Base):
+    __tablename__ = "staff_user"
+    __table_args__ = (CheckConstraint(enum_check("role", ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Device(Timestamped, Base):
+    """A kiosk, gate, desk or driver phone; authenticates with a bearer token `<id>.<secret>`."""
+
+    __tablename__ = "device"
+    __table_args__ = (CheckConstraint(enum_check("kind", DEVICE_KINDS), name="kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    gate_id: Mapped[int | None] = mapped_column(ForeignKey("gate.id", ondelete="SET NULL"))
+    hotel_id: Mapped[int | None] = mapped_column(ForeignKey("hotel.id", ondelete="SET NULL"))
+    driver_id: Mapped[int | None] = mapped_column(
+        ForeignKey("driver.id", ondelete="CASCADE"), unique=True
+    )
+    liveness_required: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class AuditEntry(Timestamped, Base):
+    __tablename__ = "audit_entry"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor: Mapped[str] = mapped_column(String(80))  # "staff:1", "device:4", "system"
+    action: Mapped[str] = mapped_column(String(60))
+    target: Mapped[str] = mapped_column(String(80), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,116 @@
+"""Hotel aggregate: hotels, room types, blocks (allotments), rooms and stays."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, enum_check
+
+STAY_STATES = ("reserved", "checked_in", "checked_out", "no_show", "cancelled")
+
+
+class Hotel(Base):
+    __tablename__ = "hotel"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    address: Mapped[str] = mapped_column(String(200), default="")
+    travel_minutes_airport: Mapped[int] = mapped_column(Integer, default=45)
+    travel_minutes_station: Mapped[int] = mapped_column(Integer, default=25)
+    wifi_ssid: Mapped[str] = mapped_column(String(64), default="")
+    wifi_password: Mapped[str] = mapped_column(String(64), default="")
+
+
+class RoomType(Base):
+    __tablename__ = "room_type"
+    __table_args__ = (
+        UniqueConstraint("hotel_id", "code"),
+        CheckConstraint("beds > 0", name="beds_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hotel_id: Mapped[int] = mapped_column(ForeignKey("hotel.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(20))  # KING, TWIN, SUITE
+    name: Mapped[str] = mapped_column(String(100))
+    beds: Mapped[int] = mapped_column(Integer, default=1)
+    suite: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class RoomBlock(Base):
+    """Allotment of rooms of one type, for one night, optionally for one attendee category."""
+
+    __tablename__ = "room_block"
+    __table_args__ = (
+        UniqueConstraint("room_type_id", "night", "category"),
+        CheckConstraint("allotment >= 0", name="allotment_nonneg"),
+        CheckConstraint("used >= 0 AND used <= allotment", name="used_within_allotment"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    room_type_id: Mapped[int] = mapped_column(ForeignKey("room_type.id", ondelete="CASCADE"))
+    night: Mapped[date] = mapped_column(Date)
+    category: Mapped[str] = mapped_column(String(20), default="")  # "" = any category
+    allotment: Mapped[int] = mapped_column(Integer)
+    used: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Room(Base):
+    __tablename__ = "room"
+    __table_args__ = (UniqueConstraint("hotel_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hotel_id: Mapped[int] = mapped_column(ForeignKey("hotel.id", ondelete="CASCADE"))
+    room_type_id: Mapped[int] = mapped_column(ForeignKey("room_type.id", ondelete="RESTRICT"))
+    number: Mapped[str] = mapped_column(String(10))
+    floor: Mapped[int] = mapped_column(Integer, default=1)
+    out_of_order: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Stay(Base):
+    """One attendee's reservation and stay; `room_id` is set at check-in."""
+
+    __tablename__ = "stay"
+    __table_args__ = (
+        CheckConstraint(enum_check("state", STAY_STATES), name="state"),
+        CheckConstraint("check_out_date > check_in_date", name="date_order"),
+        UniqueConstraint("attendee_id", "check_in_date"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    attendee_id: Mapped[int] = mapped_column(ForeignKey("attendee.id", ondelete="CASCADE"))
+    hotel_id: Mapped[int] = mapped_column(ForeignKey("hotel.id", ondelete="RESTRICT"))
+    room_type_id: Mapped[int] = mapped_column(ForeignKey("room_type.id", ondelete="RESTRICT"))
+    room_id: Mapped[int | None] = mapped_column(ForeignKey("room.id", ondelete="RESTRICT"))
+    check_in_date: Mapped[date] = mapped_column(Date)
+    check_out_date: Mapped[date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(12), default="reserved")
+    checked_in_at: Mapped[datetime | None] = mapped_column(DateTime)
+    checked_out_at: Mapped[datetime | None] = mapped_column(DateTime)
+    key_pin_digest: Mapped[str | None] = mapped_column(String(64))
+
+
+class RoomNight(Base):
+    """Occupancy ledger: one row per room and night makes double-booking impossible."""
+
+    __tablename__ = "room_night"
+    __table_args__ = (UniqueConstraint("room_id", "night", "bed"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("room.id", ondelete="CASCADE"))
+    night: Mapped[date] = mapped_column(Date)
+    bed: Mapped[int] = mapped_column(Integer, default=1)  # 1, or 2 when two delegates share
+    stay_id: Mapped[int] = mapped_column(ForeignKey("stay.id", ondelete="CASCADE"))

@@ -1,0 +1,1 @@
+"""Face (detect, encode, quality, liveness, gallery) and speech (engines, intents); no HTTP."""

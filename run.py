@@ -1,0 +1,30 @@
+#!/usr/bin/env python3
+"""Summit smart-conference system: one entry point for serving and administration.
+
+    python run.py --help
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+import click
+
+# Domain packages add their own commands through `register(cli)` in these modules.
+CLI_MODULES = ("core.cli", "checkin.cli", "recognition.cli", "hotel.cli", "transport.cli")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Summit smart-conference system (registration, face gates, transport, hotels, console)."""
+
+
+for _name in CLI_MODULES:
+    importlib.import_module(_name).register(cli)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    cli()

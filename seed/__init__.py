@@ -1,0 +1,1 @@
+"""Deterministic demo summit (python run.py seed-demo)."""

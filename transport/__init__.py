@@ -1,0 +1,1 @@
+"""Flights, pickup and departure planning, driver assignments."""
