@@ -26,6 +26,7 @@ WEB_MODULES = (
     "checkin.events",
     "recognition.routes",
     "recognition.speech_routes",
+    "kiosk_ui.assistant_pages",
     "hotel.routes",
     "hotel.events",
     "transport.routes",

@@ -1,8 +1,12 @@
-"""Commands of this package for run.py (filled in by its issue)."""
+"""run.py commands of recognition: face commands and speech commands."""
 
 import click
 
+from recognition.face import cli as face_cli
+from recognition.speech import cli as speech_cli
+
 
 def register(cli: click.Group) -> None:
-    """Add this package's commands to the run.py group."""
-    del cli
+    """Add the face and speech commands to the run.py group."""
+    face_cli.register(cli)
+    speech_cli.register(cli)

@@ -1,0 +1,1 @@
+"""Face: detection, encoding, quality gates, liveness, gallery index, open-set decision."""

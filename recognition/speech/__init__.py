@@ -1,0 +1,1 @@
+"""Speech: streaming engines (Vosk, PocketSphinx), intents, answers."""
