@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -17,7 +18,10 @@ from models.db import transaction
 
 
 def open_runtime() -> Runtime:
-    return build_runtime(Config.from_env())
+    """The runtime for a command, with the schema brought up to date first."""
+    rt = build_runtime(Config.from_env())
+    upgrade_database(rt)
+    return rt
 
 
 def fail(exc: SummitError) -> None:
@@ -43,23 +47,26 @@ def register(cli: click.Group) -> None:
     def init_db() -> None:
         """Create or upgrade the database schema (Alembic)."""
         rt = open_runtime()
-        upgrade_database(rt)
         click.echo(f"database ready: {rt.engine.url.render_as_string(hide_password=True)}")
 
     @cli.command("seed-demo")
     @click.option("--seed", default=2026, show_default=True, help="random seed (deterministic)")
     @click.option("--attendees", default=2000, show_default=True)
-    @click.option("--force", is_flag=True, help="seed even if the database has attendees")
-    def seed_demo(seed: int, attendees: int, force: bool) -> None:
-        """Fill the database with the demo summit (Fuzhou, two days, ~2,000 attendees)."""
+    @click.option("--start", type=click.DateTime(["%Y-%m-%d"]), help="first arrival day (default today)")
+    def seed_demo(seed: int, attendees: int, start: datetime | None) -> None:
+        """Fill an empty database with the demo summit (Fuzhou, two days, ~2,000 attendees)."""
         from seed import seed_summit
 
         rt = open_runtime()
-        upgrade_database(rt)
         try:
-            summary = seed_summit(rt, seed=seed, attendees=attendees, force=force)
+            summary = seed_summit(
+                rt, seed=seed, attendees=attendees, start=start.date() if start else None
+            )
         except SummitError as exc:
-            fail(exc)
+            if exc.code != "already_seeded":
+                fail(exc)
+            click.echo(f"{exc.message} (delete {rt.config.instance_path}/summit.db to start over)")
+            return
         click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
 
     @cli.command("serve")
@@ -72,7 +79,6 @@ def register(cli: click.Group) -> None:
 
         configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
         rt = open_runtime()
-        upgrade_database(rt)
         app = create_app(runtime=rt)
         click.echo(f"serving on http://{host}:{port}/  (console: /console, kiosk: /kiosk)")
         socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)

@@ -34,8 +34,7 @@ def summit_days(start: date | None = None) -> list[date]:
 
 
 def seed_summit(
-    rt: Runtime, *, seed: int = 2026, attendees: int = 2000, force: bool = False,
-    start: date | None = None,
+    rt: Runtime, *, seed: int = 2026, attendees: int = 2000, start: date | None = None
 ) -> dict[str, Any]:
     """Create the whole demo summit in one transaction; refuses a database that has attendees."""
     from seed.hotels import seed_hotels
@@ -46,7 +45,7 @@ def seed_summit(
     days = summit_days(start)
     with transaction(rt.sessions) as db:
         existing = db.scalar(select(func.count(Attendee.id))) or 0
-        if existing and not force:
+        if existing:
             raise Conflict(f"the database already has {existing} attendees; nothing seeded", "already_seeded")
         people = seed_people(db, rt.pii, rng, attendees)
         zones, venue_counts = seed_venue(db, rng, days)

@@ -1,0 +1,84 @@
+"""Domain events reach the right Socket.IO rooms, and reconnecting clients catch up by seq."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from core.events import emit
+from core.runtime import Runtime
+from kiosk_ui.extensions import socketio
+from models.db import transaction
+from tests.conftest import Caller, device_caller
+
+
+def publish(runtime: Runtime, name: str, rooms: list[str], **data: object) -> None:
+    with transaction(runtime.sessions) as db:
+        emit(db, name, dict(data), rooms)
+
+
+def received(client) -> list[dict]:  # type: ignore[no-untyped-def]
+    return [m["args"][0] for m in client.get_received("/live") if m["name"] == "event"]
+
+
+def connect_staff(app: Flask, caller: Caller):  # type: ignore[no-untyped-def]
+    return socketio.test_client(app, namespace="/live", flask_test_client=caller.client)
+
+
+def test_console_event_reaches_staff_and_not_kiosks(app: Flask, runtime: Runtime, staff: Caller) -> None:
+    kiosk = device_caller(app, runtime, "kiosk")
+    console = connect_staff(app, staff)
+    token = kiosk.headers["Authorization"].removeprefix("Bearer ")
+    device = socketio.test_client(app, namespace="/live", auth={"token": token})
+    assert console.is_connected("/live") and device.is_connected("/live")
+    console.get_received("/live")
+    device.get_received("/live")
+    publish(runtime, "attendee_checked_in", ["console"], attendee_id=1)
+    publish(runtime, "kiosk_message", [f"kiosk:{kiosk.principal_id}"], text="hi")
+    assert [e["event"] for e in received(console)] == ["attendee_checked_in"]
+    assert [e["event"] for e in received(device)] == ["kiosk_message"]
+
+
+def test_anonymous_and_revoked_sockets_are_refused(app: Flask, runtime: Runtime, admin: Caller) -> None:
+    assert not socketio.test_client(app, namespace="/live").is_connected("/live")
+    assert not socketio.test_client(app, namespace="/live", auth={"token": "1.bogus"}).is_connected("/live")
+    kiosk = device_caller(app, runtime, "kiosk")
+    admin.post(f"/api/devices/{kiosk.principal_id}/revoke", json={"reason": "stolen"})
+    token = kiosk.headers["Authorization"].removeprefix("Bearer ")
+    assert not socketio.test_client(app, namespace="/live", auth={"token": token}).is_connected("/live")
+    assert kiosk.get("/api/auth/me").json["error"] == "token_revoked"
+
+
+def test_reconnecting_console_receives_missed_events_in_order(app: Flask, runtime: Runtime, staff: Caller) -> None:
+    console = connect_staff(app, staff)
+    console.get_received("/live")
+    publish(runtime, "first", ["console"])
+    last_seen = received(console)[-1]["seq"]
+    console.disconnect("/live")
+    publish(runtime, "second", ["console"])
+    publish(runtime, "driver_only", ["driver:9"])
+    publish(runtime, "third", ["console"])
+    console = connect_staff(app, staff)
+    console.get_received("/live")
+    ack = console.emit("catch_up", {"after": last_seen}, namespace="/live", callback=True)
+    assert ack["count"] == 2
+    missed = received(console)
+    assert [e["event"] for e in missed] == ["second", "third"]
+    assert missed[0]["seq"] < missed[1]["seq"]
+
+
+def test_catch_up_validates_its_cursor(app: Flask, staff: Caller) -> None:
+    console = connect_staff(app, staff)
+    ack = console.emit("catch_up", {"after": "x"}, namespace="/live", callback=True)
+    assert ack["error"] == "validation_error"
+
+
+def test_rolled_back_changes_publish_nothing(app: Flask, runtime: Runtime, staff: Caller) -> None:
+    console = connect_staff(app, staff)
+    console.get_received("/live")
+    try:
+        with transaction(runtime.sessions) as db:
+            emit(db, "never", {}, ["console"])
+            raise RuntimeError("abort")
+    except RuntimeError:
+        pass
+    assert received(console) == []
