@@ -62,6 +62,7 @@ class Config:
     pii_key: str
     signing_key: str
     socketio_message_queue: str | None = None
+    socketio_channel: str = "summit"
     summit_tz: str = "Asia/Shanghai"
     testing: bool = False
     secure_cookies: bool = False
@@ -83,6 +84,7 @@ class Config:
             pii_key=env.get("PII_KEY") or stored["PII_KEY"],
             signing_key=env.get("SIGNING_KEY") or stored["SIGNING_KEY"],
             socketio_message_queue=env.get("SOCKETIO_MESSAGE_QUEUE") or None,
+            socketio_channel=env.get("SOCKETIO_CHANNEL", "summit"),
             summit_tz=env.get("SUMMIT_TZ", "Asia/Shanghai"),
             secure_cookies=env.get("SECURE_COOKIES", "0") == "1",
         )

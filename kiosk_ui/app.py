@@ -64,6 +64,7 @@ def create_app(config: Config | None = None, runtime: Runtime | None = None) -> 
         app,
         async_mode="threading",
         message_queue=config.socketio_message_queue,
+        channel=config.socketio_channel,
         cors_allowed_origins=[],
         max_http_buffer_size=4 * 1024 * 1024,
     )

@@ -71,6 +71,18 @@ def build_spec() -> dict[str, Any]:
     }
 
 
+@bp.get("/api/health")
+def health() -> Response:
+    """Liveness and database reachability, for load balancers and the set-up script."""
+    from sqlalchemy import text
+
+    from kiosk_ui.api import unit_of_work
+
+    with unit_of_work() as db:
+        db.execute(text("SELECT 1"))
+    return jsonify({"ok": True})
+
+
 @bp.get("/api/openapi.json")
 def openapi() -> Response:
     """The OpenAPI document of this server."""

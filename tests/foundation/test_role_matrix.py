@@ -20,6 +20,7 @@ PUBLIC = {
     ("POST", "/api/auth/login"),
     ("POST", "/api/auth/logout"),
     ("GET", "/api/openapi.json"),
+    ("GET", "/api/health"),
 }
 PUBLIC_PREFIXES = ("/api/public/",)  # routes that identify callers by a code of their own
 ROLE_REFUSALS = {"unauthenticated", "forbidden", "csrf_failed"}
