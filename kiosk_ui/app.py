@@ -19,6 +19,7 @@ WEB_MODULES = (
     "kiosk_ui.auth",
     "kiosk_ui.openapi",
     "kiosk_ui.admin",
+    "kiosk_ui.registration_pages",
     "kiosk_ui.pages",
     "kiosk_ui.console",
     "checkin.attendee_routes",
