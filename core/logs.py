@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
 import logging
 import sys
 from typing import Any
 
 _RESERVED = set(vars(logging.makeLogRecord({})))
+
+
+_SECRET_PARAMS = re.compile(r"(?i)\b(token|code|key|secret|password|pin)=[^&\s\"']+")
+_BEARER = re.compile(r"(?i)bearer\s+[\w.\-]+")
+
+
+def redact(text: str) -> str:
+    """Hide tokens, one-time codes and passwords that appear in URLs or headers."""
+    return _BEARER.sub("Bearer ***", _SECRET_PARAMS.sub(r"\1=***", text))
 
 
 class JsonFormatter(logging.Formatter):
@@ -16,11 +26,13 @@ class JsonFormatter(logging.Formatter):
             "t": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": redact(record.getMessage()),
         }
-        out.update({k: v for k, v in vars(record).items() if k not in _RESERVED})
+        out.update(
+            {k: redact(str(v)) for k, v in vars(record).items() if k not in _RESERVED}
+        )
         if record.exc_info:
-            out["exc"] = self.formatException(record.exc_info)
+            out["exc"] = redact(self.formatException(record.exc_info))
         return json.dumps(out, ensure_ascii=False, default=str)
 
 

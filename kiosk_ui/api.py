@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import pydantic
 from flask import Flask, Response, current_app, jsonify, request
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
@@ -69,6 +70,33 @@ def error_response(code: str, message: str, status: int, **extra: Any) -> tuple[
     return jsonify({"error": code, "message": message, **extra}), status
 
 
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Permissions-Policy": "camera=(self), microphone=(self), geolocation=()",
+    # Pages load nothing from elsewhere (kiosks sit on closed LANs; no CDN).
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob: mediastream:; "
+        "connect-src 'self' ws: wss:; style-src 'self' 'unsafe-inline'; "
+        "script-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; "
+        "frame-ancestors 'none'"
+    ),
+}
+
+
+def install_security_headers(app: Flask) -> None:
+    """Headers every answer carries; API answers are never cached."""
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.path.startswith("/api/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
 def install_error_handlers(app: Flask) -> None:
     """Every error leaves as `{"error": code, "message": text}` with the right status."""
 
@@ -87,6 +115,17 @@ def install_error_handlers(app: Flask) -> None:
         }
         status = exc.code or 500
         return error_response(codes.get(status, "http_error"), exc.description or "", status)
+
+    @app.errorhandler(OperationalError)
+    def _database_down(exc: OperationalError) -> tuple[Response, int]:
+        # A lost or refused database connection: the client may retry the same request
+        # (writes carry nonces or unique keys, so a retry never doubles anything).
+        app.logger.warning("database unavailable: %s", type(exc.orig).__name__)
+        response, status = error_response(
+            "database_unavailable", "the database is unavailable; retry in a moment", 503
+        )
+        response.headers["Retry-After"] = "2"
+        return response, status
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> tuple[Response, int]:

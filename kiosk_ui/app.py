@@ -11,7 +11,7 @@ from core.config import PROJECT_ROOT, Config
 from core.events import subscribe
 from core.runtime import Runtime, build_runtime
 from kiosk_ui import live
-from kiosk_ui.api import install_error_handlers
+from kiosk_ui.api import install_error_handlers, install_security_headers
 from kiosk_ui.extensions import socketio
 
 # Each module defines `bp` and may define `register_socketio(socketio)`.
@@ -55,6 +55,7 @@ def create_app(config: Config | None = None, runtime: Runtime | None = None) -> 
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["summit"] = rt
     install_error_handlers(app)
+    install_security_headers(app)
     for name in WEB_MODULES:
         module = importlib.import_module(name)
         app.register_blueprint(module.bp)
