@@ -1,0 +1,36 @@
+"""Errors of the hotel domain; each has a stable code that kiosks and consoles act on.
+
+    HotelError (core.errors.SummitError subclasses, by HTTP meaning)
+     +-- HotelNotFound        404  stay_not_found, reservation_not_found, room_not_found, ...
+     +-- HotelConflict        409  wrong_hotel, not_checked_in, already_checked_in, room_taken,
+     |                             rooms_short, too_early, reservation_ended, reservation_released
+     +-- HotelInvalid         400  room_wrong_hotel, room_type_mismatch, no_identity, bad_night
+     +-- TicketError          401  ticket_invalid, ticket_expired
+"""
+
+from __future__ import annotations
+
+from core.errors import Conflict, NotFound, Unauthorized, ValidationError
+
+
+class HotelNotFound(NotFound):
+    """Something named by id or identity does not exist (here)."""
+
+
+class HotelConflict(Conflict):
+    """The request clashes with the stay's or room's current state."""
+
+
+class HotelInvalid(ValidationError):
+    """The request is malformed for the hotel domain (wrong hotel's room, no identity...)."""
+
+
+class TicketError(Unauthorized):
+    """A kiosk ticket is forged, for another device, or too old."""
+
+
+class RoomsShort(HotelConflict):
+    """No room of the reserved type is left in the block (or free in the hotel) for a night."""
+
+    def __init__(self, message: str, night: str) -> None:
+        super().__init__(message, "rooms_short", night=night)
