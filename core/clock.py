@@ -1,15 +1,66 @@
-"""Time helpers: everything is stored in UTC and shown in the summit's time zone."""
+"""Time: stored in UTC, shown in the summit's time zone, and simulated during rehearsals.
+
+Every "now" in the system comes from `utcnow()`. Normally that is the wall clock. A rehearsal
+(`python run.py rehearse`) runs its server with `SUMMIT_CLOCK="<start ISO 8601>@<speed>"`, so
+the server and the simulator share one simulated clock that starts at the summit and runs
+`speed` times faster than real time; `advance()` lets the simulator skip quiet hours.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import os
+import threading
+import time
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 SUMMIT_TZ = ZoneInfo("Asia/Shanghai")
 
 
+class SimClock:
+    """A clock that starts at `start` (naive UTC) and runs `speed` times faster than real time."""
+
+    def __init__(self, start: datetime, speed: float) -> None:
+        self._start = start
+        self._speed = speed
+        self._origin = time.monotonic()
+        self._skipped = timedelta()
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            elapsed = (time.monotonic() - self._origin) * self._speed
+            return self._start + self._skipped + timedelta(seconds=elapsed)
+
+    def advance(self, delta: timedelta) -> None:
+        with self._lock:
+            self._skipped += delta
+
+    @classmethod
+    def parse(cls, spec: str) -> SimClock:
+        """'2026-12-07T06:00:00+08:00@60' -> a clock from that moment at 60x."""
+        when, _, speed = spec.partition("@")
+        start = datetime.fromisoformat(when)
+        return cls(to_utc(start), float(speed or 1))
+
+
+_sim: SimClock | None = SimClock.parse(os.environ["SUMMIT_CLOCK"]) if os.environ.get("SUMMIT_CLOCK") else None
+
+
+def use_clock(clock: SimClock | None) -> None:
+    """Switch this process to a simulated clock (None: back to the wall clock)."""
+    global _sim
+    _sim = clock
+
+
+def simulated() -> SimClock | None:
+    return _sim
+
+
 def utcnow() -> datetime:
     """Naive UTC now; columns store naive UTC so SQLite and PostgreSQL agree."""
+    if _sim is not None:
+        return _sim.now()
     return datetime.now(UTC).replace(tzinfo=None)
 
 
