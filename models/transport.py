@@ -71,7 +71,10 @@ class Vehicle(Base):
 
 class Driver(Base):
     __tablename__ = "driver"
-    __table_args__ = (CheckConstraint("shift_end > shift_start", name="shift_order"),)
+    __table_args__ = (
+        CheckConstraint("shift_end > shift_start", name="shift_order"),
+        CheckConstraint("acked_seq >= 0", name="acked_seq_nonneg"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
@@ -79,6 +82,9 @@ class Driver(Base):
     vehicle_id: Mapped[int | None] = mapped_column(ForeignKey("vehicle.id", ondelete="SET NULL"))
     shift_start: Mapped[datetime] = mapped_column(DateTime)
     shift_end: Mapped[datetime] = mapped_column(DateTime)
+    # Highest event sequence number the driver's phone acknowledged: where catch-up resumes
+    # when the phone lost its own record (new phone, cleared storage).
+    acked_seq: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Trip(Timestamped, Base):
@@ -101,6 +107,9 @@ class Trip(Timestamped, Base):
     starts_at: Mapped[datetime] = mapped_column(DateTime)  # vehicle leaves / pickup time (UTC)
     ends_at: Mapped[datetime] = mapped_column(DateTime)  # vehicle free again
     version: Mapped[int] = mapped_column(Integer, default=1)  # bumps on every change
+    acked_version: Mapped[int] = mapped_column(Integer, default=0)  # last version the phone got
+    acked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class TripPassenger(Base):
@@ -108,6 +117,8 @@ class TripPassenger(Base):
     __table_args__ = (
         CheckConstraint(enum_check("state", PASSENGER_STATES), name="state"),
         UniqueConstraint("trip_id", "attendee_id"),
+        # One ride per leg: two planners running at once cannot put a passenger in two trips.
+        UniqueConstraint("flight_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -116,3 +127,4 @@ class TripPassenger(Base):
     flight_id: Mapped[int] = mapped_column(ForeignKey("flight.id", ondelete="CASCADE"))
     state: Mapped[str] = mapped_column(String(12), default="waiting")
     confirmed_by: Mapped[str | None] = mapped_column(String(10))  # face | code
+    boarded_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -1,5 +1,252 @@
-"""HTTP/Socket.IO handlers of this area (filled in by its issue)."""
+"""HTTP API of transport: staff planning and boards, flight changes, and the driver's own trips.
 
-from flask import Blueprint
+Staff and admins plan and watch; the airport desk also reports estimates and landings; a driver
+(device of kind "driver") sees and moves only the trips assigned to them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+import pydantic
+from flask import Blueprint, Response, jsonify, request
+
+from core.clock import iso, to_utc, utcnow
+from core.errors import Forbidden
+from kiosk_ui.api import documented, parse_json, runtime, unit_of_work, validate
+from kiosk_ui.auth import STAFF, current, requires
+from transport import board, fleet, service, trips
+from transport.snapshot import trip_snapshot
 
 bp = Blueprint("transport_routes", __name__)
+DESK = (*STAFF, "airport_desk")
+Strict = pydantic.ConfigDict(extra="forbid")
+
+
+class PlanBody(pydantic.BaseModel):
+    model_config = Strict
+    kind: Literal["pickup", "departure"]
+    day: date | None = None
+
+
+class EstimateBody(pydantic.BaseModel):
+    model_config = Strict
+    estimated_at: datetime  # with offset, or local summit time
+
+
+class LandedBody(pydantic.BaseModel):
+    model_config = Strict
+    landed_at: datetime | None = None
+
+
+class FlightBody(pydantic.BaseModel):
+    model_config = Strict
+    attendee_id: int
+    kind: Literal["arrival", "departure"]
+    number: str = pydantic.Field(min_length=2, max_length=12)
+    place: str = pydantic.Field(min_length=3, max_length=10)
+    terminal: str = pydantic.Field(default="", max_length=10)
+    international: bool = False
+    scheduled_at: datetime
+
+
+class VehicleBody(pydantic.BaseModel):
+    model_config = Strict
+    plate: str = pydantic.Field(min_length=2, max_length=20)
+    kind: str
+    capacity: int
+    vip_only: bool = False
+
+
+class AssignBody(pydantic.BaseModel):
+    model_config = Strict
+    driver_id: int
+
+
+class BoardBody(pydantic.BaseModel):
+    model_config = Strict
+    attendee_id: int
+    method: Literal["face", "code"]
+    photo: str | None = pydantic.Field(default=None, max_length=3_000_000)
+    code: str | None = pydantic.Field(default=None, max_length=200)
+
+
+class PassengerBody(pydantic.BaseModel):
+    model_config = Strict
+    attendee_id: int
+
+
+class AckBody(pydantic.BaseModel):
+    model_config = Strict
+    seq: int = pydantic.Field(ge=0)
+    trips: dict[int, int] = pydantic.Field(default_factory=dict)
+
+
+class BoardQuery(pydantic.BaseModel):
+    hours: int = pydantic.Field(default=6, ge=1, le=48)
+    place: Literal["FOC", "FZS"] | None = None
+
+
+@bp.post("/api/transport/plan")
+@requires(*STAFF)
+@documented(PlanBody, "Plan pickups or departures for every leg without a trip.")
+def plan() -> tuple[Response, int]:
+    body = parse_json(PlanBody)
+    fn = service.plan_pickups if body.kind == "pickup" else service.plan_departures
+    with unit_of_work() as db:
+        report = fn(db, day=body.day)
+    return jsonify(report.to_dict()), 200
+
+
+@bp.post("/api/flights")
+@requires(*STAFF)
+@documented(FlightBody, "Record one attendee's arrival or departure leg.")
+def add_flight() -> tuple[Response, int]:
+    body = parse_json(FlightBody)
+    data = fleet.LegData(**{**body.model_dump(), "scheduled_at": to_utc(body.scheduled_at)})
+    with unit_of_work() as db:
+        leg = fleet.add_flight(db, data)
+        out = {"id": leg.id, "number": leg.number, "scheduled_at": iso(leg.scheduled_at)}
+    return jsonify(out), 201
+
+
+@bp.post("/api/flights/<int:flight_id>/estimate")
+@requires(*DESK)
+@documented(EstimateBody, "Change a flight's estimated time; re-plans only the trips it touches.")
+def estimate(flight_id: int) -> Response:
+    body = parse_json(EstimateBody)
+    with unit_of_work() as db:
+        report = service.change_estimate(db, flight_id, to_utc(body.estimated_at), current().actor)
+    return jsonify(report.to_dict())
+
+
+@bp.post("/api/flights/<int:flight_id>/landed")
+@requires(*DESK)
+@documented(LandedBody, "The flight landed: its passengers are recorded as arrived.")
+def landed(flight_id: int) -> Response:
+    body = parse_json(LandedBody)
+    at = to_utc(body.landed_at) if body.landed_at else utcnow()
+    with unit_of_work() as db:
+        legs = fleet.record_landing(db, flight_id, at, current().actor)
+    return jsonify({"flight_id": flight_id, "passengers": len(legs), "landed_at": iso(at)})
+
+
+@bp.post("/api/vehicles")
+@requires(*STAFF)
+@documented(VehicleBody, "Register a vehicle.")
+def add_vehicle() -> tuple[Response, int]:
+    body = parse_json(VehicleBody)
+    with unit_of_work() as db:
+        v = fleet.add_vehicle(db, body.plate, body.kind, body.capacity, body.vip_only)
+        out = {"id": v.id, "plate": v.plate, "kind": v.kind, "capacity": v.capacity}
+    return jsonify(out), 201
+
+
+@bp.post("/api/trips/<int:trip_id>/assign")
+@requires(*STAFF)
+@documented(AssignBody, "Give a trip to a driver by hand (refused when they are busy).")
+def assign(trip_id: int) -> Response:
+    body = parse_json(AssignBody)
+    with unit_of_work() as db:
+        trip = fleet.assign_driver(db, trip_id, body.driver_id)
+        return jsonify(trip_snapshot(db, trip))
+
+
+@bp.get("/api/transport/arrivals-board")
+@requires(*DESK)
+def arrivals_board() -> Response:
+    """Flights landing now and soon, with waiting, on-board and at-hotel counts."""
+    query = validate(BoardQuery, request.args.to_dict())
+    with unit_of_work() as db:
+        return jsonify(board.arrivals_board(db, hours=query.hours, place=query.place))
+
+
+@bp.get("/api/transport/without-trip")
+@requires(*DESK)
+def without_trip() -> Response:
+    """Passengers whose leg no trip carries (kind=arrival|departure)."""
+    kind = "departure" if request.args.get("kind") == "departure" else "arrival"
+    with unit_of_work() as db:
+        return jsonify({"passengers": board.passengers_without_trip(db, kind)})
+
+
+@bp.get("/api/transport/drivers-not-accepted")
+@requires(*DESK)
+def not_accepted() -> Response:
+    """Drivers with a trip soon that they have not accepted."""
+    with unit_of_work() as db:
+        return jsonify({"drivers": board.drivers_not_accepted(db)})
+
+
+@bp.get("/api/transport/attendees/<int:attendee_id>/trips")
+@requires(*STAFF, "kiosk")
+def attendee_trips(attendee_id: int) -> Response:
+    """An attendee's pickup and departure trips (for the kiosk and the delegate's phone)."""
+    with unit_of_work() as db:
+        return jsonify({"trips": trips.attendee_trips(db, attendee_id)})
+
+
+@bp.get("/api/driver/trips")
+@requires("driver")
+def my_trips() -> Response:
+    """The calling driver's active trips and the last event number they acknowledged."""
+    driver_id = _driver_id()
+    with unit_of_work() as db:
+        return jsonify(trips.driver_overview(db, driver_id))
+
+
+@bp.get("/api/driver/trips/<int:trip_id>")
+@requires("driver")
+def my_trip(trip_id: int) -> Response:
+    """One of the calling driver's trips."""
+    with unit_of_work() as db:
+        return jsonify(trip_snapshot(db, trips.driver_trip(db, _driver_id(), trip_id)))
+
+
+@bp.post("/api/driver/trips/<int:trip_id>/<any(accept, arrive, depart, drop_off):action>")
+@requires("driver")
+def move_trip(trip_id: int, action: str) -> Response:
+    """Accept, arrive at the pickup point, depart, drop off."""
+    with unit_of_work() as db:
+        return jsonify(trip_snapshot(db, trips.advance_trip(db, _driver_id(), trip_id, action)))
+
+
+@bp.post("/api/driver/trips/<int:trip_id>/board")
+@requires("driver")
+@documented(BoardBody, "Confirm a passenger on board by face photo or entrance code.")
+def board_passenger(trip_id: int) -> Response:
+    body = parse_json(BoardBody)
+    driver_id = _driver_id()
+    proof = (body.photo if body.method == "face" else body.code) or ""
+    with unit_of_work() as db:
+        trip = trips.confirm_passenger(
+            db, runtime(), driver_id, trip_id, body.attendee_id, body.method, proof
+        )
+        return jsonify(trip_snapshot(db, trip))
+
+
+@bp.post("/api/driver/trips/<int:trip_id>/no-show")
+@requires("driver")
+@documented(PassengerBody, "The passenger did not come.")
+def no_show(trip_id: int) -> Response:
+    body = parse_json(PassengerBody)
+    with unit_of_work() as db:
+        trip = trips.mark_no_show(db, _driver_id(), trip_id, body.attendee_id)
+        return jsonify(trip_snapshot(db, trip))
+
+
+@bp.post("/api/driver/ack")
+@requires("driver")
+@documented(AckBody, "Acknowledge received events and trip versions.")
+def ack() -> Response:
+    body = parse_json(AckBody)
+    with unit_of_work() as db:
+        return jsonify(trips.acknowledge(db, _driver_id(), body.seq, body.trips))
+
+
+def _driver_id() -> int:
+    driver_id = current().driver_id
+    if driver_id is None:  # create_device refuses this, but a token must never see all trips
+        raise Forbidden("this driver token has no driver", "forbidden")
+    return driver_id

@@ -1,0 +1,212 @@
+"""The transfer planner: pure functions from passenger requests and drivers to trips.
+
+Two stages. (1) Loads: requests are split into segments that may share a vehicle (same kind,
+hub, meeting point and hotel; each VIP alone) and grouped by `batching.make_loads` (CP-SAT per
+cluster, greedy fallback, one overall time limit). (2) Vehicles: loads in time order take the
+smallest free vehicle they fit, with its driver, inside the driver's shift and without
+overlapping anything already booked; a load may slide inside its members' windows to find a
+free vehicle, and is split when no vehicle is big enough. What still finds no vehicle is
+returned as `unplanned`, never silently dropped. A trip books its vehicle for the round trip
+between the hub and the hotel.
+"""
+
+from __future__ import annotations
+
+import bisect
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from transport.batching import BatchStats, Load, Window, make_loads
+
+ORIGIN = datetime(2000, 1, 1)
+
+
+def minutes(value: datetime) -> int:
+    """Whole minutes since ORIGIN (the planner's time axis)."""
+    return int((value - ORIGIN).total_seconds() // 60)
+
+
+def at_minute(value: int) -> datetime:
+    return ORIGIN + timedelta(minutes=value)
+
+
+@dataclass(frozen=True)
+class Request:
+    """One passenger leg to plan; `lo`/`hi` bound the vehicle's time at the hub."""
+
+    key: int  # the flight (leg) id
+    attendee_id: int
+    kind: str  # pickup | departure
+    place: str
+    meeting_point: str
+    hotel_id: int | None  # None: the venue
+    travel: int  # minutes between hub and hotel
+    lo: datetime
+    hi: datetime
+    vip: bool = False
+
+
+@dataclass
+class Resource:
+    """A driver with their vehicle, and the time already booked."""
+
+    driver_id: int
+    vehicle_id: int
+    capacity: int
+    vip_only: bool
+    shift_start: datetime
+    shift_end: datetime
+    busy: list[tuple[int, int]] = field(default_factory=list)  # sorted minute intervals
+
+    def free(self, start: int, end: int) -> bool:
+        """True when [start, end) lies in the shift and overlaps no booking."""
+        if start < minutes(self.shift_start) or end > minutes(self.shift_end):
+            return False
+        i = bisect.bisect_left(self.busy, (start, start))
+        if i < len(self.busy) and self.busy[i][0] < end:
+            return False
+        return not (i > 0 and self.busy[i - 1][1] > start)
+
+    def book(self, start: int, end: int) -> None:
+        bisect.insort(self.busy, (start, end))
+
+
+@dataclass(frozen=True)
+class PlannedTrip:
+    kind: str
+    place: str
+    meeting_point: str
+    hotel_id: int | None
+    at: datetime  # leaves the hub (pickup) or drops off at the hub (departure)
+    starts_at: datetime
+    ends_at: datetime
+    driver_id: int
+    vehicle_id: int
+    keys: tuple[int, ...]
+
+
+@dataclass
+class Plan:
+    trips: list[PlannedTrip]
+    unplanned: list[Request]
+    seconds: float
+    stats: BatchStats
+
+
+@dataclass(frozen=True)
+class _Job:
+    requests: tuple[Request, ...]
+    at: int
+    lo: int  # the load may slide inside [lo, hi]
+    hi: int
+
+
+def plan(
+    requests: Sequence[Request], resources: Sequence[Resource], time_limit: float = 3.0
+) -> Plan:
+    """Group requests into loads and give each load a free driver and vehicle."""
+    started = time.monotonic()
+    stats = BatchStats()
+    capacity = max((r.capacity for r in resources if not r.vip_only), default=1)
+    jobs = _jobs(requests, capacity, started + time_limit * 0.8, stats)
+    trips: list[PlannedTrip] = []
+    unplanned: list[Request] = []
+    ordered = sorted(resources, key=lambda r: (r.capacity, r.driver_id))
+    for job in sorted(jobs, key=lambda j: (j.at, j.requests[0].key)):
+        _place(job, ordered, trips, unplanned)
+    return Plan(trips, unplanned, time.monotonic() - started, stats)
+
+
+def _jobs(
+    requests: Sequence[Request], capacity: int, deadline: float, stats: BatchStats
+) -> list[_Job]:
+    segments: dict[tuple[object, ...], list[Request]] = defaultdict(list)
+    for r in requests:
+        alone = ("vip", r.key) if r.vip else ()
+        segments[(r.kind, r.place, r.meeting_point, r.hotel_id, *alone)].append(r)
+    jobs: list[_Job] = []
+    for _key, members in sorted(segments.items(), key=lambda kv: str(kv[0])):
+        windows = [Window(i, minutes(r.lo), minutes(r.hi)) for i, r in enumerate(members)]
+        for load in make_loads(windows, capacity, deadline, stats):
+            jobs.append(_job_of(load, members, windows))
+    return jobs
+
+
+def _job_of(load: Load, members: list[Request], windows: list[Window]) -> _Job:
+    chosen = tuple(members[i] for i in load.members)
+    lo = max(windows[i].lo for i in load.members)
+    hi = min(windows[i].hi for i in load.members)
+    return _Job(chosen, load.at, lo, hi)
+
+
+def _span(job: _Job, at: int) -> tuple[int, int]:
+    """Minutes the vehicle is booked: a round trip after (pickup) or before (departure) `at`."""
+    trip = 2 * max(r.travel for r in job.requests)
+    return (at, at + trip) if job.requests[0].kind == "pickup" else (at - trip, at)
+
+
+def _candidate_times(job: _Job, res: Resource) -> list[int]:
+    """`at` first, then the times right after (or before) each booking, inside the window."""
+    times = [job.at]
+    trip = 2 * max(r.travel for r in job.requests)
+    for start, end in res.busy:
+        times.append(end if job.requests[0].kind == "pickup" else start)
+        times.append(start - trip if job.requests[0].kind == "pickup" else end + trip)
+    return sorted({t for t in times if job.lo <= t <= job.hi}, key=lambda t: (abs(t - job.at), t))
+
+
+def _fits(job: _Job, res: Resource) -> bool:
+    vip = job.requests[0].vip
+    return res.capacity >= len(job.requests) and (vip or not res.vip_only)
+
+
+def _choose(job: _Job, resources: Sequence[Resource]) -> tuple[Resource, int] | None:
+    fitting = [r for r in resources if _fits(job, r)]
+    if job.requests[0].vip:  # VIP cars first for VIPs
+        fitting.sort(key=lambda r: (not r.vip_only, r.capacity, r.driver_id))
+    for res in fitting:
+        if res.free(*_span(job, job.at)):
+            return res, job.at
+    best: tuple[int, Resource, int] | None = None
+    for res in fitting:
+        for t in _candidate_times(job, res):
+            if res.free(*_span(job, t)):
+                if best is None or abs(t - job.at) < best[0]:
+                    best = (abs(t - job.at), res, t)
+                break
+    return (best[1], best[2]) if best else None
+
+
+def _place(
+    job: _Job, resources: Sequence[Resource], trips: list[PlannedTrip], unplanned: list[Request]
+) -> None:
+    found = _choose(job, resources)
+    if found is None:
+        if len(job.requests) == 1:
+            unplanned.append(job.requests[0])
+            return
+        half = len(job.requests) // 2
+        for part in (job.requests[:half], job.requests[half:]):
+            _place(_Job(part, job.at, job.lo, job.hi), resources, trips, unplanned)
+        return
+    res, at = found
+    start, end = _span(job, at)
+    res.book(start, end)
+    first = job.requests[0]
+    trips.append(
+        PlannedTrip(
+            kind=first.kind,
+            place=first.place,
+            meeting_point=first.meeting_point,
+            hotel_id=first.hotel_id,
+            at=at_minute(at),
+            starts_at=at_minute(start),
+            ends_at=at_minute(end),
+            driver_id=res.driver_id,
+            vehicle_id=res.vehicle_id,
+            keys=tuple(r.key for r in job.requests),
+        )
+    )

@@ -1,0 +1,281 @@
+"""Transport use cases: plan pickups and departures, re-plan when a flight's estimate changes.
+
+Each function takes plain values and the caller's session, changes everything in that one
+transaction and publishes events that go out after commit: `trip_assigned`, `trip_updated`
+and `trip_cancelled` to the driver's room and the console; `flight_estimate_changed` and
+alerts to the console. Trips a driver has started (at the pickup point, departed, dropped
+off) are never changed by planning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.alerts import raise_alert
+from core.clock import iso, to_local, utcnow
+from core.events import emit
+from core.masking import mask_name
+from models.attendee import Attendee
+from models.transport import Flight, Trip, TripPassenger
+from transport.errors import TransportConflict, TransportError, TransportNotFound
+from transport.planner import PlannedTrip, Request, plan
+from transport.requests import Settings, build_requests, build_resources, window
+from transport.snapshot import publish_trip
+
+OPEN_STATES = ("planned", "assigned", "accepted")  # planning may still change these
+DELAY_ALERT_MINUTES = 30
+ALERT_LIMIT = 20  # one alert per stranded passenger up to this, then one summary
+
+
+@dataclass
+class PlanReport:
+    """What one planning run did (returned by the API and the CLI)."""
+
+    kind: str
+    legs: int = 0
+    trips_created: int = 0
+    trips_updated: int = 0
+    trips_cancelled: int = 0
+    unplanned: list[int] = field(default_factory=list)  # attendee ids
+    skipped_past: int = 0
+    seconds: float = 0.0
+    solver: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, object]:
+        return {**self.__dict__, "seconds": round(self.seconds, 3)}
+
+
+def plan_pickups(
+    session: Session,
+    *,
+    day: date | None = None,
+    now: datetime | None = None,
+    settings: Settings | None = None,
+) -> PlanReport:
+    """Plan every arrival leg that has no trip yet (optionally only those landing on `day`)."""
+    return _plan_new(session, "arrival", day, now or utcnow(), settings or Settings())
+
+
+def plan_departures(
+    session: Session,
+    *,
+    day: date | None = None,
+    now: datetime | None = None,
+    settings: Settings | None = None,
+) -> PlanReport:
+    """Plan every departure leg without a trip, backwards from the flight, grouped by hotel."""
+    return _plan_new(session, "departure", day, now or utcnow(), settings or Settings())
+
+
+def _plan_new(
+    session: Session, kind: str, day: date | None, now: datetime, s: Settings
+) -> PlanReport:
+    planned = select(TripPassenger.flight_id)
+    legs = session.scalars(
+        select(Flight).where(Flight.kind == kind, Flight.id.not_in(planned)).order_by(Flight.id)
+    ).all()
+    if day is not None:
+        legs = [leg for leg in legs if to_local(leg.estimated_at or leg.scheduled_at).date() == day]
+    report = PlanReport("pickup" if kind == "arrival" else "departure")
+    future = [leg for leg in legs if window(leg, s)[1] >= now]
+    report.skipped_past = len(legs) - len(future)
+    report.legs = len(future)
+    _apply(session, build_requests(session, future, s), [], s, report)
+    return report
+
+
+def _apply(
+    session: Session,
+    requests: Sequence[Request],
+    reopened: Sequence[Trip],
+    s: Settings,
+    report: PlanReport,
+) -> None:
+    """Plan `requests`, reusing `reopened` trips of the same driver, cancelling the rest."""
+    result = plan(requests, build_resources(session, [t.id for t in reopened]), s.time_limit)
+    report.seconds, report.solver = result.seconds, dict(result.stats.__dict__)
+    by_key = {r.key: r for r in requests}
+    spare = {t.id: t for t in reopened}
+    for planned in result.trips:
+        old = next((t for t in spare.values() if t.driver_id == planned.driver_id), None)
+        if old is not None:
+            del spare[old.id]
+            _rewrite(old, planned)
+            report.trips_updated += 1
+        else:
+            old = _new_trip(session, planned)
+            report.trips_created += 1
+        _seat(session, old, [by_key[k] for k in planned.keys])
+        publish_trip(session, old, "trip_updated" if old.version > 1 else "trip_assigned")
+    for trip in spare.values():
+        trip.state, trip.version, trip.updated_at = "cancelled", trip.version + 1, utcnow()
+        report.trips_cancelled += 1
+        publish_trip(session, trip, "trip_cancelled")
+    report.unplanned = sorted(r.attendee_id for r in result.unplanned)
+    _alert_unplanned(session, result.unplanned, report.kind)
+
+
+def _new_trip(session: Session, p: PlannedTrip) -> Trip:
+    trip = Trip(
+        kind=p.kind,
+        state="assigned",
+        vehicle_id=p.vehicle_id,
+        driver_id=p.driver_id,
+        place=p.place,
+        meeting_point=p.meeting_point,
+        hotel_id=p.hotel_id,
+        starts_at=p.starts_at,
+        ends_at=p.ends_at,
+        version=1,
+        updated_at=utcnow(),
+    )
+    session.add(trip)
+    session.flush()
+    return trip
+
+
+def _rewrite(trip: Trip, p: PlannedTrip) -> None:
+    moved = (trip.starts_at, trip.ends_at) != (p.starts_at, p.ends_at)
+    trip.vehicle_id, trip.hotel_id, trip.meeting_point = p.vehicle_id, p.hotel_id, p.meeting_point
+    trip.starts_at, trip.ends_at = p.starts_at, p.ends_at
+    trip.version += 1
+    trip.updated_at = utcnow()
+    if moved and trip.state == "accepted":  # a new time needs the driver's word again
+        trip.state = "assigned"
+
+
+def _seat(session: Session, trip: Trip, requests: Sequence[Request]) -> None:
+    for r in requests:
+        session.add(TripPassenger(trip_id=trip.id, attendee_id=r.attendee_id, flight_id=r.key))
+
+
+def _alert_unplanned(session: Session, stranded: Sequence[Request], kind: str) -> None:
+    if not stranded:
+        return
+    names = dict(
+        session.execute(
+            select(Attendee.id, Attendee.name).where(
+                Attendee.id.in_([r.attendee_id for r in stranded[:ALERT_LIMIT]])
+            )
+        ).all()
+    )
+    for r in stranded[:ALERT_LIMIT]:
+        raise_alert(
+            session,
+            "passenger_without_trip",
+            f"{mask_name(names.get(r.attendee_id, ''))}: no {kind} vehicle free "
+            f"({r.place}, {iso(r.lo)} - {iso(r.hi)})",
+            attendee_id=r.attendee_id,
+        )
+    if len(stranded) > ALERT_LIMIT:
+        raise_alert(
+            session,
+            "passengers_without_trip",
+            f"{len(stranded)} passengers have no {kind} trip",
+            severity="critical",
+        )
+
+
+def flight_legs(session: Session, flight_id: int) -> list[Flight]:
+    """All legs of the same flight as leg `flight_id` (same number, kind and schedule)."""
+    leg = session.get(Flight, flight_id)
+    if leg is None:
+        raise TransportNotFound(f"no flight {flight_id}", "flight_not_found")
+    return list(
+        session.scalars(
+            select(Flight)
+            .where(
+                Flight.number == leg.number,
+                Flight.kind == leg.kind,
+                Flight.scheduled_at == leg.scheduled_at,
+            )
+            .order_by(Flight.id)
+        )
+    )
+
+
+def change_estimate(
+    session: Session,
+    flight_id: int,
+    estimated_at: datetime,
+    actor: str,
+    *,
+    now: datetime | None = None,
+    settings: Settings | None = None,
+) -> PlanReport:
+    """Set a flight's estimated time and re-plan only the trips it touches."""
+    now, s = now or utcnow(), settings or Settings()
+    legs = flight_legs(session, flight_id)
+    if estimated_at < now - timedelta(minutes=5):
+        raise TransportError("the estimated time is in the past", "time_in_past")
+    if any(leg.landed_at for leg in legs):
+        raise TransportConflict("this flight has landed; record no more estimates", "flight_landed")
+    first = legs[0]
+    old = first.estimated_at or first.scheduled_at
+    for leg in legs:
+        leg.estimated_at = estimated_at
+    report = replan_legs(session, [leg.id for leg in legs], s)
+    _announce_estimate(session, first, old, estimated_at, actor, len(legs))
+    return report
+
+
+def replan_legs(session: Session, leg_ids: Sequence[int], s: Settings) -> PlanReport:
+    """Re-plan the open trips that carry any of these legs, and plan legs that had none."""
+    seats = session.scalars(select(TripPassenger).where(TripPassenger.flight_id.in_(leg_ids))).all()
+    trips = {
+        t.id: t
+        for t in session.scalars(
+            select(Trip).where(
+                Trip.id.in_({tp.trip_id for tp in seats}), Trip.state.in_(OPEN_STATES)
+            )
+        )
+    }
+    locked = {tp.flight_id for tp in seats if tp.trip_id not in trips}
+    released = session.scalars(select(TripPassenger).where(TripPassenger.trip_id.in_(trips))).all()
+    free_ids = {tp.flight_id for tp in released} | (set(leg_ids) - locked)
+    for tp in released:
+        session.delete(tp)
+    session.flush()
+    legs = session.scalars(select(Flight).where(Flight.id.in_(free_ids)).order_by(Flight.id)).all()
+    report = PlanReport(
+        "pickup" if legs and legs[0].kind == "arrival" else "departure", legs=len(legs)
+    )
+    _apply(
+        session,
+        build_requests(session, legs, s),
+        sorted(trips.values(), key=lambda t: t.id),
+        s,
+        report,
+    )
+    return report
+
+
+def _announce_estimate(
+    session: Session, leg: Flight, old: datetime, new: datetime, actor: str, count: int
+) -> None:
+    delay = int((new - leg.scheduled_at).total_seconds() // 60)
+    payload = {
+        "flight_id": leg.id,
+        "number": leg.number,
+        "kind": leg.kind,
+        "place": leg.place,
+        "terminal": leg.terminal,
+        "scheduled_at": iso(leg.scheduled_at),
+        "previous_at": iso(old),
+        "estimated_at": iso(new),
+        "delay_minutes": delay,
+        "passengers": count,
+        "by": actor,
+    }
+    emit(session, "flight_estimate_changed", payload, ["console"])
+    if delay >= DELAY_ALERT_MINUTES:
+        raise_alert(
+            session,
+            "flight_delayed",
+            f"{leg.number} {leg.place} {leg.terminal}: {delay} min late, {count} passengers",
+        )
