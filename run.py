@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Summit smart-conference system: one entry point for serving and administration.
 
-    python run.py --help
+python run.py --help
 """
 
 from __future__ import annotations

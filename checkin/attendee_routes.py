@@ -15,7 +15,6 @@ from kiosk_ui.auth import ADMIN, ANY_STAFF, STAFF, current, requires
 bp = Blueprint("attendees", __name__)
 
 
-
 class AttendeeIn(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="forbid", str_strip_whitespace=True)
     name: str = pydantic.Field(max_length=200)
@@ -88,7 +87,9 @@ def get_attendee(attendee_id: int) -> Response:
 def unmask_attendee(attendee_id: int) -> Response:
     body = parse_json(UnmaskIn)
     with unit_of_work() as db:
-        view = registration.unmasked_view(db, runtime().pii, attendee_id, current().actor, body.reason)
+        view = registration.unmasked_view(
+            db, runtime().pii, attendee_id, current().actor, body.reason
+        )
     return jsonify(view)
 
 
@@ -118,7 +119,10 @@ def import_attendees() -> tuple[Response, int]:
     status = 201 if report.ok else 422
     body = report.to_dict()
     if not report.ok:
-        body.update(error="import_rejected", message=f"{len(report.errors)} rows have errors; nothing was imported")
+        body.update(
+            error="import_rejected",
+            message=f"{len(report.errors)} rows have errors; nothing was imported",
+        )
     return jsonify(body), status
 
 
@@ -129,5 +133,3 @@ def journey(attendee_id: int) -> Response:
     with unit_of_work() as db:
         detail = registration.attendee_detail(db, attendee_id)
     return jsonify({"attendee_id": attendee_id, "journey": detail["journey"]})
-
-

@@ -26,14 +26,24 @@ def resident_id_check_digit(first17: str) -> str:
 def validate_resident_id(number: str) -> str:
     """Normalise and check an 18-character Chinese resident ID (digits, date, check digit)."""
     number = number.strip().upper()
-    if len(number) != 18 or not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
-        raise ValidationError("a resident ID has 17 digits and a check digit or X", "invalid_id_number")
+    if (
+        len(number) != 18
+        or not number[:17].isdigit()
+        or not (number[17].isdigit() or number[17] == "X")
+    ):
+        raise ValidationError(
+            "a resident ID has 17 digits and a check digit or X", "invalid_id_number"
+        )
     try:
         born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError as exc:
-        raise ValidationError("the birth date in the resident ID is not a date", "invalid_id_number") from exc
+        raise ValidationError(
+            "the birth date in the resident ID is not a date", "invalid_id_number"
+        ) from exc
     if born.year < 1900 or born > date.today():
-        raise ValidationError("the birth date in the resident ID is out of range", "invalid_id_number")
+        raise ValidationError(
+            "the birth date in the resident ID is out of range", "invalid_id_number"
+        )
     if resident_id_check_digit(number[:17]) != number[17]:
         raise ValidationError("the resident ID check digit is wrong", "invalid_id_check_digit")
     return number
@@ -46,7 +56,9 @@ def validate_id(id_type: str, number: str) -> str:
     number = number.strip().upper()
     pattern = _PASSPORT if id_type == "passport" else _PERMIT
     if not pattern.match(number):
-        raise ValidationError(f"not a valid {id_type.replace('_', ' ')} number", "invalid_id_number")
+        raise ValidationError(
+            f"not a valid {id_type.replace('_', ' ')} number", "invalid_id_number"
+        )
     return number
 
 

@@ -45,8 +45,10 @@ def record_stage(
     }
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(JourneyStep).values(**values).on_conflict_do_nothing(
-        index_elements=["attendee_id", "stage"]
+    stmt = (
+        insert(JourneyStep)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["attendee_id", "stage"])
     )
     created = session.execute(stmt).rowcount == 1
     if created:

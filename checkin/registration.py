@@ -64,7 +64,9 @@ def clean_profile(fields: dict[str, Any]) -> dict[str, Any]:
         out["name"] = validate_name(fields["name"])
     if "category" in fields:
         if fields["category"] not in CATEGORIES:
-            raise ValidationError(f"category must be one of {', '.join(CATEGORIES)}", "invalid_category")
+            raise ValidationError(
+                f"category must be one of {', '.join(CATEGORIES)}", "invalid_category"
+            )
         out["category"] = fields["category"]
     if "organisation" in fields:
         organisation = " ".join((fields["organisation"] or "").split())
@@ -73,12 +75,16 @@ def clean_profile(fields: dict[str, Any]) -> dict[str, Any]:
         out["organisation"] = organisation
     if "language" in fields:
         if fields["language"] not in LANGUAGES:
-            raise ValidationError(f"language must be one of {', '.join(LANGUAGES)}", "invalid_language")
+            raise ValidationError(
+                f"language must be one of {', '.join(LANGUAGES)}", "invalid_language"
+            )
         out["language"] = fields["language"]
     if "nationality" in fields:
         nat = (fields["nationality"] or "").strip().upper()
         if len(nat) != 2 or not nat.isalpha() or not nat.isascii():
-            raise ValidationError("nationality is an ISO 3166 two-letter code", "invalid_nationality")
+            raise ValidationError(
+                "nationality is an ISO 3166 two-letter code", "invalid_nationality"
+            )
         out["nationality"] = nat
     if "phone" in fields:
         out["phone"] = validate_phone(fields["phone"]) if fields["phone"] else None
@@ -90,16 +96,31 @@ def clean_profile(fields: dict[str, Any]) -> dict[str, Any]:
 def clean(data: AttendeeData) -> CleanAttendee:
     """Apply every registration rule; the first failing rule raises with its own code."""
     profile = clean_profile(
-        {k: getattr(data, k) for k in ("name", "category", "organisation", "language",
-                                         "nationality", "phone", "email")}
+        {
+            k: getattr(data, k)
+            for k in (
+                "name",
+                "category",
+                "organisation",
+                "language",
+                "nationality",
+                "phone",
+                "email",
+            )
+        }
     )
     if data.id_type not in ID_TYPES:
         raise ValidationError(f"id_type must be one of {', '.join(ID_TYPES)}", "invalid_id_type")
     id_number = validate_id(data.id_type, data.id_number)
-    if data.ref is not None and not (1 <= len(data.ref) <= 32 and data.ref.replace("-", "").isalnum()):
+    if data.ref is not None and not (
+        1 <= len(data.ref) <= 32 and data.ref.replace("-", "").isalnum()
+    ):
         raise ValidationError("ref: 1-32 letters, digits or '-'", "invalid_ref")
     return CleanAttendee(
-        id_type=data.id_type, id_number=id_number, consent_face=data.consent_face, ref=data.ref,
+        id_type=data.id_type,
+        id_number=id_number,
+        consent_face=data.consent_face,
+        ref=data.ref,
         **profile,
     )
 
@@ -220,7 +241,9 @@ def masked_view(a: Attendee) -> dict[str, Any]:
     }
 
 
-def unmasked_view(session: Session, pii: PiiBox, attendee_id: int, actor: str, reason: str) -> dict[str, Any]:
+def unmasked_view(
+    session: Session, pii: PiiBox, attendee_id: int, actor: str, reason: str
+) -> dict[str, Any]:
     """Full personal data for an admin; the reason is required and audited."""
     if len(reason.strip()) < 5:
         raise ValidationError("give a reason of at least 5 characters", "reason_required")

@@ -26,7 +26,9 @@ def open_runtime() -> Runtime:
 
 def fail(exc: SummitError) -> None:
     """Print an error as the API would and exit 2."""
-    click.echo(json.dumps({"error": exc.code, "message": exc.message}, ensure_ascii=False), err=True)
+    click.echo(
+        json.dumps({"error": exc.code, "message": exc.message}, ensure_ascii=False), err=True
+    )
     sys.exit(2)
 
 
@@ -52,7 +54,9 @@ def register(cli: click.Group) -> None:
     @cli.command("seed-demo")
     @click.option("--seed", default=2026, show_default=True, help="random seed (deterministic)")
     @click.option("--attendees", default=2000, show_default=True)
-    @click.option("--start", type=click.DateTime(["%Y-%m-%d"]), help="first arrival day (default today)")
+    @click.option(
+        "--start", type=click.DateTime(["%Y-%m-%d"]), help="first arrival day (default today)"
+    )
     def seed_demo(seed: int, attendees: int, start: datetime | None) -> None:
         """Fill an empty database with the demo summit (Fuzhou, two days, ~2,000 attendees)."""
         from seed import seed_summit
@@ -103,7 +107,9 @@ def register(cli: click.Group) -> None:
     @click.argument("name")
     @click.option(
         "--kind",
-        type=click.Choice(["kiosk", "gate", "hotel_desk", "airport_desk", "registration", "driver"]),
+        type=click.Choice(
+            ["kiosk", "gate", "hotel_desk", "airport_desk", "registration", "driver"]
+        ),
         required=True,
     )
     @click.option("--gate", "gate_id", type=int, help="gate id (for gates)")

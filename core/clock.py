@@ -44,7 +44,9 @@ class SimClock:
         return cls(to_utc(start), float(speed or 1))
 
 
-_sim: SimClock | None = SimClock.parse(os.environ["SUMMIT_CLOCK"]) if os.environ.get("SUMMIT_CLOCK") else None
+_sim: SimClock | None = (
+    SimClock.parse(os.environ["SUMMIT_CLOCK"]) if os.environ.get("SUMMIT_CLOCK") else None
+)
 
 
 def use_clock(clock: SimClock | None) -> None:

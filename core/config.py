@@ -73,7 +73,9 @@ class Config:
     @classmethod
     def from_env(cls, instance_path: Path | None = None) -> Config:
         """Build the configuration from environment variables and instance secrets."""
-        instance = Path(os.environ.get("SUMMIT_INSTANCE", instance_path or PROJECT_ROOT / "instance"))
+        instance = Path(
+            os.environ.get("SUMMIT_INSTANCE", instance_path or PROJECT_ROOT / "instance")
+        )
         stored = load_secrets(instance)
         env = os.environ
         return cls(

@@ -23,7 +23,9 @@ class KeyRing:
             key_id, _, b64 = part.strip().partition(":")
             raw = base64.b64decode(b64)
             if len(raw) != 32 or not key_id:
-                raise SummitError("template key must be 'id:base64(32 bytes)'", "bad_key_config", 500)
+                raise SummitError(
+                    "template key must be 'id:base64(32 bytes)'", "bad_key_config", 500
+                )
             self._keys[key_id] = AESGCM(raw)
             self.primary = self.primary or key_id
 

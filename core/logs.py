@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import re
 import logging
+import re
 import sys
 from typing import Any
 
@@ -28,9 +28,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": redact(record.getMessage()),
         }
-        out.update(
-            {k: redact(str(v)) for k, v in vars(record).items() if k not in _RESERVED}
-        )
+        out.update({k: redact(str(v)) for k, v in vars(record).items() if k not in _RESERVED})
         if record.exc_info:
             out["exc"] = redact(self.formatException(record.exc_info))
         return json.dumps(out, ensure_ascii=False, default=str)

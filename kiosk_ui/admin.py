@@ -74,8 +74,15 @@ def list_devices() -> Response:
     with unit_of_work() as db:
         rows = db.scalars(select(Device).order_by(Device.id)).all()
         out = [
-            {"id": d.id, "name": d.name, "kind": d.kind, "revoked_at": iso(d.revoked_at),
-             "gate_id": d.gate_id, "hotel_id": d.hotel_id, "driver_id": d.driver_id}
+            {
+                "id": d.id,
+                "name": d.name,
+                "kind": d.kind,
+                "revoked_at": iso(d.revoked_at),
+                "gate_id": d.gate_id,
+                "hotel_id": d.hotel_id,
+                "driver_id": d.driver_id,
+            }
             for d in rows
         ]
     return jsonify({"devices": out})
@@ -104,8 +111,14 @@ def audit_log() -> Response:
         if before:
             stmt = stmt.where(AuditEntry.id < int(before))
         out = [
-            {"id": e.id, "at": iso(e.created_at), "actor": e.actor, "action": e.action,
-             "target": e.target, "reason": e.reason}
+            {
+                "id": e.id,
+                "at": iso(e.created_at),
+                "actor": e.actor,
+                "action": e.action,
+                "target": e.target,
+                "reason": e.reason,
+            }
             for e in db.scalars(stmt)
         ]
     return jsonify({"entries": out})

@@ -23,7 +23,10 @@ def build_spec() -> dict[str, Any]:
             op: dict[str, Any] = {
                 "operationId": f"{rule.endpoint}.{method.lower()}",
                 "summary": meta.get("summary") or (view.__doc__ or "").strip().split("\n")[0],
-                "responses": {"200": {"description": "OK"}, "4XX": {"$ref": "#/components/responses/Error"}},
+                "responses": {
+                    "200": {"description": "OK"},
+                    "4XX": {"$ref": "#/components/responses/Error"},
+                },
             }
             roles = getattr(view, "_roles", None)
             if roles:

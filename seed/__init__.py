@@ -24,7 +24,11 @@ from models.db import transaction
 from seed.agenda import seed_agenda
 from seed.people import seed_people
 
-DEMO_PASSWORDS = {"admin": "admin-demo-2026", "staff": "staff-demo-2026", "security": "security-demo-2026"}
+DEMO_PASSWORDS = {
+    "admin": "admin-demo-2026",
+    "staff": "staff-demo-2026",
+    "security": "security-demo-2026",
+}
 
 
 def summit_days(start: date | None = None) -> list[date]:
@@ -46,7 +50,9 @@ def seed_summit(
     with transaction(rt.sessions) as db:
         existing = db.scalar(select(func.count(Attendee.id))) or 0
         if existing:
-            raise Conflict(f"the database already has {existing} attendees; nothing seeded", "already_seeded")
+            raise Conflict(
+                f"the database already has {existing} attendees; nothing seeded", "already_seeded"
+            )
         people = seed_people(db, rt.pii, rng, attendees)
         zones, venue_counts = seed_venue(db, rng, days)
         sessions = seed_agenda(db, zones, days[1:3])

@@ -12,7 +12,14 @@ from models.venue import AgendaSession, Zone
 # (day index, local start, minutes, English title, Chinese title, preferred zone code words)
 PROGRAMME = [
     (0, "09:00", 90, "Opening ceremony", "开幕式", "main"),
-    (0, "10:45", 75, "Keynote: Digital China and the data economy", "主旨演讲：数字中国与数据经济", "main"),
+    (
+        0,
+        "10:45",
+        75,
+        "Keynote: Digital China and the data economy",
+        "主旨演讲：数字中国与数据经济",
+        "main",
+    ),
     (0, "13:30", 120, "Forum: Smart cities", "分论坛：智慧城市", "forum"),
     (0, "13:30", 120, "Forum: Digital government", "分论坛：数字政府", "forum"),
     (0, "16:00", 90, "Forum: AI and industry", "分论坛：人工智能与产业", "forum"),

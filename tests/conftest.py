@@ -126,7 +126,9 @@ def login_as(app: Flask, runtime: Runtime, role: str, username: str | None = Non
     return Caller(client, {"X-CSRF-Token": res.json["csrf"]}, user_id)
 
 
-def device_caller(app: Flask, runtime: Runtime, kind: str, name: str | None = None, **links: Any) -> Caller:
+def device_caller(
+    app: Flask, runtime: Runtime, kind: str, name: str | None = None, **links: Any
+) -> Caller:
     """Register a device of `kind` and return a client that sends its bearer token."""
     with transaction(runtime.sessions) as db:
         device, token = accounts.create_device(db, name or f"{kind}-1", kind, "test", **links)

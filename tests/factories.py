@@ -44,8 +44,19 @@ def make_attendee(session: Session, pii: PiiBox, actor: str = "test", **override
     return register_attendee(session, pii, attendee_data(**overrides), actor)
 
 
-def make_zone(session: Session, code: str = "main_hall", categories: str = "delegate,vip,speaker,media,exhibitor,staff", **kw: Any) -> Zone:
-    zone = Zone(code=code, name_zh=kw.pop("name_zh", "主会场"), name_en=kw.pop("name_en", "Main hall"), categories=categories, **kw)
+def make_zone(
+    session: Session,
+    code: str = "main_hall",
+    categories: str = "delegate,vip,speaker,media,exhibitor,staff",
+    **kw: Any,
+) -> Zone:
+    zone = Zone(
+        code=code,
+        name_zh=kw.pop("name_zh", "主会场"),
+        name_en=kw.pop("name_en", "Main hall"),
+        categories=categories,
+        **kw,
+    )
     session.add(zone)
     session.flush()
     return zone

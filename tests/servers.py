@@ -25,27 +25,47 @@ def free_port() -> int:
 def run_cli(instance: Path, *args: str, env: dict[str, str] | None = None) -> str:
     """Run a run.py command against an instance folder; returns stdout, raises on failure."""
     full_env = {**os.environ, "SUMMIT_INSTANCE": str(instance), **(env or {})}
-    out = subprocess.run([sys.executable, "run.py", *args], cwd=PROJECT_ROOT, env=full_env,
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "run.py", *args],
+        cwd=PROJECT_ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     if out.returncode != 0:
         raise RuntimeError(f"run.py {' '.join(args)} failed: {out.stderr[-2000:]}")
     return out.stdout
 
 
 @contextmanager
-def server(instance: Path, env: dict[str, str] | None = None, port: int | None = None) -> Iterator[str]:
+def server(
+    instance: Path, env: dict[str, str] | None = None, port: int | None = None
+) -> Iterator[str]:
     """A `run.py serve` process on a free loopback port; yields its base URL, stops it after."""
     port = port or free_port()
-    full_env = {**os.environ, "SUMMIT_INSTANCE": str(instance), "LOG_LEVEL": "WARNING", **(env or {})}
+    full_env = {
+        **os.environ,
+        "SUMMIT_INSTANCE": str(instance),
+        "LOG_LEVEL": "WARNING",
+        **(env or {}),
+    }
     log = open(instance / f"server-{port}.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([sys.executable, "run.py", "serve", "--port", str(port)], cwd=PROJECT_ROOT,
-                            env=full_env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "run.py", "serve", "--port", str(port)],
+        cwd=PROJECT_ROOT,
+        env=full_env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"server exited: {(instance / f'server-{port}.log').read_text()[-2000:]}")
+                raise RuntimeError(
+                    f"server exited: {(instance / f'server-{port}.log').read_text()[-2000:]}"
+                )
             try:
                 if requests.get(f"{base}/api/health", timeout=1).ok:
                     break

@@ -19,7 +19,9 @@ pytestmark = pytest.mark.browser
 
 
 def login(page, base: str) -> None:  # type: ignore[no-untyped-def]
-    res = page.request.post(f"{base}/api/auth/login", data={"username": "desk_staff", "password": "desk password 1"})
+    res = page.request.post(
+        f"{base}/api/auth/login", data={"username": "desk_staff", "password": "desk password 1"}
+    )
     assert res.ok, res.text()
 
 

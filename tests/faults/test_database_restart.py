@@ -1,4 +1,4 @@
-"""The database goes away under load: clear 503s, retries, and afterwards nothing lost or doubled."""
+"""The database goes away under load: clear 503s, retries, then nothing lost or doubled."""
 
 from __future__ import annotations
 
@@ -21,9 +21,16 @@ PASSWORD = "fault-test-password"
 
 def register(base: str, http: requests.Session, csrf: str, number: str) -> int:
     """POST one registration; returns the HTTP status (0 when the server could not be reached)."""
-    body = {"name": "故障测试", "category": "delegate", "id_type": "cn_resident", "id_number": number}
+    body = {
+        "name": "故障测试",
+        "category": "delegate",
+        "id_type": "cn_resident",
+        "id_number": number,
+    }
     try:
-        res = http.post(f"{base}/api/attendees", json=body, headers={"X-CSRF-Token": csrf}, timeout=15)
+        res = http.post(
+            f"{base}/api/attendees", json=body, headers={"X-CSRF-Token": csrf}, timeout=15
+        )
     except requests.RequestException:
         return 0
     if res.status_code == 503:
@@ -40,13 +47,23 @@ def test_postgres_restart_during_registrations_loses_and_doubles_nothing(tmp_pat
         instance = tmp_path / "inst"
         instance.mkdir()
         run_cli(instance, "init-db", env=env)
-        run_cli(instance, "create-user", "fault_admin", "--role", "admin", "--password", PASSWORD, env=env)
+        run_cli(
+            instance,
+            "create-user",
+            "fault_admin",
+            "--role",
+            "admin",
+            "--password",
+            PASSWORD,
+            env=env,
+        )
         numbers = [resident_id(700 + i) for i in range(60)]
         statuses: dict[str, list[int]] = {n: [] for n in numbers}
         with server(instance, env) as base:
             http = requests.Session()
-            csrf = http.post(f"{base}/api/auth/login",
-                             json={"username": "fault_admin", "password": PASSWORD}).json()["csrf"]
+            csrf = http.post(
+                f"{base}/api/auth/login", json={"username": "fault_admin", "password": PASSWORD}
+            ).json()["csrf"]
 
             def outage() -> None:
                 time.sleep(0.6)
@@ -71,7 +88,9 @@ def test_postgres_restart_during_registrations_loses_and_doubles_nothing(tmp_pat
         engine = create_engine(pg.url)
         with engine.connect() as conn:
             count = conn.scalar(select(func.count(Attendee.id)))
-            registered = conn.scalar(select(func.count(JourneyStep.id)).where(JourneyStep.stage == "registered"))
+            registered = conn.scalar(
+                select(func.count(JourneyStep.id)).where(JourneyStep.stage == "registered")
+            )
             distinct = conn.scalar(text("SELECT count(DISTINCT id_digest) FROM attendee"))
         engine.dispose()
         assert count == distinct == registered == len(numbers)

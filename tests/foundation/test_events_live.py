@@ -24,7 +24,9 @@ def connect_staff(app: Flask, caller: Caller):  # type: ignore[no-untyped-def]
     return socketio.test_client(app, namespace="/live", flask_test_client=caller.client)
 
 
-def test_console_event_reaches_staff_and_not_kiosks(app: Flask, runtime: Runtime, staff: Caller) -> None:
+def test_console_event_reaches_staff_and_not_kiosks(
+    app: Flask, runtime: Runtime, staff: Caller
+) -> None:
     kiosk = device_caller(app, runtime, "kiosk")
     console = connect_staff(app, staff)
     token = kiosk.headers["Authorization"].removeprefix("Bearer ")
@@ -38,17 +40,25 @@ def test_console_event_reaches_staff_and_not_kiosks(app: Flask, runtime: Runtime
     assert [e["event"] for e in received(device)] == ["kiosk_message"]
 
 
-def test_anonymous_and_revoked_sockets_are_refused(app: Flask, runtime: Runtime, admin: Caller) -> None:
+def test_anonymous_and_revoked_sockets_are_refused(
+    app: Flask, runtime: Runtime, admin: Caller
+) -> None:
     assert not socketio.test_client(app, namespace="/live").is_connected("/live")
-    assert not socketio.test_client(app, namespace="/live", auth={"token": "1.bogus"}).is_connected("/live")
+    assert not socketio.test_client(app, namespace="/live", auth={"token": "1.bogus"}).is_connected(
+        "/live"
+    )
     kiosk = device_caller(app, runtime, "kiosk")
     admin.post(f"/api/devices/{kiosk.principal_id}/revoke", json={"reason": "stolen"})
     token = kiosk.headers["Authorization"].removeprefix("Bearer ")
-    assert not socketio.test_client(app, namespace="/live", auth={"token": token}).is_connected("/live")
+    assert not socketio.test_client(app, namespace="/live", auth={"token": token}).is_connected(
+        "/live"
+    )
     assert kiosk.get("/api/auth/me").json["error"] == "token_revoked"
 
 
-def test_reconnecting_console_receives_missed_events_in_order(app: Flask, runtime: Runtime, staff: Caller) -> None:
+def test_reconnecting_console_receives_missed_events_in_order(
+    app: Flask, runtime: Runtime, staff: Caller
+) -> None:
     console = connect_staff(app, staff)
     console.get_received("/live")
     publish(runtime, "first", ["console"])

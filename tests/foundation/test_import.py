@@ -33,8 +33,11 @@ def count(runtime: Runtime, model: type = Attendee) -> int:
 
 
 def upload(caller: Caller, content: bytes, name: str = "people.csv"):  # type: ignore[no-untyped-def]
-    return caller.post("/api/attendees/import", data={"file": (io.BytesIO(content), name)},
-                       content_type="multipart/form-data")
+    return caller.post(
+        "/api/attendees/import",
+        data={"file": (io.BytesIO(content), name)},
+        content_type="multipart/form-data",
+    )
 
 
 def test_a_clean_csv_lands_whole(staff: Caller, runtime: Runtime) -> None:
@@ -44,7 +47,9 @@ def test_a_clean_csv_lands_whole(staff: Caller, runtime: Runtime) -> None:
     assert count(runtime) == 5
 
 
-def test_one_bad_row_rejects_the_batch_and_reports_every_bad_row(staff: Caller, runtime: Runtime) -> None:
+def test_one_bad_row_rejects_the_batch_and_reports_every_bad_row(
+    staff: Caller, runtime: Runtime
+) -> None:
     bad = (
         "X1,坏人,delegate,,cn_resident,110105194912310021,+8613800000000,,yes\n"  # check digit
         "X2,Bob,delegate,,passport,E1234567,13800000000,,no\n"  # phone
@@ -55,7 +60,10 @@ def test_one_bad_row_rejects_the_batch_and_reports_every_bad_row(staff: Caller, 
     assert res.status_code == 422
     assert res.json["error"] == "import_rejected" and res.json["imported"] == 0
     assert [(e["row"], e["error"]) for e in res.json["errors"]] == [
-        (5, "invalid_id_check_digit"), (6, "invalid_phone"), (7, "invalid_consent"), (8, "duplicate_id"),
+        (5, "invalid_id_check_digit"),
+        (6, "invalid_phone"),
+        (7, "invalid_consent"),
+        (8, "duplicate_id"),
     ]
     assert count(runtime) == 0
     assert count(runtime, DomainEvent) == 0
@@ -86,13 +94,25 @@ def test_command_line_import_is_all_or_nothing(tmp_path: Path) -> None:
     env = {"SUMMIT_INSTANCE": str(tmp_path / "inst"), "PATH": "/usr/bin:/bin"}
     bad = tmp_path / "bad.csv"
     bad.write_text(HEADER + good_rows(2, 60) + "X,Eve,delegate,,passport,E1,,,no\n")
-    out = subprocess.run([sys.executable, "run.py", "import-attendees", str(bad)], cwd=PROJECT_ROOT,
-                         env=env, capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "run.py", "import-attendees", str(bad)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 1, out.stderr
     assert '"invalid_id_number"' in out.stdout and "nothing was imported" in out.stderr
     good = tmp_path / "good.csv"
     good.write_text(HEADER + good_rows(2, 60))
-    out = subprocess.run([sys.executable, "run.py", "import-attendees", str(good)], cwd=PROJECT_ROOT,
-                         env=env, capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "run.py", "import-attendees", str(good)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     assert '"imported": 2' in out.stdout

@@ -14,7 +14,9 @@ def test_openapi_lists_routes_with_request_schemas_and_roles(client: FlaskClient
     spec = client.get("/api/openapi.json").json
     assert spec["openapi"].startswith("3.")
     create = spec["paths"]["/api/attendees"]["post"]
-    assert "id_number" in create["requestBody"]["content"]["application/json"]["schema"]["properties"]
+    assert (
+        "id_number" in create["requestBody"]["content"]["application/json"]["schema"]["properties"]
+    )
     assert create["x-roles"] == ["admin", "staff", "registration"]
     assert "/api/attendees/{attendee_id}" in spec["paths"]
 
@@ -27,8 +29,21 @@ def test_unknown_routes_and_methods_answer_in_the_error_envelope(client: FlaskCl
 
 
 def test_run_py_help_lists_the_core_commands() -> None:
-    out = subprocess.run([sys.executable, "run.py", "--help"], cwd=PROJECT_ROOT,
-                         capture_output=True, text=True, timeout=60, check=True).stdout
-    for command in ("serve", "init-db", "seed-demo", "import-attendees", "create-user",
-                    "create-device", "revoke-device"):
+    out = subprocess.run(
+        [sys.executable, "run.py", "--help"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    for command in (
+        "serve",
+        "init-db",
+        "seed-demo",
+        "import-attendees",
+        "create-user",
+        "create-device",
+        "revoke-device",
+    ):
         assert command in out

@@ -33,7 +33,9 @@ def count_attendees(runtime: Runtime) -> int:
         return db.scalar(select(func.count(Attendee.id))) or 0
 
 
-def test_registration_records_consent_time_and_the_registered_stage(staff: Caller, runtime: Runtime) -> None:
+def test_registration_records_consent_time_and_the_registered_stage(
+    staff: Caller, runtime: Runtime
+) -> None:
     res = staff.post("/api/attendees", json=body())
     assert res.status_code == 201
     assert res.json["consent_face"] is True and res.json["consent_face_at"]
@@ -98,14 +100,19 @@ def test_malformed_json_and_missing_fields_are_refused(staff: Caller, runtime: R
 
 
 def test_oversize_body_is_refused_before_parsing(staff: Caller, runtime: Runtime) -> None:
-    res = staff.post("/api/attendees", data=b"x" * (9 * 1024 * 1024), content_type="application/json")
+    res = staff.post(
+        "/api/attendees", data=b"x" * (9 * 1024 * 1024), content_type="application/json"
+    )
     assert res.status_code == 413 and res.json["error"] == "payload_too_large"
     assert count_attendees(runtime) == 0
 
 
 def test_update_changes_profile_and_refuses_identity_edits(staff: Caller) -> None:
     created = staff.post("/api/attendees", json=body()).json
-    res = staff.patch(f"/api/attendees/{created['id']}", json={"organisation": "新大陆", "phone": "+8615012345678"})
+    res = staff.patch(
+        f"/api/attendees/{created['id']}",
+        json={"organisation": "新大陆", "phone": "+8615012345678"},
+    )
     assert res.status_code == 200 and res.json["organisation"] == "新大陆"
     assert res.json["phone"] == "+86150****5678"
     res = staff.patch(f"/api/attendees/{created['id']}", json={"id_number": "X"})
@@ -113,7 +120,10 @@ def test_update_changes_profile_and_refuses_identity_edits(staff: Caller) -> Non
     res = staff.patch(f"/api/attendees/{created['id']}", json={"phone": "bad"})
     assert res.json["error"] == "invalid_phone"
     assert staff.get(f"/api/attendees/{created['id']}").json["phone"] == "+86150****5678"
-    assert staff.patch("/api/attendees/99999", json={"organisation": "x"}).json["error"] == "attendee_not_found"
+    assert (
+        staff.patch("/api/attendees/99999", json={"organisation": "x"}).json["error"]
+        == "attendee_not_found"
+    )
 
 
 def test_search_finds_by_pinyin_organisation_and_id_tail(staff: Caller) -> None:

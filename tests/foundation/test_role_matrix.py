@@ -7,14 +7,12 @@ PUBLIC on purpose.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-
 import pytest
 from flask import Flask
 
 from core.runtime import Runtime
 from tests.conftest import Caller, device_caller, login_as
+from tests.route_table import api_routes
 
 PUBLIC = {
     ("POST", "/api/auth/login"),
@@ -28,23 +26,15 @@ STAFF_ROLES = ("admin", "staff", "security")
 DEVICE_KINDS = ("kiosk", "gate", "hotel_desk", "airport_desk", "registration", "driver")
 
 
-def api_routes(app: Flask) -> Iterator[tuple[str, str, tuple[str, ...] | None]]:
-    for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith("/api"):
-            continue
-        view = app.view_functions[rule.endpoint]
-        url = re.sub(r"<[^>]+>", "999999", rule.rule)  # ids that do not exist: no side effects
-        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            yield method, url, getattr(view, "_roles", None)
-
-
 def callers(app: Flask, runtime: Runtime) -> dict[str, Caller]:
     from models import Driver
     from models.db import transaction
     from tests.factories import at
 
     with transaction(runtime.sessions) as db:
-        driver = Driver(name="Test Driver", phone="+8613800000000", shift_start=at(0), shift_end=at(10))
+        driver = Driver(
+            name="Test Driver", phone="+8613800000000", shift_start=at(0), shift_end=at(10)
+        )
         db.add(driver)
         db.flush()
         driver_id = driver.id
@@ -64,8 +54,11 @@ def call(caller: Caller | None, app: Flask, method: str, url: str):  # type: ign
 
 def test_every_api_route_is_protected_or_listed_as_public(app: Flask) -> None:
     unprotected = [
-        (m, u) for m, u, roles in api_routes(app)
-        if roles is None and (m, u) not in PUBLIC and not u.startswith(PUBLIC_PREFIXES)
+        (r.method, r.url)
+        for r in api_routes(app)
+        if r.roles is None
+        and (r.method, r.url) not in PUBLIC
+        and not r.url.startswith(PUBLIC_PREFIXES)
     ]
     assert unprotected == []
 
@@ -73,7 +66,8 @@ def test_every_api_route_is_protected_or_listed_as_public(app: Flask) -> None:
 def test_role_matrix_for_every_route(app: Flask, runtime: Runtime) -> None:
     everyone = callers(app, runtime)
     problems = []
-    for method, url, roles in api_routes(app):
+    for route in api_routes(app):
+        method, url, roles = route.method, route.url, route.roles
         if roles is None:
             continue
         res = call(None, app, method, url)
@@ -92,19 +86,25 @@ def test_role_matrix_for_every_route(app: Flask, runtime: Runtime) -> None:
 
 def test_staff_writes_without_the_csrf_header_are_refused(app: Flask, runtime: Runtime) -> None:
     admin = login_as(app, runtime, "admin")
-    res = admin.client.post("/api/users", json={"username": "x_user", "password": "long enough pw", "role": "staff"})
+    res = admin.client.post(
+        "/api/users", json={"username": "x_user", "password": "long enough pw", "role": "staff"}
+    )
     assert res.status_code == 403 and res.json["error"] == "csrf_failed"
 
 
-@pytest.mark.parametrize("header", ["Bearer ", "Bearer abc", "Bearer 1.", "Bearer 99.secret", "Basic x"])
+@pytest.mark.parametrize(
+    "header", ["Bearer ", "Bearer abc", "Bearer 1.", "Bearer 99.secret", "Basic x"]
+)
 def test_bad_bearer_tokens_are_unauthorised(client, header: str) -> None:  # type: ignore[no-untyped-def]
     res = client.get("/api/auth/me", headers={"Authorization": header})
     assert res.status_code == 401
 
 
 def test_login_is_rate_limited(client) -> None:  # type: ignore[no-untyped-def]
-    codes = [client.post("/api/auth/login", json={"username": "nobody", "password": "x"}).json["error"]
-             for _ in range(11)]
+    codes = [
+        client.post("/api/auth/login", json={"username": "nobody", "password": "x"}).json["error"]
+        for _ in range(11)
+    ]
     assert codes[:10] == ["bad_credentials"] * 10 and codes[10] == "rate_limited"
 
 

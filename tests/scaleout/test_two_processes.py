@@ -43,7 +43,9 @@ def test_event_made_in_one_process_reaches_a_console_on_the_other(tmp_path: Path
     instance.mkdir()
     password = "scale-out-password"
     run_cli(instance, "init-db", env=env)
-    run_cli(instance, "create-user", "ops_admin", "--role", "admin", "--password", password, env=env)
+    run_cli(
+        instance, "create-user", "ops_admin", "--role", "admin", "--password", password, env=env
+    )
     with server(instance, env) as base_a, server(instance, env) as base_b:
         http_b, _ = login(base_b, password)
         got = threading.Event()
@@ -57,11 +59,21 @@ def test_event_made_in_one_process_reaches_a_console_on_the_other(tmp_path: Path
                 got.set()
 
         cookie = "; ".join(f"{k}={v}" for k, v in http_b.cookies.items())
-        sio.connect(base_b, namespaces=["/live"], headers={"Cookie": cookie}, transports=["websocket"])
+        sio.connect(
+            base_b, namespaces=["/live"], headers={"Cookie": cookie}, transports=["websocket"]
+        )
         try:
             http_a, csrf_a = login(base_a, password)
-            res = http_a.post(f"{base_a}/api/attendees", headers={"X-CSRF-Token": csrf_a}, json={
-                "name": "林则徐", "category": "vip", "id_type": "cn_resident", "id_number": resident_id()})
+            res = http_a.post(
+                f"{base_a}/api/attendees",
+                headers={"X-CSRF-Token": csrf_a},
+                json={
+                    "name": "林则徐",
+                    "category": "vip",
+                    "id_type": "cn_resident",
+                    "id_number": resident_id(),
+                },
+            )
             assert res.status_code == 201, res.text
             assert got.wait(10), f"console on B saw only {events}"
             registered = [e for e in events if e["event"] == "attendee_registered"]

@@ -7,7 +7,6 @@ reaches validation and the service instead of stopping at the role check.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
@@ -17,16 +16,36 @@ from hypothesis import strategies as st
 
 from core.runtime import Runtime
 from tests.conftest import Caller, device_caller, login_as
+from tests.route_table import api_routes
 
 pytestmark = pytest.mark.slow
 
 JSON_LEAF = st.one_of(
-    st.none(), st.booleans(), st.integers(-(2**63), 2**63), st.floats(allow_nan=False, allow_infinity=False),
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**63), 2**63),
+    st.floats(allow_nan=False, allow_infinity=False),
     st.text(max_size=40),
-    st.sampled_from(["<script>alert(1)</script>", "' OR 1=1 --", "=cmd|' /C calc'!A0", "\x00", "🙂" * 5,
-                     "9" * 400, "../../etc/passwd", "%s%s%n"]),
+    st.sampled_from(
+        [
+            "<script>alert(1)</script>",
+            "' OR 1=1 --",
+            "=cmd|' /C calc'!A0",
+            "\x00",
+            "🙂" * 5,
+            "9" * 400,
+            "../../etc/passwd",
+            "%s%s%n",
+        ]
+    ),
 )
-JSON_VALUE = st.recursive(JSON_LEAF, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4), max_leaves=12)
+JSON_VALUE = st.recursive(
+    JSON_LEAF,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
 
 
 def route_bodies(field_names: list[str]) -> st.SearchStrategy[Any]:
@@ -37,22 +56,9 @@ def route_bodies(field_names: list[str]) -> st.SearchStrategy[Any]:
     )
 
 
-def json_routes(app: Flask) -> list[tuple[str, str, tuple[str, ...], list[str]]]:
-    out = []
-    for rule in app.url_map.iter_rules():
-        view = app.view_functions[rule.endpoint]
-        roles = getattr(view, "_roles", None)
-        if not rule.rule.startswith("/api") or roles is None:
-            continue
-        body = getattr(view, "_openapi", {}).get("body")
-        fields = list(body.model_json_schema().get("properties", {})) if body else []
-        url = re.sub(r"<[^>]+>", "999999", rule.rule)
-        for method in sorted((rule.methods or set()) & {"POST", "PUT", "PATCH"}):
-            out.append((method, url, roles, fields))
-    return out
-
-
-def caller_for(app: Flask, runtime: Runtime, roles: tuple[str, ...], cache: dict[str, Caller]) -> Caller:
+def caller_for(
+    app: Flask, runtime: Runtime, roles: tuple[str, ...], cache: dict[str, Caller]
+) -> Caller:
     role = roles[0]
     if role not in cache:
         if role in ("admin", "staff", "security"):
@@ -63,7 +69,9 @@ def caller_for(app: Flask, runtime: Runtime, roles: tuple[str, ...], cache: dict
             from tests.factories import at
 
             with transaction(runtime.sessions) as db:
-                driver = Driver(name="Fuzz Driver", phone="+8613800000001", shift_start=at(0), shift_end=at(9))
+                driver = Driver(
+                    name="Fuzz Driver", phone="+8613800000001", shift_start=at(0), shift_end=at(9)
+                )
                 db.add(driver)
                 db.flush()
                 driver_id = driver.id
@@ -73,16 +81,22 @@ def caller_for(app: Flask, runtime: Runtime, roles: tuple[str, ...], cache: dict
     return cache[role]
 
 
-def fuzz_route(method: str, url: str, caller: Caller, fields: list[str], failures: list[str]) -> None:
+def fuzz_route(
+    method: str, url: str, caller: Caller, fields: list[str], failures: list[str]
+) -> None:
     """Send generated bodies to one route; record answers that are 5xx or not an envelope."""
 
-    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @settings(
+        max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None
+    )
     @given(body=route_bodies(fields))
     def fuzz(body: Any) -> None:
         res = caller.client.open(url, method=method, json=body, headers=caller.headers)
         payload = res.get_json(silent=True)
-        if res.status_code >= 500 or (res.status_code >= 400 and not (
-                isinstance(payload, dict) and "error" in payload and "message" in payload)):
+        if res.status_code >= 500 or (
+            res.status_code >= 400
+            and not (isinstance(payload, dict) and "error" in payload and "message" in payload)
+        ):
             failures.append(f"{method} {url} {body!r:.120} -> {res.status_code} {payload!r:.200}")
 
     fuzz()
@@ -92,10 +106,17 @@ def test_every_json_route_answers_any_body_with_an_envelope(app: Flask, runtime:
     app.config["RATE_LIMIT_FACTOR"] = 0  # the fuzz sends many requests from one address
     callers: dict[str, Caller] = {}
     failures: list[str] = []
-    for method, url, roles, fields in json_routes(app):
-        caller = caller_for(app, runtime, roles, callers)
-        fuzz_route(method, url, caller, fields, failures)
-        raw = caller.client.open(url, method=method, data=b"\xff\xfe{{", headers={**caller.headers, "Content-Type": "application/json"})
+    for route in api_routes(app):
+        if route.roles is None or route.method not in ("POST", "PUT", "PATCH"):
+            continue
+        caller = caller_for(app, runtime, route.roles, callers)
+        fuzz_route(route.method, route.url, caller, list(route.fields), failures)
+        raw = caller.client.open(
+            route.url,
+            method=route.method,
+            data=b"\xff\xfe{{",
+            headers={**caller.headers, "Content-Type": "application/json"},
+        )
         if raw.status_code >= 500:
-            failures.append(f"{method} {url} raw bytes -> {raw.status_code}")
+            failures.append(f"{route.method} {route.url} raw bytes -> {raw.status_code}")
     assert failures == []
