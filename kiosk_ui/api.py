@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import pydantic
-from flask import Flask, Response, current_app, jsonify, request
+from flask import Flask, Response, current_app, has_request_context, jsonify, request
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
@@ -28,8 +28,9 @@ def runtime() -> Runtime:
 
 @contextmanager
 def unit_of_work() -> Iterator[Session]:
-    """A session that commits when the block ends without error."""
-    with transaction(runtime().sessions) as session:
+    """A session that commits when the block ends without error (GETs read without a write lock)."""
+    read_only = has_request_context() and request.method in ("GET", "HEAD")
+    with transaction(runtime().sessions, read_only=read_only) as session:
         yield session
 
 
