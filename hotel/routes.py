@@ -1,5 +1,181 @@
-"""HTTP/Socket.IO handlers of this area (filled in by its issue)."""
+"""HTTP handlers of the hotel domain: the lobby kiosk (device token) and staff desk views.
 
-from flask import Blueprint
+Each handler parses and validates, calls one service function inside one unit of work, and
+maps the result. `rooms_short` comes back as a result (so its alert commits) and leaves as 409.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pydantic
+from flask import Blueprint, Response, jsonify, request
+
+from core.clock import utcnow
+from core.errors import Forbidden
+from hotel import kiosk, release, service, views
+from hotel.clock import hotel_night
+from hotel.errors import HotelInvalid
+from hotel.keys import KeyMaker
+from kiosk_ui.api import documented, parse_json, runtime, unit_of_work, validate
+from kiosk_ui.auth import ANY_STAFF, STAFF, current, requires
+from kiosk_ui.ratelimit import limit
 
 bp = Blueprint("hotel_routes", __name__)
+
+
+class CodeIn(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid", str_strip_whitespace=True)
+    code: str = pydantic.Field(min_length=1, max_length=200)
+
+
+class TicketIn(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid")
+    ticket: str = pydantic.Field(min_length=1, max_length=400)
+
+
+class RoomChoiceIn(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid")
+    room_id: pydantic.StrictInt | None = pydantic.Field(default=None, ge=1)
+
+
+class NightQuery(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid")
+    night: date | None = None
+    list: str = "arrivals"
+
+
+def _answer(result: dict[str, Any]) -> tuple[Response, int]:
+    return jsonify(result), 409 if "error" in result else 200
+
+
+def _desk() -> tuple[int, int]:
+    """The calling hotel desk's (device id, hotel id)."""
+    principal = current()
+    if principal.hotel_id is None:
+        raise Forbidden("this device is not linked to a hotel", "not_a_hotel_desk")
+    return principal.id, principal.hotel_id
+
+
+# -- lobby kiosk ---------------------------------------------------------------------------
+
+
+@bp.post("/api/hotel/kiosk/identify")
+@requires("hotel_desk")
+@limit("hotel_identify", per_minute=120)
+@documented(CodeIn, "Identify a guest by face (multipart `image`) or entrance code (JSON).")
+def identify() -> Response:
+    device_id, hotel_id = _desk()
+    image, code = None, None
+    if "image" in request.files:
+        image = request.files["image"].read()
+        if not image:
+            raise HotelInvalid("the image is empty", "empty_image")
+    else:
+        code = parse_json(CodeIn).code
+    with unit_of_work() as db:
+        found = kiosk.identify_guest(db, runtime(), hotel_id, device_id, image=image, code=code,
+                                     now=utcnow())
+    return jsonify(found)
+
+
+@bp.post("/api/hotel/kiosk/check-in")
+@requires("hotel_desk")
+@documented(TicketIn, "Check in the identified guest: room, key PIN + QR, Wi-Fi.")
+def kiosk_check_in() -> tuple[Response, int]:
+    device_id, hotel_id = _desk()
+    body = parse_json(TicketIn)
+    with unit_of_work() as db:
+        result = kiosk.kiosk_check_in(db, runtime(), hotel_id, device_id, body.ticket,
+                                      now=utcnow())
+    return _answer(result)
+
+
+@bp.post("/api/hotel/kiosk/check-out")
+@requires("hotel_desk")
+@documented(TicketIn, "Check out the identified guest; shows the departure transfer.")
+def kiosk_check_out() -> Response:
+    device_id, hotel_id = _desk()
+    body = parse_json(TicketIn)
+    with unit_of_work() as db:
+        result = kiosk.kiosk_check_out(db, runtime(), hotel_id, device_id, body.ticket,
+                                       now=utcnow())
+    return jsonify(result)
+
+
+# -- staff desk ----------------------------------------------------------------------------
+
+
+@bp.get("/api/hotel/hotels")
+@requires(*ANY_STAFF)
+def list_hotels() -> Response:
+    """Hotels with travel times to the airport and the station."""
+    with unit_of_work() as db:
+        return jsonify({"hotels": views.hotels(db)})
+
+
+@bp.get("/api/hotel/occupancy")
+@requires(*ANY_STAFF)
+def occupancy() -> Response:
+    """Per hotel for a night (default tonight): rooms, block use, guests, arrivals, short."""
+    query = validate(NightQuery, request.args.to_dict())
+    night = query.night or hotel_night(utcnow())
+    with unit_of_work() as db:
+        return jsonify({"night": night.isoformat(), "hotels": views.occupancy(db, night)})
+
+
+@bp.get("/api/hotel/hotels/<int:hotel_id>/guests")
+@requires(*ANY_STAFF)
+def guests(hotel_id: int) -> Response:
+    """Masked guests of a hotel and night: list=arrivals|unassigned|no_shows|in_house."""
+    query = validate(NightQuery, request.args.to_dict())
+    night = query.night or hotel_night(utcnow())
+    with unit_of_work() as db:
+        found = views.guest_list(db, hotel_id, night, query.list)
+    return jsonify({"night": night.isoformat(), "list": query.list, "guests": found})
+
+
+@bp.get("/api/hotel/stays/<int:stay_id>")
+@requires(*ANY_STAFF)
+def get_stay(stay_id: int) -> Response:
+    """One reservation, masked."""
+    with unit_of_work() as db:
+        return jsonify(service.reservation_view(db, service.get_stay(db, stay_id)))
+
+
+@bp.post("/api/hotel/stays/<int:stay_id>/assign")
+@requires(*STAFF)
+@documented(RoomChoiceIn, "Assign a room ahead of arrival (a given room, or the next free one).")
+def assign(stay_id: int) -> tuple[Response, int]:
+    body = parse_json(RoomChoiceIn)
+    with unit_of_work() as db:
+        result = service.assign_room(db, stay_id, current().actor, room_id=body.room_id)
+    return _answer(result)
+
+
+@bp.post("/api/hotel/stays/<int:stay_id>/check-in")
+@requires(*STAFF)
+@documented(RoomChoiceIn, "Check a guest in at the desk (optionally into a given room).")
+def desk_check_in(stay_id: int) -> tuple[Response, int]:
+    body = parse_json(RoomChoiceIn)
+    with unit_of_work() as db:
+        result = service.check_in_guest(db, KeyMaker.from_runtime(runtime()), stay_id,
+                                        current().actor, now=utcnow(), room_id=body.room_id)
+    return _answer(result)
+
+
+@bp.post("/api/hotel/stays/<int:stay_id>/check-out")
+@requires(*STAFF)
+def desk_check_out(stay_id: int) -> Response:
+    """Check a guest out at the desk."""
+    with unit_of_work() as db:
+        return jsonify(service.check_out_guest(db, stay_id, current().actor, now=utcnow()))
+
+
+@bp.post("/api/hotel/no-shows/release")
+@requires(*STAFF)
+def release_no_shows() -> Response:
+    """Release every reservation past its hotel's no-show cut-off (audited)."""
+    with unit_of_work() as db:
+        return jsonify(release.release_no_shows(db, utcnow(), current().actor))

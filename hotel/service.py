@@ -98,7 +98,7 @@ def assign_room(
     Returns the reservation, or `{"error": "rooms_short", ...}` when no room was left.
     """
     stay = get_stay(session, stay_id, hotel_id)
-    _require_state(stay, ("reserved",))
+    require_state(stay, ("reserved",))
     if room_id is not None:
         _check_room(session, stay, room_id)
     nights = nights_between(stay.check_in_date, stay.check_out_date)
@@ -121,7 +121,7 @@ def check_in_guest(
     Returns the welcome (room, PIN shown once, QR key, Wi-Fi), or `{"error": "rooms_short"}`.
     """
     stay = get_stay(session, stay_id, hotel_id)
-    _require_state(stay, ("reserved",))
+    require_state(stay, ("reserved",))
     if room_id is not None:
         _check_room(session, stay, room_id)
     nights = _nights_left(stay, now)
@@ -174,7 +174,7 @@ def check_out_guest(
 ) -> dict[str, Any]:
     """Check a guest out: free the room's remaining nights, record it, hand over to transport."""
     stay = get_stay(session, stay_id, hotel_id)
-    _require_state(stay, ("checked_in",))
+    require_state(stay, ("checked_in",))
     claimed = changed(
         session,
         update(Stay)
@@ -204,7 +204,8 @@ def check_out_guest(
     return {**view, "late": late, "nights_released": released, "departure": departure}
 
 
-def _require_state(stay: Stay, allowed: tuple[str, ...]) -> None:
+def require_state(stay: Stay, allowed: tuple[str, ...]) -> None:
+    """Refuse, with a code that names the stay's state, unless it is one of `allowed`."""
     if stay.state in allowed:
         return
     codes = {

@@ -26,6 +26,7 @@ def make_hotel(
     rooms: dict[str, int] | None = None,
     allotment: dict[str, int] | None = None,
     vip_suites: int = 0,
+    nights: list[date] | None = None,
 ) -> Hotel:
     """A hotel with `rooms` per type code and general blocks of `allotment` per type and night."""
     rooms = rooms or {"KING": 4, "TWIN": 2, "SUITE": 1}
@@ -43,7 +44,7 @@ def make_hotel(
             session.add(Room(hotel_id=hotel.id, room_type_id=rt.id,
                              number=f"{type_code[0]}{i + 1:03d}", floor=1 + i // 10))
         vip = vip_suites if type_code == "SUITE" else 0
-        for night in NIGHTS:
+        for night in nights or NIGHTS:
             session.add(RoomBlock(hotel_id=hotel.id, room_type_id=rt.id, night=night,
                                   category="", allotment=allotment.get(type_code, 0) - vip))
             if vip:
@@ -78,3 +79,18 @@ def make_stay(
 def pair(session: Session, first: Stay, second: Stay) -> None:
     first.partner_id, second.partner_id = second.id, first.id
     session.flush()
+
+
+def snapshot(session: Session) -> dict[str, Any]:
+    """Everything a refused request must leave unchanged."""
+    from sqlalchemy import func, select
+
+    from models import DomainEvent, JourneyStep, RoomNight
+
+    return {
+        "stays": sorted(session.execute(select(Stay.id, Stay.state, Stay.room_id)).all()),
+        "ledger": session.scalar(select(func.count(RoomNight.id))),
+        "used": session.scalar(select(func.sum(RoomBlock.used))),
+        "steps": session.scalar(select(func.count(JourneyStep.id))),
+        "events": session.scalar(select(func.count(DomainEvent.id))),
+    }
