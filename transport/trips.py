@@ -91,10 +91,10 @@ def advance_trip(session: Session, driver_id: int, trip_id: int, action: str) ->
             f"a trip that is {trip.state} cannot {action}", "invalid_transition"
         )
     riders = session.scalars(select(TripPassenger).where(TripPassenger.trip_id == trip.id)).all()
-    if action == "depart" and not any(tp.state == "on_board" for tp in riders):
-        raise TransportConflict("nobody is on board yet", "nobody_on_board")
     if action == "depart" and any(tp.state == "waiting" for tp in riders):
         raise TransportConflict("confirm or mark as no-show every passenger", "passengers_waiting")
+    if action == "depart" and not any(tp.state == "on_board" for tp in riders):
+        raise TransportConflict("nobody is on board yet", "nobody_on_board")
     trip.state = target
     trip.version += 1
     trip.updated_at = utcnow()

@@ -1,0 +1,217 @@
+"""The driver's HTTP API: own trips only, the trip's steps, boarding by code, journey stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from checkin.codes import issue_code
+from checkin.journey import timeline
+from core.runtime import Runtime
+from models import Attendee, Trip, TripPassenger
+from models.db import transaction
+from tests.conftest import Caller, device_caller
+from tests.transport.helpers import (
+    NOW,
+    SUMMIT,
+    make_driver,
+    make_hotel,
+    make_leg,
+    make_passengers,
+    make_stay,
+)
+from transport import board
+from transport.service import plan_pickups
+from transport.trips import advance_trip, board_passenger
+
+
+@dataclass
+class World:
+    mine: Trip
+    other: Trip
+    riders: list[Attendee]
+    driver: Caller
+    other_driver: Caller
+
+
+@pytest.fixture
+def world(app: Flask, runtime: Runtime) -> World:
+    with transaction(runtime.sessions) as db:
+        h1, h2 = make_hotel(db, "H1"), make_hotel(db, "H2")
+        riders = make_passengers(db, runtime.pii, 2)
+        stranger = make_passengers(db, runtime.pii, 1)[0]
+        for p in riders:
+            make_stay(db, p, h1, SUMMIT.date(), SUMMIT.date() + timedelta(days=1))
+            make_leg(db, p, SUMMIT)
+        make_stay(db, stranger, h2, SUMMIT.date(), SUMMIT.date() + timedelta(days=1))
+        make_leg(db, stranger, SUMMIT)
+        d1, d2 = make_driver(db), make_driver(db)
+        plan_pickups(db, now=NOW)
+        trips = {t.driver_id: t for t in db.scalars(select(Trip))}
+    return World(
+        trips[d1.id],
+        trips[d2.id],
+        riders,
+        device_caller(app, runtime, "driver", "phone-1", driver_id=trips[d1.id].driver_id),
+        device_caller(app, runtime, "driver", "phone-2", driver_id=trips[d2.id].driver_id),
+    )
+
+
+def test_a_driver_sees_only_their_own_trips(world: World) -> None:
+    res = world.driver.get("/api/driver/trips")
+    assert res.status_code == 200
+    assert [t["id"] for t in res.json["trips"]] == [world.mine.id]
+    names = [p["name"] for p in res.json["trips"][0]["passengers"]]
+    assert names == ["张*三", "张*三"]  # masked
+    denied = world.driver.get(f"/api/driver/trips/{world.other.id}")
+    assert (denied.status_code, denied.json["error"]) == (403, "not_your_trip")
+
+
+def test_a_driver_cannot_move_another_drivers_trip(world: World, runtime: Runtime) -> None:
+    res = world.driver.post(f"/api/driver/trips/{world.other.id}/accept")
+    assert (res.status_code, res.json["error"]) == (403, "not_your_trip")
+    with runtime.sessions() as db:
+        assert db.get(Trip, world.other.id).state == "assigned"
+
+
+def test_roles_are_kept_apart(world: World, staff: Caller, app: Flask, runtime: Runtime) -> None:
+    assert staff.get("/api/driver/trips").status_code == 403
+    assert world.driver.get("/api/transport/arrivals-board").status_code == 403
+    res = world.driver.post(
+        "/api/flights/1/estimate", json={"estimated_at": "2026-12-08T12:00:00+08:00"}
+    )
+    assert (res.status_code, res.json["error"]) == (403, "forbidden")
+    kiosk = device_caller(app, runtime, "kiosk")
+    assert kiosk.post("/api/transport/plan", json={"kind": "pickup"}).status_code == 403
+    desk = device_caller(app, runtime, "airport_desk")
+    board_res = desk.get("/api/transport/arrivals-board?hours=4")
+    assert board_res.status_code == 200 and "flights" in board_res.json
+
+
+def test_a_pickup_goes_from_accepted_to_dropped_off_and_records_the_journey(
+    world: World,
+    runtime: Runtime,
+) -> None:
+    trip, (rider, absent) = world.mine.id, world.riders
+    for action in ("accept", "arrive"):
+        assert world.driver.post(f"/api/driver/trips/{trip}/{action}").status_code == 200
+    early = world.driver.post(f"/api/driver/trips/{trip}/depart")
+    assert (early.status_code, early.json["error"]) == (409, "passengers_waiting")
+    code = issue_code(runtime, rider.id)
+    res = world.driver.post(
+        f"/api/driver/trips/{trip}/board",
+        json={"attendee_id": rider.id, "method": "code", "code": code},
+    )
+    assert res.status_code == 200, res.json
+    res = world.driver.post(f"/api/driver/trips/{trip}/no-show", json={"attendee_id": absent.id})
+    assert res.status_code == 200
+    for action in ("depart", "drop_off"):
+        res = world.driver.post(f"/api/driver/trips/{trip}/{action}")
+        assert res.status_code == 200, res.json
+    assert res.json["state"] == "dropped_off"
+    with runtime.sessions() as db:
+        stages = [s["stage"] for s in timeline(db, rider.id)]
+        assert stages == ["registered", "arrived", "picked_up"]
+        assert [s["stage"] for s in timeline(db, absent.id)] == ["registered"]
+        states = dict(db.execute(select(TripPassenger.attendee_id, TripPassenger.state)).all())
+        assert (states[rider.id], states[absent.id]) == ("dropped_off", "no_show")
+
+
+def test_someone_elses_entrance_code_does_not_board_a_passenger(
+    world: World,
+    runtime: Runtime,
+) -> None:
+    trip, (rider, other) = world.mine.id, world.riders
+    world.driver.post(f"/api/driver/trips/{trip}/accept")
+    world.driver.post(f"/api/driver/trips/{trip}/arrive")
+    res = world.driver.post(
+        f"/api/driver/trips/{trip}/board",
+        json={"attendee_id": rider.id, "method": "code", "code": issue_code(runtime, other.id)},
+    )
+    assert (res.status_code, res.json["error"]) == (400, "code_mismatch")
+    garbage = world.driver.post(
+        f"/api/driver/trips/{trip}/board",
+        json={"attendee_id": rider.id, "method": "code", "code": "SC1.not-a-code"},
+    )
+    assert garbage.json["error"] == "code_mismatch"
+    with runtime.sessions() as db:
+        seat = db.scalar(select(TripPassenger).where(TripPassenger.attendee_id == rider.id))
+        assert seat.state == "waiting" and [s["stage"] for s in timeline(db, rider.id)] == [
+            "registered"
+        ]
+
+
+def test_boarding_before_reaching_the_pickup_point_is_refused(
+    world: World, runtime: Runtime
+) -> None:
+    rider = world.riders[0]
+    res = world.driver.post(
+        f"/api/driver/trips/{world.mine.id}/board",
+        json={"attendee_id": rider.id, "method": "code", "code": issue_code(runtime, rider.id)},
+    )
+    assert (res.status_code, res.json["error"]) == (409, "not_at_pickup")
+
+
+def test_dropping_off_a_departure_records_departed(runtime: Runtime) -> None:
+    with transaction(runtime.sessions) as db:
+        (person,) = make_passengers(db, runtime.pii, 1)
+        make_leg(db, person, SUMMIT + timedelta(hours=8), kind="departure", number="MU5101")
+        driver = make_driver(db)
+        from transport.service import plan_departures
+
+        plan_departures(db, now=NOW)
+        trip = db.scalar(select(Trip))
+        for action in ("accept", "arrive"):
+            advance_trip(db, driver.id, trip.id, action)
+        board_passenger(db, driver.id, trip.id, person.id, "code")
+        advance_trip(db, driver.id, trip.id, "depart")
+        advance_trip(db, driver.id, trip.id, "drop_off")
+        assert [s["stage"] for s in timeline(db, person.id)] == ["registered", "departed"]
+
+
+def test_the_arrivals_board_counts_waiting_and_stranded_passengers(
+    world: World,
+    runtime: Runtime,
+    staff: Caller,
+) -> None:
+    with transaction(runtime.sessions) as db:
+        (late,) = make_passengers(db, runtime.pii, 1)
+        make_leg(db, late, SUMMIT, number="MF8101")  # same flight, no trip yet
+    with runtime.sessions() as db:
+        data = board.arrivals_board(db, now=SUMMIT)
+        stranded = board.passengers_without_trip(db)
+        silent = board.drivers_not_accepted(db, now=SUMMIT - timedelta(hours=1))
+    (row,) = data["flights"]
+    assert (row["passengers"], row["waiting"], row["without_trip"]) == (4, 3, 1)
+    assert [p["attendee_id"] for p in stranded] == [late.id]
+    assert {d["trip_id"] for d in silent} == {world.mine.id, world.other.id}
+    assert all(not d["received"] for d in silent)  # no phone acknowledged yet
+    res = staff.get("/api/transport/without-trip")
+    assert [p["name"] for p in res.json["passengers"]] == ["张*三"]
+
+
+def test_an_estimate_from_the_airport_desk_replans_and_bad_input_gets_a_code(
+    world: World,
+    app: Flask,
+    runtime: Runtime,
+) -> None:
+    with runtime.sessions() as db:
+        leg_id = db.scalar(
+            select(TripPassenger.flight_id).where(TripPassenger.trip_id == world.mine.id)
+        )
+    desk = device_caller(app, runtime, "airport_desk")
+    bad = desk.post(f"/api/flights/{leg_id}/estimate", json={"estimated_at": "tomorrow"})
+    assert (bad.status_code, bad.json["error"]) == (400, "validation_error")
+    missing = desk.post(
+        "/api/flights/99999/estimate", json={"estimated_at": "2026-12-08T12:00:00+08:00"}
+    )
+    assert (missing.status_code, missing.json["error"]) == (404, "flight_not_found")
+    res = desk.post(
+        f"/api/flights/{leg_id}/estimate", json={"estimated_at": "2026-12-08T10:30:00+08:00"}
+    )
+    assert res.status_code == 200, res.json
+    assert res.json["trips_updated"] + res.json["trips_created"] >= 1
