@@ -10,11 +10,13 @@ from models.transport import Driver, Flight, Trip, TripPassenger, Vehicle
 from models.venue import (
     AccessEvent,
     AgendaSession,
+    CodeUse,
     Gate,
     VenueCheckIn,
     WatchlistEntry,
     Zone,
     ZonePresence,
+    ZoneRule,
 )
 
 __all__ = [
@@ -24,6 +26,7 @@ __all__ = [
     "Attendee",
     "AuditEntry",
     "Base",
+    "CodeUse",
     "Device",
     "DomainEvent",
     "Driver",
@@ -45,4 +48,5 @@ __all__ = [
     "WatchlistEntry",
     "Zone",
     "ZonePresence",
+    "ZoneRule",
 ]

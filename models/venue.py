@@ -1,4 +1,5 @@
-"""Venue aggregate: zones, gates, access events, daily check-ins, watch list, agenda."""
+"""Venue aggregate: zones and their access rules, gates, access events, daily check-ins,
+entrance-code uses, watch list, agenda."""
 
 from __future__ import annotations
 
@@ -40,6 +41,23 @@ class Zone(Base):
     directions_zh: Mapped[str] = mapped_column(Text, default="")
 
 
+class ZoneRule(Base):
+    """Who may enter a zone when: categories during [starts_at, ends_at) in UTC.
+
+    A zone with rules admits only through them; a zone without rules falls back to its own
+    `categories` and `opens_at`/`closes_at`.
+    """
+
+    __tablename__ = "zone_rule"
+    __table_args__ = (CheckConstraint("ends_at > starts_at", name="time_order"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    zone_id: Mapped[int] = mapped_column(ForeignKey("zone.id", ondelete="CASCADE"), index=True)
+    categories: Mapped[str] = mapped_column(String(200))  # comma-separated attendee categories
+    starts_at: Mapped[datetime] = mapped_column(DateTime)
+    ends_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class Gate(Base):
     __tablename__ = "gate"
     __table_args__ = (CheckConstraint(enum_check("direction", DIRECTIONS), name="direction"),)
@@ -75,6 +93,9 @@ class AccessEvent(Base):
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     recorded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     undone_at: Mapped[datetime | None] = mapped_column(DateTime)
+    offline: Mapped[bool] = mapped_column(Boolean, default=False)  # decided by a cut-off gate
+    actor: Mapped[str] = mapped_column(String(80), default="")  # "device:3", "staff:2"
+    note: Mapped[str] = mapped_column(Text, default="")  # override reason, face distance, ...
 
 
 class VenueCheckIn(Base):
@@ -102,6 +123,19 @@ class ZonePresence(Base):
     zone_id: Mapped[int] = mapped_column(ForeignKey("zone.id", ondelete="CASCADE"))
     inside: Mapped[bool] = mapped_column(Boolean, default=False)
     since: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class CodeUse(Base):
+    """First use of an entrance code (by its nonce): the same code at another gate is a replay."""
+
+    __tablename__ = "code_use"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(32), unique=True)
+    attendee_id: Mapped[int] = mapped_column(ForeignKey("attendee.id", ondelete="CASCADE"))
+    gate_id: Mapped[int] = mapped_column(ForeignKey("gate.id", ondelete="CASCADE"))
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    used_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class WatchlistEntry(Timestamped, Base):
