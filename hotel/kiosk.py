@@ -22,6 +22,7 @@ from hotel import service
 from hotel.errors import HotelConflict, HotelInvalid, TicketError
 from hotel.keys import KeyMaker
 from models.attendee import Attendee
+from models.db import transaction
 from models.hotel import Stay
 
 TICKET_SECONDS = 180
@@ -33,37 +34,41 @@ def _serializer(rt: Runtime) -> URLSafeTimedSerializer:
 
 
 def identify_guest(
-    session: Session, rt: Runtime, hotel_id: int, device_id: int, *,
+    rt: Runtime, hotel_id: int, device_id: int, *,
     image: bytes | None, code: str | None, now: datetime,
 ) -> dict[str, Any]:
-    """Find the guest by face or entrance code; return their reservation and a ticket."""
+    """Find the guest by face or entrance code; return their reservation and a ticket.
+
+    This use case writes nothing and opens its own short read transactions: the face engine
+    takes its own sessions, and half a second of dlib work must not hold SQLite's write lock.
+    """
     if (image is None) == (code is None):
         raise HotelInvalid("send either a face image or an entrance code", "no_identity")
-    attendee_id = (
-        _by_face(session, rt, hotel_id, image) if image is not None else _by_code(rt, code or "")
-    )
-    attendee = session.get(Attendee, attendee_id)
-    if attendee is None or attendee.revoked:
-        raise HotelConflict("please see the front desk", "attendee_revoked")
-    stay = service.find_stay(session, attendee_id, hotel_id, now)
-    action = ACTIONS.get(stay.state)
-    if action is None:
-        service.require_state(stay, tuple(ACTIONS))
+    attendee_id = _by_face(rt, hotel_id, image) if image is not None else _by_code(rt, code or "")
+    with transaction(rt.sessions) as session:
+        attendee = session.get(Attendee, attendee_id)
+        if attendee is None or attendee.revoked:
+            raise HotelConflict("please see the front desk", "attendee_revoked")
+        stay = service.find_stay(session, attendee_id, hotel_id, now)
+        action = ACTIONS.get(stay.state)
+        if action is None:
+            service.require_state(stay, tuple(ACTIONS))
+        view = service.reservation_view(session, stay)
     ticket = _serializer(rt).dumps({"d": device_id, "s": stay.id, "a": action})
-    view = service.reservation_view(session, stay)
     return {"ticket": ticket, "action": action, "reservation": view}
 
 
-def _by_face(session: Session, rt: Runtime, hotel_id: int, image: bytes) -> int:
+def _by_face(rt: Runtime, hotel_id: int, image: bytes) -> int:
     from recognition.face.api import face_service
 
-    candidates = set(
-        session.scalars(
-            select(Stay.attendee_id).where(
-                Stay.hotel_id == hotel_id, Stay.state.in_(tuple(ACTIONS))
+    with transaction(rt.sessions) as session:
+        candidates = set(
+            session.scalars(
+                select(Stay.attendee_id).where(
+                    Stay.hotel_id == hotel_id, Stay.state.in_(tuple(ACTIONS))
+                )
             )
         )
-    )
     if not candidates:
         raise RecognitionError("no guest is expected at this hotel", "face_not_recognised")
     found = face_service(rt).identify_bytes(image, candidates=candidates)

@@ -74,9 +74,9 @@ def identify() -> Response:
             raise HotelInvalid("the image is empty", "empty_image")
     else:
         code = parse_json(CodeIn).code
-    with unit_of_work() as db:
-        found = kiosk.identify_guest(db, runtime(), hotel_id, device_id, image=image, code=code,
-                                     now=utcnow())
+    # No unit of work here: identification writes nothing and runs its own short reads.
+    found = kiosk.identify_guest(runtime(), hotel_id, device_id, image=image, code=code,
+                                 now=utcnow())
     return jsonify(found)
 
 
