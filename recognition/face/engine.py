@@ -1,0 +1,150 @@
+"""dlib behind one small class: HOG detection (padded, scaled), 68-point landmarks, 128-d encoding.
+
+face_recognition's own helpers are not used here: they detect on the full frame with one
+upsampling (slow on large photos) and load models through pkg_resources. We load the same
+model files that face_recognition_models ships, straight from its folder.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import dlib
+import numpy as np
+
+from recognition.face.errors import FaceEngineError
+
+# dlib's 68-point layout: which indices form each eye and the nose tip.
+RIGHT_EYE = slice(36, 42)
+LEFT_EYE = slice(42, 48)
+NOSE_TIP = 30
+# The 5-point model's points come from the 68-point ones (eye corners and nose base).
+FIVE_FROM_68 = (45, 42, 36, 39, 33)
+
+
+def models_dir() -> Path:
+    """Folder of the face_recognition_models package, found without importing it."""
+    spec = importlib.util.find_spec("face_recognition_models")
+    if spec is None or not spec.submodule_search_locations:
+        raise FaceEngineError("face_recognition_models is not installed", "engine_missing", 503)
+    return Path(next(iter(spec.submodule_search_locations))) / "models"
+
+
+@dataclass(frozen=True)
+class DetectOptions:
+    """How hard to look: largest side the detector sees, upsampling, and the retries.
+
+    HOG finds faces of about 80 px and larger; one upsampling halves that but costs about
+    four times as much, so a frame is first searched as it is and upsampled only when empty.
+    """
+
+    max_side: int = 1024
+    upsample: int = 1
+    upsample_retry: bool = False
+    pad_retry: bool = True
+
+
+ENROL_JITTERS = 4  # enrolment may spend more: averaging jittered crops steadies the template
+ENROL = DetectOptions(max_side=1024, upsample=1, pad_retry=True)
+PHOTO = DetectOptions(max_side=1024, upsample=0, upsample_retry=True, pad_retry=True)
+LIVE = DetectOptions(max_side=640, upsample=0, upsample_retry=True, pad_retry=False)
+
+
+@dataclass(frozen=True)
+class Face:
+    """One detected face in image coordinates: box (left, top, right, bottom) and landmarks."""
+
+    box: tuple[int, int, int, int]
+    landmarks: np.ndarray  # (68, 2) float32, x then y
+    score: float
+
+    @property
+    def width(self) -> int:
+        return self.box[2] - self.box[0]
+
+
+class Engine:
+    """Thread-safe wrapper of the three dlib models (dlib objects are not re-entrant)."""
+
+    def __init__(self, folder: Path | None = None) -> None:
+        folder = folder or models_dir()
+        self._detector = dlib.get_frontal_face_detector()
+        self._pose68 = dlib.shape_predictor(str(folder / "shape_predictor_68_face_landmarks.dat"))
+        self._encoder = dlib.face_recognition_model_v1(
+            str(folder / "dlib_face_recognition_resnet_model_v1.dat")
+        )
+        self._lock = threading.Lock()
+
+    def detect(self, rgb: np.ndarray, opts: DetectOptions = PHOTO) -> list[Face]:
+        """Find faces; retries on a padded copy so that tight ID-photo crops are found too."""
+        faces = self._detect_scaled(rgb, opts, opts.upsample, pad=0)
+        if not faces and opts.upsample_retry:
+            faces = self._detect_scaled(rgb, opts, opts.upsample + 1, pad=0)
+        if not faces and opts.pad_retry:
+            pad = max(rgb.shape[0], rgb.shape[1]) // 3
+            faces = self._detect_scaled(rgb, opts, 0, pad=pad)
+        return faces
+
+    def _detect_scaled(
+        self, rgb: np.ndarray, opts: DetectOptions, upsample: int, pad: int
+    ) -> list[Face]:
+        img = rgb
+        if pad:
+            # Edge-replicated border: a face that fills the frame gets the context HOG needs.
+            img = np.pad(rgb, ((pad, pad), (pad, pad), (0, 0)), mode="edge")
+        scale = min(1.0, opts.max_side / max(img.shape[0], img.shape[1]))
+        small = img if scale == 1.0 else _resize(img, scale)
+        with self._lock:
+            try:
+                rects, scores, _ = self._detector.run(small, upsample, 0.0)
+            except RuntimeError as exc:
+                raise FaceEngineError(f"face detector failed: {exc}", "engine_failed") from exc
+            faces = [
+                self._landmarks(img, r, scale, pad, s) for r, s in zip(rects, scores, strict=True)
+            ]
+        return [f for f in faces if f is not None]
+
+    def _landmarks(
+        self, img: np.ndarray, r: dlib.rectangle, scale: float, pad: int, score: float
+    ) -> Face | None:
+        big = dlib.rectangle(
+            int(r.left() / scale),
+            int(r.top() / scale),
+            int(r.right() / scale),
+            int(r.bottom() / scale),
+        )
+        shape = self._pose68(img, big)
+        pts = np.array([(p.x - pad, p.y - pad) for p in shape.parts()], dtype=np.float32)
+        h, w = img.shape[0] - 2 * pad, img.shape[1] - 2 * pad
+        box = (
+            max(0, big.left() - pad),
+            max(0, big.top() - pad),
+            min(w, big.right() - pad),
+            min(h, big.bottom() - pad),
+        )
+        if box[2] - box[0] < 8 or box[3] - box[1] < 8:
+            return None  # a detection wholly inside the padding is not a face of the photo
+        return Face(box=box, landmarks=pts, score=float(score))
+
+    def encode(self, rgb: np.ndarray, face: Face, jitters: int = 0) -> np.ndarray:
+        """128-d float32 descriptor of one face (jitters > 0 averages perturbed crops)."""
+        parts = [dlib.point(round(float(x)), round(float(y))) for x, y in face.landmarks]
+        left, top, right, bottom = face.box
+        shape = dlib.full_object_detection(dlib.rectangle(left, top, right, bottom), parts)
+        with self._lock:
+            try:
+                vec = self._encoder.compute_face_descriptor(rgb, shape, max(jitters, 0), 0.25)
+            except RuntimeError as exc:
+                raise FaceEngineError(f"face encoder failed: {exc}", "engine_failed") from exc
+        return np.asarray(vec, dtype=np.float32)
+
+
+def _resize(rgb: np.ndarray, scale: float) -> np.ndarray:
+    import cv2
+
+    h, w = rgb.shape[:2]
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)

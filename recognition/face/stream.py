@@ -1,0 +1,153 @@
+"""A kiosk camera stream: track one face across frames, decide when several frames agree.
+
+One frame can be unlucky (motion blur, a half-turned head), so a single frame never decides.
+A `match` needs `agree` consecutive frames naming the same attendee; `unknown` / `ambiguous`
+come after `give_up` frames without such agreement. When liveness is required, a match is
+only released after a blink, and a face that has not blinked within `liveness_timeout`
+seconds, or a feed of repeated identical frames, ends as `spoof_suspected`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from recognition.face.decision import Identification
+from recognition.face.engine import LIVE, Face
+from recognition.face.images import ensure_rgb_array
+from recognition.face.liveness import BlinkDetector, RepeatDetector, eye_aspect_ratio
+
+if TYPE_CHECKING:
+    from recognition.face.api import FaceService
+
+
+@dataclass(frozen=True)
+class StreamDecision:
+    """The stream's conclusion for one person in front of the camera."""
+
+    identification: Identification
+    liveness: str  # passed | failed | not_required
+    frames: int
+
+    def to_dict(self) -> dict[str, object]:
+        return {**self.identification.to_dict(), "liveness": self.liveness, "frames": self.frames}
+
+
+@dataclass(frozen=True)
+class StreamConfig:
+    agree: int = 3
+    give_up: int = 8
+    lost_after: int = 5  # frames without the tracked face before the track is dropped
+    liveness_timeout: float = 6.0
+
+
+class FaceStream:
+    """Feed frames in time order; returns None while collecting, then one StreamDecision."""
+
+    def __init__(
+        self,
+        service: FaceService,
+        liveness: bool,
+        candidates: Collection[int] | None,
+        config: StreamConfig,
+    ) -> None:
+        self.service, self.liveness, self.cfg = service, liveness, config
+        self.candidates = None if candidates is None else frozenset(candidates)
+        self.repeats = RepeatDetector()
+        self._reset()
+
+    def _reset(self) -> None:
+        self.results: list[Identification] = []
+        self.blink = BlinkDetector()
+        self.track: Face | None = None
+        self.started: float | None = None
+        self.missing = 0
+
+    def feed(self, rgb: np.ndarray, t: float) -> StreamDecision | None:
+        """Process one frame taken at time t (seconds)."""
+        rgb = ensure_rgb_array(rgb)
+        if self.liveness and self.repeats.feed(rgb):
+            return self._finish(Identification("spoof_suspected"), "failed")
+        faces = self.service.engine.detect(rgb, LIVE)
+        ident = self.service.identify_face(rgb, faces, self.candidates)
+        face = _tracked(faces, self.track)
+        if face is None:
+            self.missing += 1
+            if self.missing >= self.cfg.lost_after:
+                self._reset()
+            return self._conclude_crowd(ident)
+        if self.track is not None and not _same_place(face, self.track):
+            self._reset()  # someone else stepped in: start over
+        self.track, self.missing = face, 0
+        self.started = t if self.started is None else self.started
+        if self.liveness:
+            self.blink.feed(eye_aspect_ratio(face.landmarks), t)
+        self.results.append(ident)
+        return self._conclude(t)
+
+    def _conclude(self, t: float) -> StreamDecision | None:
+        recent = self.results[-self.cfg.agree :]
+        agreed = len(recent) == self.cfg.agree and all(
+            r.decision == "match" and r.attendee_id == recent[0].attendee_id for r in recent
+        )
+        timed_out = self.started is not None and t - self.started > self.cfg.liveness_timeout
+        if agreed and not self.liveness:
+            return self._finish(recent[-1], "not_required")
+        if agreed and self.blink.passed:
+            return self._finish(recent[-1], "passed")
+        if self.liveness and timed_out and not self.blink.passed:
+            return self._finish(
+                Identification("spoof_suspected", quality=recent[-1].quality), "failed"
+            )
+        if len(self.results) >= self.cfg.give_up and not agreed:
+            window = [r for r in self.results[-self.cfg.give_up :] if r.decision != "match"]
+            decision = (
+                Counter(r.decision for r in window).most_common(1)[0][0] if window else "ambiguous"
+            )
+            return self._finish(
+                Identification(decision, quality=self.results[-1].quality), self._liveness_word()
+            )
+        return None
+
+    def _conclude_crowd(self, ident: Identification) -> StreamDecision | None:
+        if ident.decision != "multiple_faces":
+            return None
+        self.results.append(ident)
+        crowded = self.results[-self.cfg.agree :]
+        if len(crowded) == self.cfg.agree and all(r.decision == "multiple_faces" for r in crowded):
+            return self._finish(ident, self._liveness_word())
+        return None
+
+    def _liveness_word(self) -> str:
+        if not self.liveness:
+            return "not_required"
+        return "passed" if self.blink.passed else "failed"
+
+    def _finish(self, ident: Identification, liveness: str) -> StreamDecision:
+        frames = max(len(self.results), 1)
+        self._reset()
+        self.repeats = RepeatDetector()
+        return StreamDecision(ident, liveness, frames)
+
+
+def _tracked(faces: list[Face], track: Face | None) -> Face | None:
+    """The face to follow: the tracked one if still in view, else the largest single face."""
+    if not faces:
+        return None
+    if track is not None:
+        near = [f for f in faces if _same_place(f, track)]
+        if near:
+            return max(near, key=lambda f: f.width)
+    from recognition.face.api import main_face
+
+    return main_face(faces)
+
+
+def _same_place(a: Face, b: Face) -> bool:
+    ax, ay = (a.box[0] + a.box[2]) / 2, (a.box[1] + a.box[3]) / 2
+    bx, by = (b.box[0] + b.box[2]) / 2, (b.box[1] + b.box[3]) / 2
+    return float(np.hypot(ax - bx, ay - by)) < 0.6 * max(a.width, b.width)
