@@ -186,7 +186,8 @@ def test_devices_other_than_hotel_desks_cannot_use_the_kiosk_api(
 def test_identify_needs_an_image_or_a_code(world: World) -> None:
     res = world.desk.post("/api/hotel/kiosk/identify", json={})
     assert (res.status_code, res.json["error"]) == (400, "validation_error")
-    res = world.desk.post("/api/hotel/kiosk/identify", data={"image": (io.BytesIO(b""), "face.jpg")})
+    empty = {"image": (io.BytesIO(b""), "face.jpg")}
+    res = world.desk.post("/api/hotel/kiosk/identify", data=empty)
     assert (res.status_code, res.json["error"]) == (400, "empty_image")
 
 
