@@ -32,6 +32,7 @@ WEB_MODULES = (
     "hotel.events",
     "transport.routes",
     "transport.events",
+    "kiosk_ui.driver_pages",
 )
 
 

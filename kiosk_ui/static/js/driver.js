@@ -1,0 +1,212 @@
+// Driver phone: trips over HTTP, live changes over Socket.IO. Every event is applied at most
+// once (its seq is remembered), in order (catch-up replies are buffered and sorted), and
+// acknowledged back so the console knows the phone has it. All text goes in via textContent.
+(function () {
+  "use strict";
+  const T = window.DRIVER_TEXT;
+  let lang = localStorage.getItem("lang") || "zh";
+  let token = localStorage.getItem("driver_token") || "";
+  const trips = new Map(); // id -> trip snapshot (highest version wins)
+  let seen = new Set(JSON.parse(localStorage.getItem("driver_seen") || "[]"));
+  let lastSeq = Number(localStorage.getItem("driver_seq") || 0);
+  let buffering = false;
+  let buffer = [];
+  let socket = null;
+  const $ = (id) => document.getElementById(id);
+  const t = (key) => T[lang][key] || key;
+
+  function fmt(iso) {
+    if (!iso) return "";
+    return new Date(iso).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB",
+      { timeZone: "Asia/Shanghai", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" });
+  }
+
+  function status(text, bad) {
+    $("status").textContent = text;
+    $("status").className = bad ? "err" : "";
+  }
+
+  async function api(path, body) {
+    const res = await fetch(path, {
+      method: body === undefined ? "GET" : "POST",
+      headers: { Authorization: "Bearer " + token, "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const data = await res.json();
+    if (res.status === 401) { signOut(); }
+    if (!res.ok) throw new Error(data.error + ": " + data.message);
+    return data;
+  }
+
+  function upsert(trip, mark) {
+    const old = trips.get(trip.id);
+    if (old && old.version >= trip.version && mark) return; // an older snapshot never wins
+    if (old && old.version > trip.version) return;
+    trip._mark = mark || (old && old._mark) || "";
+    trips.set(trip.id, trip);
+  }
+
+  function button(label, cls, onClick) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.textContent = label;
+    if (cls) b.className = cls;
+    b.addEventListener("click", onClick);
+    return b;
+  }
+
+  async function act(fn) {
+    try { upsert(await fn()); render(); status(""); } catch (e) { status(e.message, true); }
+  }
+
+  function riderRow(trip, p) {
+    const li = document.createElement("li");
+    li.dataset.attendee = p.attendee_id;
+    const label = document.createElement("span");
+    label.textContent = `${p.name} · ${p.flight} ${p.terminal || ""} · ${t(p.state)}`;
+    li.appendChild(label);
+    if (trip.state !== "at_pickup" || p.state !== "waiting") return li;
+    const code = document.createElement("input");
+    code.placeholder = t("code_ph");
+    const photo = document.createElement("input");
+    photo.type = "file"; photo.accept = "image/*"; photo.capture = "environment"; photo.hidden = true;
+    photo.addEventListener("change", () => {
+      const reader = new FileReader();
+      reader.onload = () => act(() => api(`/api/driver/trips/${trip.id}/board`,
+        { attendee_id: p.attendee_id, method: "face", photo: reader.result }));
+      if (photo.files[0]) reader.readAsDataURL(photo.files[0]);
+    });
+    li.append(" ", code,
+      button(t("board_code"), "", () => act(() => api(`/api/driver/trips/${trip.id}/board`,
+        { attendee_id: p.attendee_id, method: "code", code: code.value.trim() }))),
+      button(t("board_face"), "", () => photo.click()), photo,
+      button(t("no_show_btn"), "", () => act(() => api(`/api/driver/trips/${trip.id}/no-show`,
+        { attendee_id: p.attendee_id }))));
+    return li;
+  }
+
+  const NEXT = { assigned: "accept", planned: "accept", accepted: "arrive", at_pickup: "depart", departed: "drop_off" };
+
+  function card(trip) {
+    const node = $("trip-tpl").content.firstElementChild.cloneNode(true);
+    node.id = "trip-" + trip.id;
+    node.dataset.version = trip.version;
+    node.classList.toggle("cancelled", trip.state === "cancelled");
+    node.classList.toggle("changed", trip._mark === "changed");
+    node.querySelector(".when").textContent = fmt(trip.pickup_at);
+    node.querySelector(".kind").textContent = (trip._mark === "new" ? t("new_trip") + " · " : "") + t(trip.kind);
+    node.querySelector(".state").textContent = t(trip.state);
+    node.querySelector(".version").textContent = t("version") + trip.version;
+    node.querySelector(".where").textContent = `${t("meet")}: ${trip.place_name} · ${trip.meeting_point}`;
+    const hotel = trip.hotel.id === null ? t("venue") : (lang === "zh" ? trip.hotel.name_zh : trip.hotel.name_en);
+    node.querySelector(".dest").textContent = `${t("hotel")}: ${hotel}`;
+    node.querySelector(".vehicle").textContent = trip.vehicle ? `${t("vehicle")}: ${trip.vehicle.plate}` : "";
+    const riders = node.querySelector(".riders");
+    trip.passengers.forEach((p) => riders.appendChild(riderRow(trip, p)));
+    const next = NEXT[trip.state];
+    if (next) {
+      node.querySelector(".actions").appendChild(button(t(next), "primary next",
+        () => act(() => api(`/api/driver/trips/${trip.id}/${next}`, {}))));
+    }
+    return node;
+  }
+
+  function render() {
+    const list = [...trips.values()].sort((a, b) => a.pickup_at.localeCompare(b.pickup_at) || a.id - b.id);
+    $("trips").replaceChildren(...list.map(card));
+    $("empty").hidden = list.length > 0;
+  }
+
+  function remember(seq) {
+    seen.add(seq);
+    lastSeq = Math.max(lastSeq, seq);
+    if (seen.size > 500) seen = new Set([...seen].sort((a, b) => a - b).slice(-300));
+    localStorage.setItem("driver_seen", JSON.stringify([...seen]));
+    localStorage.setItem("driver_seq", String(lastSeq));
+  }
+
+  function apply(env) {
+    if (seen.has(env.seq)) return; // exactly once: a replayed or repeated event is ignored
+    remember(env.seq);
+    const trip = env.data && env.data.trip;
+    if (!trip) return;
+    upsert(trip, env.event === "trip_assigned" ? "new" : "changed");
+    render();
+    socket.emit("trip_ack", { seq: env.seq, trips: { [trip.id]: trip.version } });
+  }
+
+  function onEvent(env) {
+    if (buffering) buffer.push(env); else apply(env);
+  }
+
+  function connect(ackedSeq) {
+    socket = io("/live", { auth: { token: token }, transports: ["websocket"] });
+    socket.on("connect", () => {
+      $("link").textContent = t("online"); $("link").className = "link on";
+      buffering = true; buffer = [];
+      socket.emit("catch_up", { after: Math.max(lastSeq, ackedSeq) });
+    });
+    socket.on("caught_up", () => {
+      buffering = false;
+      buffer.sort((a, b) => a.seq - b.seq).forEach(apply);
+      buffer = [];
+    });
+    socket.on("event", onEvent);
+    socket.on("disconnect", () => { $("link").textContent = t("offline"); $("link").className = "link off"; });
+    socket.on("connect_error", () => status(t("offline"), true));
+  }
+
+  async function start() {
+    const hash = new URLSearchParams(location.hash.slice(1));
+    if (hash.get("token")) {
+      if (hash.get("token") !== token) forget();
+      token = hash.get("token");
+      localStorage.setItem("driver_token", token);
+      history.replaceState(null, "", location.pathname); // keep the token out of the address bar
+    }
+    if (!token) { $("login").hidden = false; return; }
+    try {
+      const data = await api("/api/driver/trips");
+      data.trips.forEach((trip) => upsert(trip));
+      render();
+      connect(data.acked_seq);
+    } catch (e) { status(e.message, true); }
+  }
+
+  function forget() { // another driver's phone state must not leak into this one
+    localStorage.removeItem("driver_seen");
+    localStorage.removeItem("driver_seq");
+    seen = new Set();
+    lastSeq = 0;
+  }
+
+  function signOut() {
+    localStorage.removeItem("driver_token");
+    token = "";
+    status(t("bad_token"), true);
+    $("login").hidden = false;
+  }
+
+  function applyLang() {
+    document.documentElement.lang = lang;
+    document.querySelectorAll("[data-zh]").forEach((el) => { el.textContent = el.dataset[lang]; });
+    $("lang").textContent = lang === "zh" ? "EN" : "中文";
+    render();
+  }
+
+  $("lang").addEventListener("click", () => {
+    lang = lang === "zh" ? "en" : "zh";
+    localStorage.setItem("lang", lang);
+    applyLang();
+  });
+  $("login").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    token = ev.target.token.value.trim();
+    forget();
+    localStorage.setItem("driver_token", token);
+    $("login").hidden = true;
+    start();
+  });
+  applyLang();
+  start();
+})();
