@@ -144,6 +144,15 @@ class FaceService:
         faces = self.engine.detect(rgb, PHOTO)
         return self.identify_face(rgb, faces, candidates)
 
+    def identify_every_face(
+        self, rgb: np.ndarray, candidates: Collection[int] | None = None
+    ) -> list[Identification]:
+        """1:N for each face of a photo (group photos; searched as thoroughly as enrolment)."""
+        rgb = ensure_rgb_array(rgb)
+        return [
+            self.identify_face(rgb, [face], candidates) for face in self.engine.detect(rgb, ENROL)
+        ]
+
     def identify_face(
         self, rgb: np.ndarray, faces: list[Face], candidates: Collection[int] | None
     ) -> Identification:
