@@ -276,3 +276,22 @@ def _event(view: dict[str, Any], actor: str) -> dict[str, Any]:
         "by": actor,
     }
 
+
+
+def assign_arrivals(
+    session: Session, night: date, actor: str, hotel_id: int | None = None
+) -> dict[str, int]:
+    """Pre-assign rooms to every reserved, unassigned stay arriving on `night`."""
+    query = select(Stay.id).where(
+        Stay.check_in_date == night, Stay.state == "reserved", Stay.room_id.is_(None)
+    )
+    if hotel_id is not None:
+        query = query.where(Stay.hotel_id == hotel_id)
+    done = {"assigned": 0, "rooms_short": 0}
+    for stay_id in session.scalars(query.order_by(Stay.id)).all():
+        stay = session.get(Stay, stay_id)
+        if stay is None or stay.room_id is not None:  # a partner's assignment covered it
+            continue
+        result = assign_room(session, stay_id, actor)
+        done["rooms_short" if "error" in result else "assigned"] += 1
+    return done
