@@ -28,7 +28,12 @@ def raise_alert(
     if severity not in SEVERITIES:
         severity = "warning"
     alert = Alert(
-        kind=kind, severity=severity, message=message, attendee_id=attendee_id, gate_id=gate_id
+        kind=kind,
+        severity=severity,
+        message=message,
+        attendee_id=attendee_id,
+        gate_id=gate_id,
+        security=security,
     )
     session.add(alert)
     session.flush()

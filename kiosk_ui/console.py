@@ -1,5 +1,141 @@
-"""HTTP/Socket.IO handlers of this area (filled in by its issue)."""
+"""The staff console: login page, live console pages, and the JSON read APIs behind them."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, redirect, render_template, request, session
+from werkzeug.wrappers import Response as WResponse
+
+from core.accounts import Principal
+from core.errors import SummitError, ValidationError
+from kiosk_ui import console_lists, console_service
+from kiosk_ui.api import unit_of_work
+from kiosk_ui.auth import ADMIN, ANY_STAFF, SECURITY, current, requires, resolve_principal
+from kiosk_ui.live import rooms_for
 
 bp = Blueprint("kiosk_ui_console", __name__)
+
+PAGE_ROLES = {"console": ANY_STAFF, "security": SECURITY, "audit": ADMIN, "attendee": ANY_STAFF}
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths: `next=//evil.example` must not send a user elsewhere."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/console"
+
+
+def _staff() -> Principal | None:
+    try:
+        principal = resolve_principal()
+    except SummitError:
+        return None
+    return principal if principal is not None and principal.kind == "staff" else None
+
+
+def _page(page: str, template: str, **context: object) -> str | WResponse:
+    """Render a console page for a logged-in staff user whose role may see it."""
+    principal = _staff()
+    if principal is None:
+        return redirect(f"/login?next={request.path}")
+    if principal.role not in PAGE_ROLES[page]:
+        return WResponse(render_template("console_forbidden.html", user=principal.name,
+                                         role=principal.role), status=403)
+    return render_template(template, csrf=session.get("csrf", ""), user=principal.name,
+                           role=principal.role, page=page, **context)
+
+
+@bp.get("/login")
+def login_page() -> str | WResponse:
+    """The staff login form (already logged-in users go straight on)."""
+    target = _safe_next(request.args.get("next"))
+    if _staff() is not None:
+        return redirect(target)
+    return render_template("login.html", next=target)
+
+
+@bp.get("/console")
+def console_page() -> str | WResponse:
+    """The one self-updating screen: arrivals, venue, alerts, search, live feed."""
+    return _page("console", "console.html")
+
+
+@bp.get("/console/security")
+def security_page() -> str | WResponse:
+    """Denials, watch-list hits and liveness failures, for security staff and admins."""
+    return _page("security", "console_security.html")
+
+
+@bp.get("/console/audit")
+def audit_page() -> str | WResponse:
+    """The audit log (admins)."""
+    return _page("audit", "console_audit.html")
+
+
+@bp.get("/console/attendees/<int:attendee_id>")
+def attendee_page(attendee_id: int) -> str | WResponse:
+    """One attendee, masked, with the journey timeline; admins may unmask with a reason."""
+    return _page("attendee", "console_attendee.html", attendee_id=attendee_id)
+
+
+@bp.get("/api/console/summary")
+@requires(*ANY_STAFF)
+def summary() -> Response:
+    """All counters and chart series of the console, counted from the database."""
+    with unit_of_work() as db:
+        return jsonify(console_service.summary(db))
+
+
+@bp.get("/api/console/alerts")
+@requires(*ANY_STAFF)
+def alerts() -> Response:
+    """Open alerts, newest first (?all=1 includes acknowledged ones, ?security=1 filters)."""
+    with unit_of_work() as db:
+        out = console_service.list_alerts(
+            db,
+            open_only=request.args.get("all") != "1",
+            security_only=request.args.get("security") == "1",
+        )
+    return jsonify({"alerts": out})
+
+
+@bp.post("/api/console/alerts/<int:alert_id>/ack")
+@requires(*ANY_STAFF)
+def acknowledge(alert_id: int) -> Response:
+    """Acknowledge an alert (audited; 409 already_acknowledged the second time)."""
+    with unit_of_work() as db:
+        return jsonify(console_service.acknowledge_alert(db, alert_id, current().actor))
+
+
+@bp.get("/api/console/events")
+@requires(*ANY_STAFF)
+def events() -> Response:
+    """The newest events of the caller's rooms, oldest first, with the current sequence."""
+    raw = request.args.get("limit", "50")
+    if not raw.isdigit() or not 1 <= int(raw) <= 500:
+        raise ValidationError("limit: a whole number from 1 to 500", "invalid_limit")
+    with unit_of_work() as db:
+        out = console_service.recent_events(db, rooms_for(current()), int(raw))
+        seq = console_service.last_seq(db)
+    return jsonify({"events": out, "seq": seq})
+
+
+@bp.get("/api/console/lists/<name>")
+@requires(*ANY_STAFF)
+def list_rows(name: str) -> Response:
+    """The list behind a number, as a table of masked rows."""
+    with unit_of_work() as db:
+        columns, rows = console_lists.build_list(db, name, current().role, request.args)
+    return jsonify({"list": name, "columns": columns, "rows": rows})
+
+
+@bp.get("/api/console/export/<name>.csv")
+@requires(*ANY_STAFF)
+def export_csv(name: str) -> Response:
+    """Any console list as a CSV file (cells that would run as formulas are neutralised)."""
+    with unit_of_work() as db:
+        columns, rows = console_lists.build_list(db, name, current().role, request.args)
+    return Response(
+        console_lists.to_csv(columns, rows),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, Timestamped
@@ -23,6 +25,8 @@ class Alert(Timestamped, Base):
     """Something staff must acknowledge on the console."""
 
     __tablename__ = "alert"
+    # The console lists open alerts on every refresh: find them without a scan.
+    __table_args__ = (Index("ix_alert_open", "acknowledged_by", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(40), index=True)
@@ -31,3 +35,5 @@ class Alert(Timestamped, Base):
     attendee_id: Mapped[int | None] = mapped_column(ForeignKey("attendee.id", ondelete="SET NULL"))
     gate_id: Mapped[int | None] = mapped_column(ForeignKey("gate.id", ondelete="SET NULL"))
     acknowledged_by: Mapped[str | None] = mapped_column(String(80))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime)
+    security: Mapped[bool] = mapped_column(Boolean, default=False)  # also for security staff

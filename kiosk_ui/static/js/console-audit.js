@@ -1,0 +1,31 @@
+// The audit log for admins: newest first, older pages on demand, a filter over what is loaded.
+(function () {
+  "use strict";
+  const C = window.SummitConsole;
+  let entries = [];
+
+  function show() {
+    const q = document.getElementById("audit-q").value.trim().toLowerCase();
+    const rows = entries.filter((e) => !q || [e.actor, e.action, e.target, e.reason]
+      .some((v) => String(v || "").toLowerCase().includes(q)));
+    C.fillTable(document.querySelector("#audit tbody"),
+      rows.map((e) => [e.id, `${e.at ? new Date(e.at).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false }) : ""}`,
+        e.actor, e.action, e.target, e.reason]));
+  }
+
+  async function load(before) {
+    const data = await C.api("/api/audit" + (before ? "?before=" + before : ""));
+    entries = entries.concat(data.entries);
+    document.getElementById("audit-more").hidden = data.entries.length < 200;
+    show();
+  }
+
+  C.boot();
+  document.getElementById("audit-q").addEventListener("input", show);
+  document.getElementById("audit-filter").addEventListener("submit", (e) => e.preventDefault());
+  document.getElementById("audit-more").addEventListener("click", () => {
+    const oldest = entries.length ? entries[entries.length - 1].id : 0;
+    load(oldest);
+  });
+  load(0).then(() => { document.body.dataset.ready = "1"; });
+})();

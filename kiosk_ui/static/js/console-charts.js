@@ -1,0 +1,120 @@
+// Small canvas charts drawn by hand (no chart library, nothing from a CDN): grouped bars,
+// lines, horizontal bars. Each call sizes the canvas to its box and the screen's pixel ratio.
+(function () {
+  "use strict";
+  const C = window.SummitConsole;
+  const PALETTE = ["#4da3ff", "#ffb347", "#7ee2a8", "#ff7b9c", "#c59bff", "#ffe066", "#5fd4d4"];
+  const INK = "#c8d3e6";
+  const GRID = "#2c3b57";
+
+  function prepare(canvas) {
+    const ratio = window.devicePixelRatio || 1;
+    const width = canvas.clientWidth || canvas.parentElement.clientWidth || 300;
+    const height = Number(canvas.getAttribute("height")) || 150;
+    canvas.style.height = height + "px";
+    canvas.width = Math.round(width * ratio);
+    canvas.height = Math.round(height * ratio);
+    const ctx = canvas.getContext("2d");
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    ctx.clearRect(0, 0, width, height);
+    ctx.font = "12px system-ui, sans-serif";
+    return { ctx, width, height };
+  }
+
+  function axis(ctx, box, max) {
+    ctx.strokeStyle = GRID;
+    ctx.fillStyle = INK;
+    ctx.textAlign = "right";
+    ctx.textBaseline = "middle";
+    const steps = Math.min(4, max);
+    for (let i = 0; i <= steps; i++) {
+      const v = Math.round((max * i) / steps);
+      const y = box.bottom - ((box.bottom - box.top) * v) / max;
+      ctx.beginPath(); ctx.moveTo(box.left, y); ctx.lineTo(box.right, y); ctx.stroke();
+      ctx.fillText(String(v), box.left - 4, y);
+    }
+  }
+
+  function xLabels(ctx, box, labels, every) {
+    ctx.fillStyle = INK;
+    ctx.textAlign = "center";
+    ctx.textBaseline = "top";
+    const slot = (box.right - box.left) / labels.length;
+    labels.forEach((l, i) => {
+      if (i % every === 0) ctx.fillText(String(l), box.left + slot * (i + 0.5), box.bottom + 4);
+    });
+  }
+
+  function frame(width, height) {
+    return { left: 34, right: width - 8, top: 8, bottom: height - 20 };
+  }
+
+  // Grouped bars: labels along x, one bar per series in each group.
+  function bars(canvas, labels, series) {
+    const { ctx, width, height } = prepare(canvas);
+    const box = frame(width, height);
+    const max = Math.max(1, ...series.flatMap((s) => s.values));
+    axis(ctx, box, max);
+    const slot = (box.right - box.left) / labels.length;
+    const barW = Math.max(1, (slot * 0.8) / series.length);
+    series.forEach((s, si) => {
+      ctx.fillStyle = s.color || PALETTE[si % PALETTE.length];
+      s.values.forEach((v, i) => {
+        const h = ((box.bottom - box.top) * v) / max;
+        ctx.fillRect(box.left + slot * i + slot * 0.1 + barW * si, box.bottom - h, barW - 1, h);
+      });
+    });
+    xLabels(ctx, box, labels, Math.ceil(labels.length / Math.max(1, Math.floor(width / 40))));
+  }
+
+  // One line per series with a legend of the series names.
+  function lines(canvas, labels, series) {
+    const { ctx, width, height } = prepare(canvas);
+    const box = frame(width, height);
+    const max = Math.max(1, ...series.flatMap((s) => s.values));
+    axis(ctx, box, max);
+    const slot = (box.right - box.left) / Math.max(1, labels.length);
+    series.forEach((s, si) => {
+      const color = PALETTE[si % PALETTE.length];
+      ctx.strokeStyle = color;
+      ctx.lineWidth = 2;
+      ctx.beginPath();
+      s.values.forEach((v, i) => {
+        const x = box.left + slot * (i + 0.5);
+        const y = box.bottom - ((box.bottom - box.top) * v) / max;
+        if (i === 0) ctx.moveTo(x, y); else ctx.lineTo(x, y);
+      });
+      ctx.stroke();
+      ctx.lineWidth = 1;
+      ctx.fillStyle = color;
+      ctx.textAlign = "left";
+      ctx.textBaseline = "top";
+      ctx.fillText(s.name, box.left + 6 + si * 70, box.top);
+    });
+    xLabels(ctx, box, labels, Math.ceil(labels.length / Math.max(1, Math.floor(width / 50))));
+  }
+
+  // Horizontal bars of value against capacity (occupancy), one row per item.
+  function hbars(canvas, items) {
+    const rowH = 22;
+    canvas.setAttribute("height", String(Math.max(40, items.length * rowH + 8)));
+    const { ctx, width } = prepare(canvas);
+    const left = Math.min(140, width * 0.35);
+    items.forEach((it, i) => {
+      const y = 4 + i * rowH;
+      const cap = it.max || Math.max(1, it.value);
+      const share = Math.min(1, it.value / cap);
+      ctx.fillStyle = GRID;
+      ctx.fillRect(left, y, width - left - 60, rowH - 6);
+      ctx.fillStyle = share >= 0.9 ? "#ff7b7b" : share >= 0.7 ? "#ffb347" : "#4da3ff";
+      ctx.fillRect(left, y, (width - left - 60) * share, rowH - 6);
+      ctx.fillStyle = INK;
+      ctx.textAlign = "left";
+      ctx.textBaseline = "top";
+      ctx.fillText(it.label, 4, y + 2, left - 8);
+      ctx.fillText(it.max ? `${it.value}/${it.max}` : String(it.value), width - 54, y + 2);
+    });
+  }
+
+  C.charts = { bars, lines, hbars, PALETTE };
+})();

@@ -1,0 +1,231 @@
+// Shared console helpers: language switch, escaped DOM building, JSON API calls with the CSRF
+// header, list dialogs, alerts, the live feed and the /live connection with catch-up.
+// Every text from the server reaches the page through textContent, never innerHTML.
+(function () {
+  "use strict";
+  const C = (window.SummitConsole = {});
+  const meta = (name) => (document.querySelector(`meta[name="${name}"]`) || {}).content || "";
+  C.csrf = meta("csrf");
+  C.role = meta("role");
+  C.lang = localStorage.getItem("lang") || "zh";
+
+  const WORDS = {
+    longest: ["最长等待 {0} 分钟", "longest wait {0} min"],
+    ack: ["确认", "Acknowledge"],
+    acked: ["已确认", "Acknowledged"],
+    none: ["无结果", "No results"],
+    found: ["找到 {0} 人", "{0} found"],
+    queue: ["闸机 {0} 排队：每分钟 {1} 人", "Gate {0} queue: {1} per minute"],
+    zone_full: ["区域 {0} 接近满员：{1} / {2}", "Zone {0} nearly full: {1} / {2}"],
+    on: ["已连接", "Live"],
+    off: ["连接中断，正在重连…", "Disconnected, reconnecting…"],
+    caught: ["已补收 {0} 条", "caught up {0} missed"],
+    rows: ["{0} 行", "{0} rows"],
+    planned: ["计划", "Planned"],
+    landed: ["已落地", "Landed"],
+    // Event and list names.
+    gate_passed: ["通过闸机", "Passed gate"],
+    gate_denied: ["拒绝通行", "Entry denied"],
+    attendee_checked_in: ["场馆签到", "Venue check-in"],
+    venue_checked_in: ["场馆签到", "Venue check-in"],
+    journey_stage_recorded: ["行程节点", "Journey step"],
+    alert_raised: ["新告警", "New alert"],
+    alert_acknowledged: ["告警已确认", "Alert acknowledged"],
+    flight_landed: ["航班落地", "Flight landed"],
+    flight_estimate_changed: ["航班时间变更", "Flight time changed"],
+    hotel_checked_in: ["酒店入住", "Hotel check-in"],
+    hotel_checked_out: ["酒店退房", "Hotel check-out"],
+    attendee_registered: ["新注册", "Registered"],
+    watchlist_changed: ["关注名单变更", "Watch list changed"],
+    list_landed: ["今日落地", "Landed today"],
+    list_waiting: ["等待接站", "Waiting for pickup"],
+    list_on_road: ["在途", "On the road"],
+    list_at_hotel: ["已入住酒店", "At their hotel"],
+    list_venue: ["今日场馆签到", "Venue check-ins today"],
+    list_inside: ["场内人员", "Inside now"],
+    list_alerts: ["待处理告警", "Open alerts"],
+    list_gates: ["闸机", "Gates"],
+    list_denials: ["今日拒绝通行", "Denied today"],
+    list_audit: ["审计日志", "Audit log"],
+    list_attendees: ["参会人员", "Attendees"],
+  };
+
+  C.t = function (key, ...args) {
+    const pair = WORDS[key];
+    let s = pair ? pair[C.lang === "zh" ? 0 : 1] : key;
+    args.forEach((a, i) => { s = s.replace(`{${i}}`, String(a)); });
+    return s;
+  };
+
+  C.applyLang = function () {
+    document.documentElement.lang = C.lang;
+    document.querySelectorAll("[data-zh]").forEach((el) => { el.textContent = el.dataset[C.lang]; });
+    const btn = document.getElementById("lang");
+    if (btn) btn.textContent = C.lang === "zh" ? "EN" : "中文";
+    document.dispatchEvent(new Event("console:lang"));
+  };
+
+  C.el = function (tag, text, cls) {
+    const e = document.createElement(tag);
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    if (cls) e.className = cls;
+    return e;
+  };
+
+  const clock = new Intl.DateTimeFormat("zh-CN", {
+    timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false,
+  });
+  C.time = (iso) => (iso ? clock.format(new Date(iso)) : "");
+
+  C.api = async function (path, options) {
+    const opts = Object.assign({ headers: {} }, options || {});
+    if (opts.method && opts.method !== "GET") {
+      opts.headers["X-CSRF-Token"] = C.csrf;
+      if (opts.json !== undefined) {
+        opts.headers["Content-Type"] = "application/json";
+        opts.body = JSON.stringify(opts.json);
+      }
+    }
+    const res = await fetch(path, opts);
+    if (res.status === 401) { location.href = "/login?next=" + encodeURIComponent(location.pathname); }
+    const data = await res.json().catch(() => ({ error: "bad_response", message: res.statusText }));
+    if (!res.ok) throw Object.assign(new Error(data.message || res.statusText), data);
+    return data;
+  };
+
+  C.debounce = function (fn, ms) {
+    let timer = null;
+    return function () { clearTimeout(timer); timer = setTimeout(fn, ms); };
+  };
+
+  C.get = (obj, path) => path.split(".").reduce((o, k) => (o == null ? o : o[k]), obj);
+
+  // Fill every [data-key] counter from a summary answer.
+  C.fillCounters = function (summary) {
+    document.querySelectorAll("[data-key]").forEach((el) => {
+      const v = C.get(summary, el.dataset.key);
+      el.textContent = v === undefined || v === null ? "–" : String(v);
+    });
+  };
+
+  C.fillTable = function (tbody, rows) {
+    tbody.replaceChildren(...rows.map((cells) => {
+      const tr = document.createElement("tr");
+      cells.forEach((c) => tr.appendChild(c instanceof Node ? wrapTd(c) : C.el("td", c)));
+      return tr;
+    }));
+  };
+  function wrapTd(node) { const td = document.createElement("td"); td.appendChild(node); return td; }
+
+  // The list behind a number, in a modal dialog with its CSV link.
+  C.openList = async function (name, params) {
+    const dialog = document.getElementById("list-dialog");
+    if (!dialog) return;
+    const query = new URLSearchParams(params || {}).toString();
+    const data = await C.api(`/api/console/lists/${name}${query ? "?" + query : ""}`);
+    document.getElementById("list-title").textContent =
+      `${C.t("list_" + name)} — ${C.t("rows", data.rows.length)}`;
+    document.getElementById("list-csv").href = `/api/console/export/${name}.csv${query ? "?" + query : ""}`;
+    const table = document.getElementById("list-table");
+    const head = document.createElement("tr");
+    data.columns.forEach((c) => head.appendChild(C.el("th", c)));
+    table.tHead.replaceChildren(head);
+    C.fillTable(table.tBodies[0], data.rows);
+    if (!dialog.open) dialog.showModal();
+  };
+
+  C.wireLists = function () {
+    document.querySelectorAll("[data-list]").forEach((btn) => {
+      btn.addEventListener("click", () => C.openList(btn.dataset.list, btn.dataset.params ? JSON.parse(btn.dataset.params) : {}));
+    });
+    const close = document.getElementById("list-close");
+    if (close) close.addEventListener("click", () => document.getElementById("list-dialog").close());
+  };
+
+  // Alerts: the list is always re-read from the server, so it matches the database.
+  C.renderAlerts = function (alerts, onAcked) {
+    const list = document.getElementById("alerts");
+    list.replaceChildren(...alerts.map((a) => {
+      const li = C.el("li", null, "alert " + a.severity);
+      li.dataset.id = a.id;
+      li.append(C.el("time", C.time(a.at)), C.el("strong", a.kind), C.el("span", a.message, "msg"));
+      const btn = C.el("button", C.t("ack"), "ack");
+      btn.type = "button";
+      btn.setAttribute("aria-label", `${C.t("ack")}: ${a.kind} ${a.message}`);
+      btn.addEventListener("click", async () => {
+        btn.disabled = true;
+        try { await C.api(`/api/console/alerts/${a.id}/ack`, { method: "POST" }); }
+        catch (err) { if (err.error !== "already_acknowledged") { btn.disabled = false; return; } }
+        li.remove();
+        onAcked();
+      });
+      li.appendChild(btn);
+      return li;
+    }));
+    document.getElementById("no-alerts").hidden = alerts.length > 0;
+  };
+
+  // One line of the live feed, made only of text nodes.
+  C.describe = function (ev) {
+    const d = ev.data || {};
+    const bits = [d.name || (d.attendee && d.attendee.name), d.gate_code || d.gate, d.zone_code || d.zone, d.stage, d.number,
+      d.kind, d.message, d.reason].filter((v) => v !== undefined && v !== null && v !== "" && typeof v !== "object");
+    return `${C.t(ev.event)} ${bits.join(" · ")}`.trim();
+  };
+
+  C.addToFeed = function (ev) {
+    const feed = document.getElementById("feed");
+    const li = C.el("li", null, "ev " + ev.event);
+    li.dataset.seq = ev.seq;
+    li.append(C.el("time", C.time(ev.at)), C.el("span", C.describe(ev)));
+    // Newest first; catch-up can deliver older events after newer ones.
+    const after = Array.from(feed.children).find((x) => Number(x.dataset.seq) < ev.seq);
+    feed.insertBefore(li, after || null);
+    while (feed.children.length > 200) feed.lastElementChild.remove();
+    const seqEl = document.getElementById("seq");
+    if (seqEl) seqEl.textContent = "#" + C.lastSeq;
+  };
+
+  function setConn(state, note) {
+    const el = document.getElementById("conn");
+    if (!el) return;
+    el.dataset.state = state;
+    el.className = "conn " + state;
+    el.textContent = "● " + C.t(state) + (note ? " · " + note : "");
+  }
+
+  // Connect to /live; every event is handled once, in any order, and after a reconnect the
+  // server replays what this page missed (catch_up after the highest sequence seen).
+  C.startLive = function (startSeq, onEvent) {
+    C.lastSeq = startSeq;
+    const seen = new Set();
+    const socket = io("/live", { reconnectionDelay: 300, reconnectionDelayMax: 2000 });
+    socket.on("connect", () => { setConn("on"); socket.emit("catch_up", { after: C.lastSeq }); });
+    socket.on("disconnect", () => setConn("off"));
+    socket.on("connect_error", () => setConn("off"));
+    socket.on("caught_up", (m) => { setConn("on", m.count ? C.t("caught", m.count) : ""); });
+    socket.on("event", (ev) => {
+      if (typeof ev.seq !== "number" || seen.has(ev.seq) || ev.seq <= startSeq) return;
+      seen.add(ev.seq);
+      C.lastSeq = Math.max(C.lastSeq, ev.seq);
+      onEvent(ev);
+    });
+    C.socket = socket;
+    return socket;
+  };
+
+  C.boot = function () {
+    const langBtn = document.getElementById("lang");
+    if (langBtn) langBtn.addEventListener("click", () => {
+      C.lang = C.lang === "zh" ? "en" : "zh";
+      localStorage.setItem("lang", C.lang);
+      C.applyLang();
+    });
+    const out = document.getElementById("logout");
+    if (out) out.addEventListener("click", async () => {
+      await C.api("/api/auth/logout", { method: "POST" }).catch(() => null);
+      location.href = "/login";
+    });
+    C.applyLang();
+  };
+})();

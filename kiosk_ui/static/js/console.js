@@ -1,0 +1,115 @@
+// The main console screen: counters, venue, charts, alerts, search and the live feed.
+// On every live event the feed updates at once and the counters are re-read (debounced) from
+// /api/console/summary, so what the screen shows is always what the database holds.
+(function () {
+  "use strict";
+  const C = window.SummitConsole;
+  let last = null;
+
+  function renderVenue(venue) {
+    const zones = document.querySelector("#zones tbody");
+    C.fillTable(zones, venue.zones.map((z) => {
+      const b = C.el("button", C.lang === "zh" ? z.name_zh : z.name_en, "link");
+      b.type = "button";
+      b.addEventListener("click", () => C.openList("inside", { zone: z.id }));
+      return [b, z.inside, z.capacity ?? "–"];
+    }));
+    C.fillTable(document.querySelector("#gates tbody"), venue.gates.map((g) => {
+      const name = C.el("span", `${g.code} ${g.name}`);
+      if (g.queue) name.className = "warn";
+      return [name, g.last_minute, g.per_minute, g.today, g.denied_today];
+    }));
+    const warnings = document.getElementById("warnings");
+    warnings.replaceChildren(...venue.warnings.map((w) => C.el("li",
+      w.kind === "queue" ? C.t("queue", w.gate, w.per_minute) : C.t("zone_full", w.zone, w.inside, w.capacity),
+      "warn")));
+  }
+
+  function renderCharts(summary) {
+    const hours = summary.charts.arrivals_by_hour;
+    C.charts.bars(document.getElementById("chart-arrivals"), hours.map((h) => h.hour), [
+      { values: hours.map((h) => h.planned), color: "#51627f" },
+      { values: hours.map((h) => h.landed), color: "#7ee2a8" },
+    ]);
+    const tp = summary.charts.throughput;
+    C.charts.lines(document.getElementById("chart-throughput"), tp.minutes,
+      Object.entries(tp.gates).map(([name, values]) => ({ name, values })));
+    C.charts.hbars(document.getElementById("chart-occupancy"), summary.venue.zones.map((z) => ({
+      label: C.lang === "zh" ? z.name_zh : z.name_en, value: z.inside, max: z.capacity,
+    })));
+  }
+
+  function render(summary) {
+    last = summary;
+    C.fillCounters(summary);
+    const wait = summary.arrivals.longest_wait_min;
+    document.getElementById("longest-wait").textContent = summary.arrivals.waiting ? C.t("longest", wait) : "";
+    document.getElementById("n-alerts").classList.toggle("hot", summary.alerts.open > 0);
+    renderVenue(summary.venue);
+    renderCharts(summary);
+    document.body.dataset.summarySeq = summary.seq;
+  }
+
+  async function refresh() {
+    const summary = await C.api("/api/console/summary");
+    // Two refreshes can overlap; never let the older answer overwrite the newer one.
+    if (!last || summary.seq >= last.seq) render(summary);
+  }
+  async function refreshAlerts() {
+    const data = await C.api("/api/console/alerts");
+    C.renderAlerts(data.alerts, refreshSoon);
+  }
+  const refreshSoon = C.debounce(refresh, 120);
+  const alertsSoon = C.debounce(refreshAlerts, 120);
+
+  async function search(ev) {
+    ev.preventDefault();
+    const q = document.getElementById("q").value.trim();
+    const msg = document.getElementById("search-msg");
+    const table = document.getElementById("results");
+    try {
+      const data = await C.api("/api/attendees?q=" + encodeURIComponent(q));
+      C.fillTable(table.tBodies[0], data.results.map((a) => {
+        const link = C.el("a", a.name);
+        link.href = "/console/attendees/" + a.id;
+        return [a.ref, link, a.organisation, a.id_number];
+      }));
+      table.hidden = data.results.length === 0;
+      msg.textContent = data.results.length ? C.t("found", data.results.length) : C.t("none");
+      const csv = document.getElementById("search-csv");
+      csv.href = "/api/console/export/attendees.csv?q=" + encodeURIComponent(q);
+      csv.hidden = false;
+    } catch (err) {
+      msg.textContent = `${err.error}: ${err.message}`;
+      table.hidden = true;
+    }
+  }
+
+  function onEvent(ev) {
+    C.addToFeed(ev);
+    if (ev.event.startsWith("alert_")) alertsSoon();
+    refreshSoon();
+  }
+
+  async function start() {
+    C.boot();
+    C.wireLists();
+    document.getElementById("search").addEventListener("submit", search);
+    document.addEventListener("keydown", (e) => {
+      if (e.key === "/" && document.activeElement.tagName !== "INPUT") { e.preventDefault(); document.getElementById("q").focus(); }
+    });
+    document.addEventListener("console:lang", () => { if (last) render(last); });
+    window.addEventListener("resize", C.debounce(() => { if (last) renderCharts(last); }, 200));
+    const recent = await C.api("/api/console/events?limit=60");
+    C.lastSeq = recent.seq;
+    recent.events.forEach(C.addToFeed);
+    C.startLive(recent.seq, onEvent);
+    C.socket.on("caught_up", () => { refreshSoon(); alertsSoon(); });
+    await Promise.all([refresh(), refreshAlerts()]);
+    // Time moves on even when nothing happens: waits grow and per-minute rates decay.
+    setInterval(refresh, 30000);
+    document.body.dataset.ready = "1";
+  }
+
+  start();
+})();
