@@ -42,8 +42,9 @@ def set_inside(session: Session, attendee_id: int, zone_id: int, at: datetime) -
             or_(ZonePresence.inside.is_(False), ZonePresence.since < day_start(at)),
         )
         .values(inside=True, since=at)
-    ).rowcount
-    if flipped == 1:
+        .returning(ZonePresence.id)
+    ).first()
+    if flipped is not None:
         return True
     values = {"attendee_id": attendee_id, "zone_id": zone_id, "inside": True, "since": at}
     return insert_ignore(session, ZonePresence, values, ["attendee_id", "zone_id"]) is not None

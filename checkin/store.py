@@ -18,12 +18,12 @@ def insert_ignore(
 ) -> Any:
     """Insert a row unless one with the same unique key exists.
 
-    Returns the `returning` column of the new row (or True) when inserted, None when not.
+    Returns the `returning` column (default: the id) of the new row, or None when not inserted.
     A concurrent inserter of the same key waits for the first to commit, then inserts nothing.
     """
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     stmt = insert(model).values(**values).on_conflict_do_nothing(index_elements=unique)
-    if returning is None:
-        return True if session.execute(stmt).rowcount == 1 else None
-    return session.execute(stmt.returning(returning)).scalar_one_or_none()
+    # RETURNING, not rowcount: an ORM-enabled INSERT on psycopg reports rowcount -1.
+    column = returning if returning is not None else model.id
+    return session.execute(stmt.returning(column)).scalar_one_or_none()

@@ -1,0 +1,75 @@
+"""Twenty devices scanning the same attendee at the same moment leave one check-in record."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+import pytest
+from sqlalchemy import func, select
+
+from checkin.service import Claim, Decision, decide_pass
+from core.accounts import create_device
+from core.runtime import Runtime
+from models import AccessEvent, VenueCheckIn, ZonePresence
+from models.db import transaction
+from tests.checkin.conftest import build_venue, new_nonce
+
+DEVICES = 20
+
+
+def storm(rt: Runtime) -> list[Decision]:
+    """Release 20 threads, each a gate device with its own nonce, at one barrier."""
+    venue = build_venue(rt)
+    with transaction(rt.sessions) as db:
+        ids = [
+            create_device(db, f"gate-{i}", "gate", "test", gate_id=venue.gate_in)[0].id
+            for i in range(DEVICES)
+        ]
+    barrier = threading.Barrier(DEVICES)
+    results: list[Decision] = []
+    errors: list[BaseException] = []
+
+    def scan(device_id: int) -> None:
+        try:
+            barrier.wait()
+            with transaction(rt.sessions) as db:
+                results.append(
+                    decide_pass(
+                        db,
+                        venue.gate_in,
+                        new_nonce(),
+                        Claim("face", venue.delegate),
+                        f"device:{device_id}",
+                        device_id,
+                    )
+                )
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=scan, args=(i,)) for i in ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    return results
+
+
+def check(rt: Runtime, results: list[Decision]) -> None:
+    reasons = Counter(r.reason for r in results)
+    assert reasons == {"checked_in": 1, "already_checked_in": DEVICES - 1}
+    assert len({r.first_seen for r in results}) == 1  # everyone answers with the first scan's time
+    with transaction(rt.sessions) as db:
+        assert db.scalar(select(func.count(VenueCheckIn.id))) == 1
+        assert db.scalar(select(func.count(AccessEvent.id))) == DEVICES
+        assert db.scalar(select(func.count(ZonePresence.id))) == 1
+
+
+def test_twenty_devices_at_once_make_one_check_in_on_sqlite(runtime: Runtime) -> None:
+    check(runtime, storm(runtime))
+
+
+@pytest.mark.postgres
+def test_twenty_devices_at_once_make_one_check_in_on_postgresql(pg_runtime: Runtime) -> None:
+    check(pg_runtime, storm(pg_runtime))
