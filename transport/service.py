@@ -25,7 +25,7 @@ from models.transport import Flight, Trip, TripPassenger
 from transport.errors import TransportConflict, TransportError, TransportNotFound
 from transport.planner import PlannedTrip, Request, plan
 from transport.requests import Settings, build_requests, build_resources, window
-from transport.snapshot import publish_trip
+from transport.snapshot import publish_trips
 
 OPEN_STATES = ("planned", "assigned", "accepted")  # planning may still change these
 DELAY_ALERT_MINUTES = 30
@@ -101,27 +101,35 @@ def _apply(
     report.seconds, report.solver = result.seconds, dict(result.stats.__dict__)
     by_key = {r.key: r for r in requests}
     spare = {t.id: t for t in reopened}
+    changes: list[tuple[Trip, str]] = []
+    seated: list[tuple[Trip, PlannedTrip]] = []
     for planned in result.trips:
         old = next((t for t in spare.values() if t.driver_id == planned.driver_id), None)
         if old is not None:
             del spare[old.id]
             _rewrite(old, planned)
             report.trips_updated += 1
+            changes.append((old, "trip_updated"))
         else:
-            old = _new_trip(session, planned)
+            old = _new_trip(planned)
+            session.add(old)
             report.trips_created += 1
-        _seat(session, old, [by_key[k] for k in planned.keys])
-        publish_trip(session, old, "trip_updated" if old.version > 1 else "trip_assigned")
+            changes.append((old, "trip_assigned"))
+        seated.append((old, planned))
+    session.flush()  # one flush gives every new trip its id
+    for trip, planned in seated:
+        _seat(session, trip, [by_key[k] for k in planned.keys])
     for trip in spare.values():
         trip.state, trip.version, trip.updated_at = "cancelled", trip.version + 1, utcnow()
         report.trips_cancelled += 1
-        publish_trip(session, trip, "trip_cancelled")
+        changes.append((trip, "trip_cancelled"))
+    publish_trips(session, changes)
     report.unplanned = sorted(r.attendee_id for r in result.unplanned)
     _alert_unplanned(session, result.unplanned, report.kind)
 
 
-def _new_trip(session: Session, p: PlannedTrip) -> Trip:
-    trip = Trip(
+def _new_trip(p: PlannedTrip) -> Trip:
+    return Trip(
         kind=p.kind,
         state="assigned",
         vehicle_id=p.vehicle_id,
@@ -134,9 +142,6 @@ def _new_trip(session: Session, p: PlannedTrip) -> Trip:
         version=1,
         updated_at=utcnow(),
     )
-    session.add(trip)
-    session.flush()
-    return trip
 
 
 def _rewrite(trip: Trip, p: PlannedTrip) -> None:

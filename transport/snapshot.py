@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -18,8 +19,30 @@ from transport.requests import PLACE_NAMES
 
 def trip_snapshot(session: Session, trip: Trip) -> dict[str, Any]:
     """The whole trip as the driver's phone shows it; every event carries one."""
-    hotel = session.get(Hotel, trip.hotel_id) if trip.hotel_id else None
-    vehicle = session.get(Vehicle, trip.vehicle_id) if trip.vehicle_id else None
+    return trip_snapshots(session, [trip])[0]
+
+
+def trip_snapshots(session: Session, trips: Sequence[Trip]) -> list[dict[str, Any]]:
+    """Snapshots of many trips with a fixed number of queries (planning publishes hundreds)."""
+    hotels = _by_id(session, Hotel, {t.hotel_id for t in trips})
+    vehicles = _by_id(session, Vehicle, {t.vehicle_id for t in trips})
+    riders = passengers_of(session, [t.id for t in trips])
+    return [
+        _snapshot(t, hotels.get(t.hotel_id), vehicles.get(t.vehicle_id), riders.get(t.id, []))
+        for t in trips
+    ]
+
+
+def _by_id(session: Session, model: Any, ids: set[int | None]) -> dict[int | None, Any]:
+    wanted = sorted(i for i in ids if i is not None)
+    if not wanted:
+        return {}
+    return {row.id: row for row in session.scalars(select(model).where(model.id.in_(wanted)))}
+
+
+def _snapshot(
+    trip: Trip, hotel: Hotel | None, vehicle: Vehicle | None, riders: list[dict[str, Any]]
+) -> dict[str, Any]:
     half = (trip.ends_at - trip.starts_at) / 2
     # A trip books a round trip: pickups meet at the hub at the start, departures collect at
     # the hotel half-way through and drop off at the hub at the end.
@@ -39,7 +62,7 @@ def trip_snapshot(session: Session, trip: Trip) -> dict[str, Any]:
         "driver_id": trip.driver_id,
         "hotel": _hotel(hotel),
         "vehicle": _vehicle(vehicle),
-        "passengers": passengers(session, trip.id),
+        "passengers": riders,
     }
 
 
@@ -60,36 +83,48 @@ def _vehicle(vehicle: Vehicle | None) -> dict[str, Any] | None:
     }
 
 
-def passengers(session: Session, trip_id: int) -> list[dict[str, Any]]:
-    """Riders of a trip with masked names and their leg."""
-    rows = session.execute(
-        select(TripPassenger, Attendee.name, Attendee.category, Flight)
-        .join(Attendee, Attendee.id == TripPassenger.attendee_id)
-        .join(Flight, Flight.id == TripPassenger.flight_id)
-        .where(TripPassenger.trip_id == trip_id)
-        .order_by(TripPassenger.id)
-    ).all()
-    return [
-        {
-            "attendee_id": tp.attendee_id,
-            "name": mask_name(name),
-            "category": category,
-            "state": tp.state,
-            "confirmed_by": tp.confirmed_by,
-            "flight": leg.number,
-            "terminal": leg.terminal,
-            "scheduled_at": iso(leg.scheduled_at),
-            "estimated_at": iso(leg.estimated_at),
-            "landed_at": iso(leg.landed_at),
-        }
-        for tp, name, category, leg in rows
-    ]
+def passengers_of(session: Session, trip_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    """Riders per trip with masked names and their leg."""
+    out: dict[int, list[dict[str, Any]]] = {}
+    for chunk in (trip_ids[i : i + 500] for i in range(0, len(trip_ids), 500)):
+        rows = session.execute(
+            select(TripPassenger, Attendee.name, Attendee.category, Flight)
+            .join(Attendee, Attendee.id == TripPassenger.attendee_id)
+            .join(Flight, Flight.id == TripPassenger.flight_id)
+            .where(TripPassenger.trip_id.in_(chunk))
+            .order_by(TripPassenger.id)
+        ).all()
+        for tp, name, category, leg in rows:
+            out.setdefault(tp.trip_id, []).append(_rider(tp, name, category, leg))
+    return out
+
+
+def _rider(tp: TripPassenger, name: str, category: str, leg: Flight) -> dict[str, Any]:
+    return {
+        "attendee_id": tp.attendee_id,
+        "name": mask_name(name),
+        "category": category,
+        "state": tp.state,
+        "confirmed_by": tp.confirmed_by,
+        "flight": leg.number,
+        "terminal": leg.terminal,
+        "scheduled_at": iso(leg.scheduled_at),
+        "estimated_at": iso(leg.estimated_at),
+        "landed_at": iso(leg.landed_at),
+    }
 
 
 def publish_trip(session: Session, trip: Trip, event: str) -> None:
     """Send the trip's snapshot to its driver's room and to the console."""
+    publish_trips(session, [(trip, event)])
+
+
+def publish_trips(session: Session, changes: Sequence[tuple[Trip, str]]) -> None:
+    """Publish several trip events, in the given order, with snapshots loaded together."""
     session.flush()
-    rooms = ["console"]
-    if trip.driver_id is not None:
-        rooms.append(f"driver:{trip.driver_id}")
-    emit(session, event, {"trip": trip_snapshot(session, trip)}, rooms)
+    snapshots = trip_snapshots(session, [trip for trip, _event in changes])
+    for (trip, event), snap in zip(changes, snapshots, strict=True):
+        rooms = ["console"]
+        if trip.driver_id is not None:
+            rooms.append(f"driver:{trip.driver_id}")
+        emit(session, event, {"trip": snap}, rooms)
