@@ -1,0 +1,112 @@
+"""Spoken questions: audio -> transcript -> intent -> answer, for uploads and live streams.
+
+`answer_audio` serves one uploaded utterance; `LiveQuery` serves a microphone stream (partial
+transcripts while the person speaks, an answer once the endpointer hears them stop). Both end
+in `answer_transcript`, the one place that turns words into an answer. A help request also
+tells the staff console (event `assistant_help_requested`, masked name only).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from checkin.assistant import build_answer, known_attendee, summit_words
+from core.events import emit
+from core.masking import mask_name
+from recognition.speech.audio import MAX_SECONDS, RATE, Endpointer, Pcm, require_speech
+from recognition.speech.catalogue import SummitWords
+from recognition.speech.engines import Stream, Transcript
+from recognition.speech.errors import SpeechError
+from recognition.speech.intents import Intent, match_intent
+from recognition.speech.registry import SpeechEngines
+
+CHUNK = 3200  # 100 ms of 16 kHz PCM: how uploads are fed to the streaming engines
+# Below this engine confidence the question is asked again (Vosk word confidences, 0..1).
+MIN_CONFIDENCE = {"vosk": 0.55}
+
+
+@dataclass(frozen=True)
+class Asker:
+    """Who is asking: the kiosk or staff member, and the attendee the kiosk recognised."""
+
+    actor: str
+    language: str
+    attendee_id: int | None = None
+    kiosk_room: str | None = None
+
+
+def answer_transcript(
+    db: Session, transcript: Transcript, asker: Asker, words: SummitWords, now: datetime
+) -> dict[str, Any]:
+    """Match the intent of a transcript and build the answer for the asker."""
+    intent = match_intent(transcript.text, asker.language, words)
+    if transcript.confidence < MIN_CONFIDENCE.get(transcript.engine, 0.0):
+        intent = Intent("unknown", {}, intent.score)
+    answer = build_answer(db, intent, asker.language, asker.attendee_id, now)
+    if intent.name == "help":
+        _call_staff(db, asker)
+    return {
+        "transcript": transcript.text,
+        "language": asker.language,
+        "intent": intent.name,
+        "slots": intent.slots,
+        "answer": answer.to_dict(),
+        "confidence": round(transcript.confidence, 3),
+        "engine": transcript.engine,
+    }
+
+
+def _call_staff(db: Session, asker: Asker) -> None:
+    attendee = known_attendee(db, asker.attendee_id)
+    payload = {"by": asker.actor, "attendee": mask_name(attendee.name) if attendee else None}
+    rooms = ["console"] + ([asker.kiosk_room] if asker.kiosk_room else [])
+    emit(db, "assistant_help_requested", payload, rooms)
+
+
+def transcribe(stream: Stream, pcm: Pcm) -> Transcript:
+    """Feed a whole utterance through a stream in 100 ms chunks."""
+    for start in range(0, len(pcm.data), CHUNK):
+        stream.accept(pcm.data[start : start + CHUNK])
+    return stream.finish()
+
+
+def answer_audio(
+    db: Session, engines: SpeechEngines, pcm: Pcm, asker: Asker, now: datetime
+) -> dict[str, Any]:
+    """Answer one uploaded spoken question."""
+    engine = engines.engine(asker.language)
+    words = summit_words(db, now)
+    return answer_transcript(db, transcribe(engine.open_stream(words), pcm), asker, words, now)
+
+
+class LiveQuery:
+    """One microphone utterance streamed from a kiosk: partials, endpoint, then the answer."""
+
+    def __init__(self, db: Session, engines: SpeechEngines, asker: Asker, now: datetime) -> None:
+        self.asker = asker
+        self.words = summit_words(db, now)
+        self.stream = engines.engine(asker.language).open_stream(self.words)
+        self.endpointer = Endpointer()
+        self.audio = bytearray()
+
+    def feed(self, pcm: bytes) -> tuple[str, bool]:
+        """Add microphone PCM; returns the partial transcript and whether speech has ended."""
+        if len(pcm) % 2:
+            raise SpeechError("audio chunks must be whole 16-bit samples", "bad_pcm")
+        if len(self.audio) + len(pcm) > MAX_SECONDS * RATE * 2:
+            raise SpeechError("the question is longer than 30 s", "audio_too_long")
+        self.audio += pcm
+        partial = self.stream.accept(pcm)
+        return partial, self.endpointer.feed(pcm)
+
+    def finish(self, db: Session, now: datetime) -> dict[str, Any]:
+        """End the utterance and answer it."""
+        if not self.audio:
+            raise SpeechError("no audio was received", "empty_audio")
+        transcript = self.stream.finish()
+        require_speech(Pcm(bytes(self.audio)))
+        return answer_transcript(db, transcript, self.asker, self.words, now)

@@ -1,0 +1,142 @@
+"""POST /api/speech/query with real English speech through PocketSphinx."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from core.runtime import Runtime
+from models.db import transaction
+from models.events import DomainEvent
+from recognition.speech.synth import convert, read_pcm
+from tests.conftest import Caller, device_caller
+from tests.speech.conftest import Summit, Voice
+
+
+def post_wav(caller: Caller, path: Path, **params: object) -> object:
+    return caller.post(
+        "/api/speech/query", data=path.read_bytes(), content_type="audio/wav", query_string=params
+    )
+
+
+def test_kiosk_gets_transcript_intent_slots_and_general_answer(
+    kiosk: Caller, summit: Summit, say: Voice
+) -> None:
+    res = post_wav(kiosk, say("what time is the opening ceremony", "en-gb+f3", 165))
+    assert res.status_code == 200, res.json
+    body = res.json
+    assert body["transcript"] == "what time is the opening ceremony"
+    assert (body["language"], body["intent"]) == ("en", "agenda_session")
+    assert body["slots"]["session_id"] == summit.opening_id
+    assert body["answer"]["text"].startswith("Opening ceremony:")
+
+
+def test_recognised_attendee_gets_a_personal_answer_not_spoken(
+    kiosk: Caller, summit: Summit, say: Voice
+) -> None:
+    res = post_wav(kiosk, say("where is my hotel", "en-us+m3", 135), attendee_id=summit.attendee_id)
+    answer = res.json["answer"]
+    assert res.json["intent"] == "my_hotel"
+    assert "West Lake Hotel" in answer["text"] and "West Lake" not in answer["speak"]
+
+
+def test_without_attendee_the_same_question_stays_general(
+    kiosk: Caller, summit: Summit, say: Voice
+) -> None:
+    res = post_wav(kiosk, say("where is my hotel", "en-us+m3", 135))
+    assert res.json["intent"] == "my_hotel"
+    assert "West Lake" not in res.json["answer"]["text"]
+
+
+def test_multipart_upload_of_48k_stereo_is_resampled(
+    staff: Caller, summit: Summit, say: Voice, tmp_path: Path
+) -> None:
+    stereo = convert(say("i want to check out"), tmp_path / "s.wav", 48000, 2)
+    with stereo.open("rb") as fh:
+        res = staff.post("/api/speech/query", data={"audio": (fh, "q.wav"), "language": "en"})
+    assert res.status_code == 200, res.json
+    assert res.json["intent"] == "checkout"
+
+
+def test_raw_16k_pcm_is_accepted_when_declared(kiosk: Caller, summit: Summit, say: Voice) -> None:
+    pcm = read_pcm(say("what is the wifi password", snr=20))
+    res = kiosk.post("/api/speech/query", data=pcm, content_type="audio/L16")
+    assert res.status_code == 200, res.json
+    assert res.json["intent"] == "wifi"
+
+
+@pytest.mark.parametrize(
+    ("make", "status", "code"),
+    [
+        (lambda v, t: b"", 422, "empty_audio"),
+        (lambda v, t: b"hello, not audio", 422, "not_wav"),
+        (
+            lambda v, t: convert(v("where is my hotel"), t / "x.wav", 96000, 1).read_bytes(),
+            422,
+            "unsupported_sample_rate",
+        ),
+        (lambda v, t: (t / "x.wav").read_bytes() if _silent(t) else b"", 422, "no_speech"),
+        (lambda v, t: _long(v, t), 422, "audio_too_long"),
+    ],
+)
+def test_bad_uploads_get_clear_codes_and_store_nothing(
+    kiosk: Caller,
+    runtime: Runtime,
+    say: Voice,
+    tmp_path: Path,
+    make: object,
+    status: int,
+    code: str,
+) -> None:
+    data = make(say, tmp_path)  # type: ignore[operator]
+    res = kiosk.post("/api/speech/query", data=data, content_type="audio/wav")
+    assert (res.status_code, res.json["error"]) == (status, code)
+    with transaction(runtime.sessions) as db:
+        assert db.scalar(select(func.count()).select_from(DomainEvent)) == 0
+
+
+def _silent(tmp: Path) -> bool:
+    from recognition.speech.synth import silence
+
+    silence(tmp / "x.wav", 3.0, 8000, 1)
+    return True
+
+
+def _long(say: Voice, tmp: Path) -> bytes:
+    import subprocess
+
+    src = say("where is my hotel")
+    out = tmp / "long.wav"
+    subprocess.run(["sox", str(src), str(out), "repeat", "20"], check=True)
+    return out.read_bytes()
+
+
+def test_unknown_language_is_a_validation_error(kiosk: Caller, say: Voice) -> None:
+    res = post_wav(kiosk, say("where is my hotel"), language="fr")
+    assert (res.status_code, res.json["error"]) == (400, "validation_error")
+
+
+def test_missing_chinese_model_is_reported_with_the_download_command(
+    kiosk: Caller, say: Voice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("VOSK_MODEL_ZH", raising=False)
+    res = post_wav(kiosk, say("where is my hotel"), language="zh")
+    assert (res.status_code, res.json["error"]) == (503, "speech_model_missing")
+    assert "models download zh" in res.json["message"]
+
+
+def test_only_kiosks_and_staff_may_ask(
+    app: Flask, runtime: Runtime, client: object, say: Voice
+) -> None:
+    gate = device_caller(app, runtime, "gate")
+    assert post_wav(gate, say("where is my hotel")).status_code == 403
+    anonymous = Caller(app.test_client(), {}, 0)
+    assert post_wav(anonymous, say("where is my hotel")).status_code == 401
+
+
+def test_staff_writes_need_the_csrf_header(staff: Caller, say: Voice) -> None:
+    bare = Caller(staff.client, {}, staff.principal_id)
+    assert post_wav(bare, say("where is my hotel")).json["error"] == "csrf_failed"

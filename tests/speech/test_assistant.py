@@ -1,0 +1,129 @@
+"""Answers built from the attendee's own rows; nothing personal without a recognised face."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from checkin.assistant import build_answer, summit_words
+from core.runtime import Runtime
+from models.attendee import Attendee
+from models.db import transaction
+from models.events import DomainEvent
+from recognition.speech.engines import Transcript
+from recognition.speech.intents import Intent, match_intent
+from recognition.speech.service import Asker, answer_transcript
+from tests.factories import at
+from tests.speech.conftest import Summit
+
+
+def ask(rt: Runtime, text: str, who: int | None, language: str = "en", now_h: float = 0) -> dict:
+    with transaction(rt.sessions) as db:
+        words = summit_words(db, at(now_h))
+        asker = Asker("device:1", language, who, "kiosk:1")
+        return answer_transcript(db, Transcript(text, 1.0, "test"), asker, words, at(now_h))
+
+
+def test_my_hotel_answer_names_the_attendees_hotel_and_room(
+    runtime: Runtime, summit: Summit
+) -> None:
+    result = ask(runtime, "where is my hotel", summit.attendee_id)
+    answer = result["answer"]
+    assert result["intent"] == "my_hotel"
+    assert "West Lake Hotel" in answer["text"] and "1208" in answer["text"]
+    assert answer["personal"] is True
+    assert "1208" not in answer["speak"] and "West Lake" not in answer["speak"]
+    assert answer["greeting"] == "A**** Walker"
+
+
+def test_without_a_recognised_face_personal_questions_get_only_general_advice(
+    runtime: Runtime, summit: Summit
+) -> None:
+    for question in ("where is my hotel", "when does my car come", "i want to check out"):
+        answer = ask(runtime, question, None)["answer"]
+        assert answer["personal"] is False
+        assert "West Lake" not in answer["text"] and summit.plate not in answer["text"]
+        assert "camera" in answer["speak"]
+
+
+def test_another_attendee_does_not_see_someone_elses_hotel(
+    runtime: Runtime, summit: Summit
+) -> None:
+    answer = ask(runtime, "where is my hotel", summit.other_id)["answer"]
+    assert "West Lake" not in answer["text"]
+    assert "no hotel booking" in answer["text"]
+
+
+def test_revoked_attendee_is_treated_as_unknown(runtime: Runtime, summit: Summit) -> None:
+    with transaction(runtime.sessions) as db:
+        db.get(Attendee, summit.attendee_id).revoked = True  # type: ignore[union-attr]
+    assert "camera" in ask(runtime, "where is my hotel", summit.attendee_id)["answer"]["text"]
+
+
+def test_car_question_gives_the_next_pickup_then_the_departure(
+    runtime: Runtime, summit: Summit
+) -> None:
+    before = ask(runtime, "when does my car come", summit.attendee_id, now_h=-21)["answer"]["text"]
+    after = ask(runtime, "when does my car come", summit.attendee_id, now_h=0)["answer"]["text"]
+    assert before.startswith("Your pickup car") and summit.plate in before
+    assert after.startswith("Your departure car") and "Exit 3" in after
+
+
+def test_session_time_is_given_in_the_summit_time_zone(runtime: Runtime, summit: Summit) -> None:
+    en = ask(runtime, "what time is the opening ceremony", None)
+    zh = ask(runtime, "开幕式几点开始", None, language="zh")
+    assert en["slots"]["session_id"] == summit.opening_id
+    assert en["answer"]["text"] == "Opening ceremony: Dec 08 at 10:00, in Main hall."
+    assert zh["answer"]["text"] == "开幕式：12月8日 10:00，地点：Main hall。"
+
+
+def test_directions_come_from_the_zone_data_or_the_catalogue(
+    runtime: Runtime, summit: Summit
+) -> None:
+    assert (
+        "bridge on level 2"
+        in ask(runtime, "how do i get to the exhibition hall", None)["answer"]["text"]
+    )
+    assert "blue signs" in ask(runtime, "where is the restroom", None)["answer"]["text"]
+    assert "二楼连廊" in ask(runtime, "展馆怎么走", None, language="zh")["answer"]["text"]
+
+
+def test_wifi_adds_the_hotel_network_only_for_the_recognised_guest(
+    runtime: Runtime, summit: Summit
+) -> None:
+    general = ask(runtime, "what is the wifi password", None)["answer"]
+    personal = ask(runtime, "what is the wifi password", summit.attendee_id)["answer"]
+    assert "Summit-Guest" in general["text"] and "lake2026" not in general["text"]
+    assert "lake2026" in personal["text"] and "lake2026" not in personal["speak"]
+
+
+def test_unknown_question_asks_again_and_offers_staff(runtime: Runtime, summit: Summit) -> None:
+    result = ask(runtime, "the weather is lovely", summit.attendee_id)
+    assert result["intent"] == "unknown"
+    assert result["answer"]["offer_help"] is True and "ask again" in result["answer"]["text"]
+
+
+def test_help_request_reaches_the_console_with_a_masked_name(
+    runtime: Runtime, summit: Summit
+) -> None:
+    ask(runtime, "i need help", summit.attendee_id)
+    with transaction(runtime.sessions) as db:
+        event = db.scalars(
+            select(DomainEvent).where(DomainEvent.name == "assistant_help_requested")
+        ).one()
+    assert "console" in event.rooms.split() and "A**** Walker" in event.payload
+    assert "Alice" not in event.payload
+
+
+def test_answers_read_but_never_write_the_summit_data(runtime: Runtime, summit: Summit) -> None:
+    with transaction(runtime.sessions) as db:
+        before = db.scalar(select(func.count()).select_from(DomainEvent))
+        build_answer(
+            db,
+            match_intent("i want to check out", "en", summit_words(db, at(0))),
+            "en",
+            summit.attendee_id,
+            at(0),
+        )
+        build_answer(db, Intent("my_hotel"), "ko", summit.attendee_id, at(0))
+        assert db.scalar(select(func.count()).select_from(DomainEvent)) == before
+        assert not db.dirty and not db.new
