@@ -1,0 +1,130 @@
+"""Camera streams: agreement over several frames, and the photo / frozen-feed attacks fail."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from core.runtime import Runtime
+from recognition.face.api import face_service
+from recognition.face.evaluation import Sample
+from recognition.face.liveness import BlinkDetector
+from recognition.face.stream import StreamConfig, StreamDecision
+from tests.face.conftest import enrol_vectors, frame_640, new_attendee, rgb_of, seed_templates
+
+FPS = 10.0
+
+
+def video_frames(photos: Path, start: int, stop: int) -> list[np.ndarray]:
+    cap = cv2.VideoCapture(str(photos / "video" / "short_hamilton_clip.mp4"))
+    frames = []
+    for i in range(stop):
+        ok, bgr = cap.read()
+        if not ok:
+            break
+        if i >= start:
+            frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+    cap.release()
+    return frames
+
+
+def held_photo(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A printed photo held up to a camera: small shake, tilt, zoom, light change, sensor noise."""
+    angle, scale = rng.uniform(-2, 2), rng.uniform(0.97, 1.03)
+    m = cv2.getRotationMatrix2D((320, 240), angle, scale)
+    m[:, 2] += rng.uniform(-6, 6, 2)
+    moved = cv2.warpAffine(rgb, m, (640, 480), borderMode=cv2.BORDER_REPLICATE)
+    noisy = moved.astype(np.float32) * rng.uniform(0.93, 1.07) + rng.normal(0, 3, moved.shape)
+    return np.clip(noisy, 0, 255).astype(np.uint8)
+
+
+@pytest.fixture
+def gallery(runtime: Runtime, samples: dict[str, Sample]) -> dict[str, int]:
+    ids = {}
+    for name in ("obama", "lin_manuel_miranda", "rose_leslie"):
+        ids[name] = new_attendee(runtime)
+        seed_templates(runtime, ids[name], enrol_vectors(samples, name))
+    return ids
+
+
+def run(stream, frames: list[np.ndarray]) -> StreamDecision | None:  # type: ignore[no-untyped-def]
+    for i, frame in enumerate(frames):
+        decision = stream.feed(frame, i / FPS)
+        if decision is not None:
+            return decision  # type: ignore[no-any-return]
+    return None
+
+
+def test_real_video_is_identified_once_several_frames_agree(
+    runtime: Runtime, gallery: dict[str, int], photos: Path
+) -> None:
+    stream = face_service(runtime).new_stream(liveness=False)
+    # 360p clip, eyes ~37 px apart: distances hover near the strict threshold, so this stretch
+    # (the face nearest the camera) is where several frames in a row can agree.
+    decision = run(stream, video_frames(photos, 145, 185))
+    assert decision is not None and decision.liveness == "not_required"
+    assert decision.identification.decision == "match"
+    assert decision.identification.attendee_id == gallery["lin_manuel_miranda"]
+    assert decision.frames >= 3
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("photo", ["enroll/obama/obama.jpg", "enroll/rose_leslie/img2.jpg"])
+def test_a_photo_held_to_the_camera_never_passes_liveness(
+    runtime: Runtime, gallery: dict[str, int], photos: Path, photo: str
+) -> None:
+    base, rng = frame_640(rgb_of(photos, photo)), np.random.default_rng(3)
+    stream = face_service(runtime).new_stream(True, config=StreamConfig(liveness_timeout=2.0))
+    decision = run(stream, [held_photo(base, rng) for _ in range(30)])
+    assert decision is not None
+    assert decision.identification.decision == "spoof_suspected" and decision.liveness == "failed"
+
+
+def test_a_frozen_feed_of_one_repeated_frame_is_a_spoof(
+    runtime: Runtime, gallery: dict[str, int], photos: Path
+) -> None:
+    frame = frame_640(rgb_of(photos, "enroll/obama/obama.jpg"))
+    stream = face_service(runtime).new_stream(liveness=True)
+    decision = run(stream, [frame] * 6)
+    assert decision is not None and decision.identification.decision == "spoof_suspected"
+    assert decision.frames <= 3
+
+
+def test_two_people_in_front_of_the_camera_is_multiple_faces(
+    runtime: Runtime, gallery: dict[str, int], photos: Path
+) -> None:
+    frame = frame_640(rgb_of(photos, "group/two_people.jpg"))
+    rng = np.random.default_rng(5)
+    stream = face_service(runtime).new_stream(liveness=False)
+    decision = run(stream, [held_photo(frame, rng) for _ in range(5)])
+    assert decision is not None and decision.identification.decision == "multiple_faces"
+
+
+def ears(*segments: tuple[float, int]) -> list[float]:
+    rng = np.random.default_rng(0)
+    return [v + rng.normal(0, 0.008) for v, n in segments for _ in range(n)]
+
+
+def feed_all(values: list[float], fps: float = 15.0) -> bool:
+    det = BlinkDetector()
+    return any(det.feed(v, i / fps) for i, v in enumerate(values))
+
+
+def test_one_short_blink_passes() -> None:
+    assert feed_all(ears((0.30, 10), (0.12, 3), (0.30, 5)))
+
+
+def test_a_steady_face_with_landmark_jitter_does_not_pass() -> None:
+    assert not feed_all(ears((0.30, 120)))
+
+
+def test_eyes_closed_for_seconds_is_not_a_blink() -> None:
+    assert not feed_all(ears((0.30, 10), (0.10, 30), (0.30, 10)))
+
+
+def test_threshold_follows_the_persons_own_open_eye_level() -> None:
+    assert feed_all(ears((0.22, 10), (0.12, 2), (0.22, 5)))  # narrow eyes, shallower blink
+    assert not feed_all(ears((0.40, 10), (0.32, 3), (0.40, 5)))  # a wide-eyed squint is not one
