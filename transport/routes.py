@@ -219,11 +219,10 @@ def board_passenger(trip_id: int) -> Response:
     body = parse_json(BoardBody)
     driver_id = _driver_id()
     proof = (body.photo if body.method == "face" else body.code) or ""
-    with unit_of_work() as db:
-        trip = trips.confirm_passenger(
-            db, runtime(), driver_id, trip_id, body.attendee_id, body.method, proof
-        )
-        return jsonify(trip_snapshot(db, trip))
+    snapshot = trips.confirm_passenger(
+        runtime(), driver_id, trip_id, body.attendee_id, body.method, proof
+    )
+    return jsonify(snapshot)
 
 
 @bp.post("/api/driver/trips/<int:trip_id>/no-show")

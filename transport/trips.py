@@ -17,6 +17,7 @@ from checkin.journey import record_stage
 from core.clock import utcnow
 from core.events import emit
 from core.runtime import Runtime
+from models.db import transaction
 from models.transport import Driver, Trip, TripPassenger
 from transport.errors import NotYourTrip, TransportConflict, TransportError, TransportNotFound
 from transport.snapshot import publish_trip, trip_snapshot
@@ -126,23 +127,23 @@ def seat_of(session: Session, trip: Trip, attendee_id: int) -> TripPassenger:
 
 
 def confirm_passenger(
-    session: Session,
-    rt: Runtime,
-    driver_id: int,
-    trip_id: int,
-    attendee_id: int,
-    method: str,
-    proof: str,
-) -> Trip:
-    """Check the passenger's face photo or entrance code, then mark them on board."""
-    driver_trip(session, driver_id, trip_id)  # another driver's trip: refused before any check
+    rt: Runtime, driver_id: int, trip_id: int, attendee_id: int, method: str, proof: str
+) -> dict[str, Any]:
+    """Check the passenger's face photo or entrance code, then mark them on board.
+
+    This use case opens its own two short transactions: the face service reads its gallery in
+    a session of its own, which must not wait behind our write lock (SQLite has one writer).
+    """
+    if method not in ("face", "code"):
+        raise TransportError("method must be face or code", "invalid_method")
+    with transaction(rt.sessions, read_only=True) as db:
+        seat_of(db, driver_trip(db, driver_id, trip_id), attendee_id)  # refuse before checking
     if method == "face":
         verify_face(rt, proof, attendee_id)
-    elif method == "code":
-        verify_code(session, rt, proof, attendee_id)
     else:
-        raise TransportError("method must be face or code", "invalid_method")
-    return board_passenger(session, driver_id, trip_id, attendee_id, method)
+        verify_code(rt, proof, attendee_id)
+    with transaction(rt.sessions) as db:
+        return trip_snapshot(db, board_passenger(db, driver_id, trip_id, attendee_id, method))
 
 
 def board_passenger(

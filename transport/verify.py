@@ -9,8 +9,6 @@ from __future__ import annotations
 import base64
 import binascii
 
-from sqlalchemy.orm import Session
-
 from core.errors import SummitError
 from core.runtime import Runtime
 from transport.errors import TransportError
@@ -39,11 +37,11 @@ def verify_face(rt: Runtime, photo_b64: str, attendee_id: int) -> None:
         )
 
 
-def verify_code(session: Session, rt: Runtime, code: str, attendee_id: int) -> None:
+def verify_code(rt: Runtime, code: str, attendee_id: int) -> None:
     """Raise `code_mismatch` unless the entrance code is valid now and this attendee's."""
     from checkin.codes import verify_code as read
 
-    del session  # codes verify offline with the public key; replays do not matter here
+    # Codes verify offline with the public key; a replayed code only boards its owner again.
     try:
         owner = read(rt, code)
     except SummitError as exc:
