@@ -12,6 +12,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from checkin.watchlist import add_to_watchlist
 from core.accounts import create_user
 from core.alerts import raise_alert
 from core.crypto import PiiBox
@@ -19,7 +20,7 @@ from core.runtime import Runtime
 from models import Alert, Attendee, AuditEntry
 from models.db import transaction
 from tests.browser_support import chromium, live_server
-from tests.console.support import record_gate_pass
+from tests.console.support import gate_token, pass_with_code, record_gate_pass
 from tests.factories import make_attendee, make_gate, make_zone
 
 pytestmark = pytest.mark.browser
@@ -32,6 +33,7 @@ class Venue:
     gate_id: int
     zone_id: int
     attendee_ids: list[int]
+    token: str = ""
 
 
 @dataclass
@@ -43,7 +45,7 @@ class Console:
 
     def open(self, user: str = "desk", path: str = "/console") -> Any:
         """A fresh page, logged in as `user`, with the console loaded and live."""
-        page = self.browser.new_page(viewport={"width": 1366, "height": 768})
+        page = self.browser.new_page()
         res = page.request.post(f"{self.base}/api/auth/login",
                                 data={"username": user, "password": PASSWORD})
         assert res.ok, res.text()
@@ -52,6 +54,11 @@ class Console:
         if page.query_selector("#feed"):  # the live pages
             page.wait_for_selector("#conn[data-state='on']")
         return page
+
+    def scan(self, attendee_id: int) -> dict[str, Any]:
+        """An entrance-code scan at the gate, through the gate API."""
+        v = self.venue
+        return pass_with_code(self.base, self.runtime, v.token, v.gate_id, attendee_id)  # type: ignore[no-any-return]
 
     def write(self, fn: Any) -> Any:
         with transaction(self.runtime.sessions) as db:
@@ -68,12 +75,22 @@ def _seed(db: Any, pii: PiiBox) -> Venue:
     return Venue(gate.id, zone.id, [p.id for p in people])
 
 
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One Chromium for the module (each test still gets its own context, app and database)."""
+    with chromium() as b:
+        yield b
+
+
 @pytest.fixture
-def console(app: Flask, runtime: Runtime) -> Iterator[Console]:
+def console(app: Flask, runtime: Runtime, browser: Any) -> Iterator[Console]:
     with transaction(runtime.sessions) as db:
         venue = _seed(db, runtime.pii)
-    with live_server(app) as base, chromium() as browser:
-        yield Console(base, browser, runtime, venue)
+    venue.token = gate_token(runtime, venue.gate_id)
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    with live_server(app) as base:
+        yield Console(base, context, runtime, venue)
+    context.close()
 
 
 def wait_counter(page: Any, key: str, value: str, timeout: int = 5000) -> None:
@@ -100,13 +117,15 @@ def test_staff_log_in_through_the_login_page_and_land_on_the_console(console: Co
     assert counter(page, "arrivals.venue") == "0"
 
 
-def test_a_gate_pass_appears_within_a_second_without_a_reload(console: Console) -> None:
+def test_a_check_in_at_the_gate_api_appears_within_a_second_without_a_reload(
+    console: Console,
+) -> None:
     page = console.open()
     page.evaluate("window.__sameDocument = true")
     before = counter(page, "arrivals.venue")
-    v = console.venue
-    console.write(lambda db: record_gate_pass(db, v.attendee_ids[0], v.gate_id))
+    answer = console.scan(console.venue.attendee_ids[0])
     started = time.monotonic()
+    assert answer["granted"] is True
     wait_counter(page, "arrivals.venue", "1", timeout=1000)
     page.wait_for_selector("#feed li.gate_passed", timeout=1000)
     elapsed = time.monotonic() - started
@@ -200,9 +219,8 @@ def test_a_console_that_lost_its_connection_shows_the_missed_events_after_reconn
     page.context.set_offline(True)
     page.evaluate("SummitConsole.socket.io.engine.close()")  # the network drops the socket
     page.wait_for_selector("#conn[data-state='off']")
-    v = console.venue
-    for person in v.attendee_ids:
-        console.write(lambda db, p=person: record_gate_pass(db, p, v.gate_id))
+    for person in console.venue.attendee_ids:
+        console.scan(person)
     console.write(lambda db: raise_alert(db, "driver_silent", "Driver 7 does not answer"))
     time.sleep(0.5)
     assert page.query_selector_all("#feed li.gate_passed") == []  # really cut off
@@ -217,16 +235,17 @@ def test_a_console_that_lost_its_connection_shows_the_missed_events_after_reconn
     assert seqs == sorted(seqs, reverse=True) and len(seqs) == len(set(seqs))
 
 
-def test_security_staff_see_the_security_view_and_not_the_audit_log(console: Console) -> None:
-    v = console.venue
-    console.write(lambda db: record_gate_pass(db, v.attendee_ids[1], v.gate_id, granted=False,
-                                              reason="zone_closed"))
+def test_security_staff_see_a_watch_list_hit_on_the_security_view(console: Console) -> None:
     page = console.open("guard", "/console/security")
-    assert "zone_closed" in str(page.text_content("#denials"))
+    suspect = console.venue.attendee_ids[1]
+    console.write(lambda db: add_to_watchlist(db, suspect, "reported at the hotel desk", "test"))
+    answer = console.scan(suspect)
+    assert (answer["granted"], answer["reason"]) == (False, "watchlist_hit")
+    item = page.wait_for_selector("#alerts li.critical", timeout=1000)
+    assert "watchlist_hit" in str(item.text_content()) and "李*" in str(item.text_content())
+    page.wait_for_selector("#denials td:text-is('watchlist_hit')")
     assert page.text_content("#denied-total") == "1"
-    console.write(lambda db: raise_alert(db, "liveness_failed", "Gate G1: spoof suspected",
-                                         security=True))
-    page.wait_for_selector("#alerts li", timeout=1000)
+    assert "李四" not in page.content()
     res = page.goto(console.base + "/console/audit")
     assert res is not None and res.status == 403
 
