@@ -30,13 +30,17 @@ DRIVER_SURNAMES = "陈林黄郑王李张刘吴蔡"
 DRIVER_GIVEN = "建华志强明辉国平海涛文斌永福金水春生德胜"
 
 
+Service = tuple[str, str, str, bool, datetime]  # number, place, terminal, international, UTC
+Timetable = dict[str, list[Service]]
+
+
 def _local(day: date, minute: int) -> datetime:
     return to_utc(datetime.combine(day, time()) + timedelta(minutes=minute))
 
 
-def _services(rng: random.Random, day: date, kind: str, first: int, last: int) -> dict[str, list]:
-    """A day's timetable per mode: (number, place, terminal, international, local minute)."""
-    out: dict[str, list] = {"intl": [], "dom": [], "train": []}
+def _services(rng: random.Random, day: date, first: int, last: int) -> Timetable:
+    """A day's services per mode, between two local minutes of the day."""
+    out: Timetable = {"intl": [], "dom": [], "train": []}
     for mode, count in (("intl", 10), ("dom", 50), ("train", 30)):
         for _ in range(count):
             minute = rng.randrange(first, last, 5)
@@ -50,7 +54,7 @@ def _services(rng: random.Random, day: date, kind: str, first: int, last: int) -
     return out
 
 
-def _leg(rng: random.Random, person: Attendee, timetable: dict[str, list], kind: str) -> Flight:
+def _leg(rng: random.Random, person: Attendee, timetable: Timetable, kind: str) -> Flight:
     foreign = person.nationality != "CN"
     mode = "intl" if foreign else ("train" if rng.random() < 0.3 else "dom")
     number, place, terminal, international, at = rng.choice(timetable[mode])
@@ -108,12 +112,12 @@ def seed_transport(
     """Legs for ~90% of attendees, the fleet and drivers, then planned pickups and departures."""
     del hotels  # destinations come from each attendee's stay (read by the planner)
     arrive = [
-        _services(rng, days[0], "arrival", 420, 1320),
-        _services(rng, days[1], "arrival", 360, 720),
+        _services(rng, days[0], 420, 1320),
+        _services(rng, days[1], 360, 720),
     ]
     leave = [
-        _services(rng, days[2], "departure", 1080, 1320),
-        _services(rng, days[3], "departure", 420, 1200),
+        _services(rng, days[2], 1080, 1320),
+        _services(rng, days[3], 420, 1200),
     ]
     legs: list[Flight] = []
     for person in attendees:
