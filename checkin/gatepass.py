@@ -40,23 +40,24 @@ class Device:
     liveness_required: bool
 
 
-_cache: dict[tuple[int, int], tuple[float, frozenset[int]]] = {}
 _cache_lock = threading.Lock()
 
 
 def candidates_for_gate(rt: Runtime, gate_id: int, at: datetime | None = None) -> frozenset[int]:
     """Attendees allowed in the gate's zone now (the face candidates), briefly cached."""
-    key = (id(rt), gate_id)
     now = time.monotonic()
     with _cache_lock:
-        hit = _cache.get(key)
+        cache: dict[int, tuple[float, frozenset[int]]] = rt.extensions.setdefault(
+            "checkin.candidates", {}
+        )
+        hit = cache.get(gate_id)
     if hit and now - hit[0] < CANDIDATE_TTL and at is None:
         return hit[1]
     with transaction(rt.sessions, read_only=True) as db:
         _gate, zone = load_gate(db, gate_id)
         ids = frozenset(allowed_attendee_ids(db, zone, at or utcnow()))
     with _cache_lock:
-        _cache[key] = (now, ids)
+        cache[gate_id] = (now, ids)
     return ids
 
 
