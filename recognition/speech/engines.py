@@ -18,6 +18,7 @@ from typing import Protocol
 
 import numpy as np
 import pocketsphinx
+from pocketsphinx.lm import ArpaBoLM
 
 from recognition.speech.catalogue import SummitWords, example_phrases
 from recognition.speech.errors import SpeechError
@@ -58,57 +59,95 @@ def _cmu_words() -> frozenset[str]:
         return frozenset(line.split(" ", 1)[0].split("(")[0] for line in fh)
 
 
-def jsgf_grammar(words: SummitWords) -> str:
-    """A JSGF grammar of every English catalogue sentence whose words the dictionary knows."""
+def grammar_sentences(words: SummitWords) -> list[str]:
+    """English catalogue sentences whose every word the PocketSphinx dictionary knows."""
     known = _cmu_words()
-    phrases = [p for p in example_phrases("en", words) if all(w in known for w in p.split())]
-    body = " | ".join(f"( {p} )" for p in phrases)
+    return [p for p in example_phrases("en", words) if all(w in known for w in p.split())]
+
+
+def jsgf_grammar(sentences: list[str]) -> str:
+    """A JSGF grammar accepting exactly the given sentences."""
+    body = " | ".join(f"( {p} )" for p in sentences)
     return f"#JSGF V1.0;\ngrammar kiosk;\npublic <question> = {body};\n"
 
 
+@dataclass
+class _Decoders:
+    """A grammar decoder and a catalogue n-gram decoder (the fallback) for one vocabulary."""
+
+    grammar: pocketsphinx.Decoder
+    ngram: pocketsphinx.Decoder | None
+    sentences: frozenset[str]
+
+
 class PocketSphinxEngine:
-    """English PocketSphinx; `constrained=False` is the open-vocabulary baseline."""
+    """English PocketSphinx constrained to the catalogue; `constrained=False` is the baseline.
+
+    The grammar accepts only whole catalogue sentences. When a speaker's pronunciation of the
+    last word is far from the dictionary's, the grammar search ends short of any sentence; the
+    utterance is then decoded again with an n-gram model trained on the same sentences, which
+    still knows only the catalogue's words but may stop anywhere.
+    """
 
     language = "en"
 
     def __init__(self, constrained: bool = True) -> None:
         self.constrained = constrained
         self.name = "pocketsphinx" if constrained else "pocketsphinx-open"
-        self._idle: dict[str, list[pocketsphinx.Decoder]] = {}
+        self._idle: dict[str, list[_Decoders]] = {}
         self._lock = threading.Lock()
-        self._dir = tempfile.TemporaryDirectory(prefix="summit-jsgf-")
 
     def open_stream(self, words: SummitWords) -> Stream:
-        key, grammar = ("open", "") if not self.constrained else self._grammar(words)
+        sentences = grammar_sentences(words) if self.constrained else []
+        key = hashlib.sha256("\n".join(sentences).encode()).hexdigest()[:16]
         with self._lock:
             idle = self._idle.setdefault(key, [])
-            decoder = idle.pop() if idle else None
-        if decoder is None:
-            decoder = self._decoder(key, grammar)
-        return _SphinxStream(self, key, decoder)
+            decoders = idle.pop() if idle else None
+        if decoders is None:
+            decoders = self._decoders(key, sentences)
+        return _SphinxStream(self, key, decoders)
 
-    def _grammar(self, words: SummitWords) -> tuple[str, str]:
-        grammar = jsgf_grammar(words)
-        return hashlib.sha256(grammar.encode()).hexdigest()[:16], grammar
+    def _decoders(self, key: str, sentences: list[str]) -> _Decoders:
+        if not sentences:
+            return _Decoders(pocketsphinx.Decoder(loglevel="FATAL"), None, frozenset())
+        # The decoders read their files when created; the files need not outlive this call.
+        with tempfile.TemporaryDirectory(prefix="summit-sphinx-") as tmp:
+            return self._decoders_from(Path(tmp), key, sentences)
 
-    def _decoder(self, key: str, grammar: str) -> pocketsphinx.Decoder:
+    def _decoders_from(self, folder: Path, key: str, sentences: list[str]) -> _Decoders:
         try:
-            if not grammar:
-                return pocketsphinx.Decoder(loglevel="FATAL")
-            path = Path(self._dir.name) / f"{key}.gram"
-            path.write_text(grammar, encoding="utf-8")
-            return pocketsphinx.Decoder(jsgf=str(path), loglevel="FATAL")
+            (folder / f"{key}.gram").write_text(jsgf_grammar(sentences), encoding="utf-8")
+            self._write_ngram(folder / f"{key}.arpa", folder / f"{key}.dict", sentences)
+            return _Decoders(
+                pocketsphinx.Decoder(jsgf=str(folder / f"{key}.gram"), loglevel="FATAL"),
+                pocketsphinx.Decoder(
+                    lm=str(folder / f"{key}.arpa"),
+                    dict=str(folder / f"{key}.dict"),
+                    loglevel="FATAL",
+                ),
+                frozenset(sentences),
+            )
         except RuntimeError as exc:
             raise SpeechError(f"PocketSphinx failed to start: {exc}", "engine_failed") from exc
 
-    def release(self, key: str, decoder: pocketsphinx.Decoder) -> None:
-        """Return a decoder to the pool once its utterance is over."""
+    @staticmethod
+    def _write_ngram(arpa: Path, dictionary: Path, sentences: list[str]) -> None:
+        model = ArpaBoLM(text="\n".join(sentences), add_start=True, discount_mass=0.2)
+        model.compute()
+        model.write_file(str(arpa))
+        vocab = {w for p in sentences for w in p.split()}
+        source = Path(pocketsphinx.get_model_path()) / "en-us" / "cmudict-en-us.dict"
+        with source.open(encoding="utf-8") as fh:
+            lines = [ln for ln in fh if ln.split(" ", 1)[0].split("(")[0] in vocab]
+        dictionary.write_text("".join(lines), encoding="utf-8")
+
+    def release(self, key: str, decoders: _Decoders) -> None:
+        """Return decoders to the pool once their utterance is over."""
         with self._lock:
-            self._idle.setdefault(key, []).append(decoder)
+            self._idle.setdefault(key, []).append(decoders)
 
     def close(self) -> None:
         self._idle.clear()
-        self._dir.cleanup()
 
 
 # Digital silence (exact zeros, as synthetic or gated audio has) throws PocketSphinx's noise
@@ -117,10 +156,11 @@ DITHER_LSB = 8.0
 
 
 class _SphinxStream:
-    def __init__(self, engine: PocketSphinxEngine, key: str, decoder: pocketsphinx.Decoder) -> None:
-        self._engine, self._key, self._decoder = engine, key, decoder
+    def __init__(self, engine: PocketSphinxEngine, key: str, decoders: _Decoders) -> None:
+        self._engine, self._key, self._dec = engine, key, decoders
         self._rng = np.random.default_rng(0)
-        self._decoder.start_utt()
+        self._audio = bytearray()
+        self._dec.grammar.start_utt()
         self._done = False
 
     def _dither(self, pcm: bytes) -> bytes:
@@ -129,8 +169,10 @@ class _SphinxStream:
         return np.clip(np.round(x), -32768, 32767).astype("<i2").tobytes()
 
     def accept(self, pcm: bytes) -> str:
-        self._decoder.process_raw(self._dither(pcm), False, False)
-        hyp = self._decoder.hyp()
+        pcm = self._dither(pcm)
+        self._audio += pcm
+        self._dec.grammar.process_raw(pcm, False, False)
+        hyp = self._dec.grammar.hyp()
         return hyp.hypstr if hyp else ""
 
     def finish(self) -> Transcript:
@@ -138,9 +180,21 @@ class _SphinxStream:
             raise SpeechError("this utterance is already finished", "stream_finished")
         self._done = True
         try:
-            self._decoder.end_utt()
-            hyp = self._decoder.hyp()
-            text, prob = (hyp.hypstr, float(hyp.prob)) if hyp else ("", 0.0)
+            return self._final()
         finally:
-            self._engine.release(self._key, self._decoder)
-        return Transcript(text, prob, self._engine.name)
+            self._engine.release(self._key, self._dec)
+
+    def _final(self) -> Transcript:
+        self._dec.grammar.end_utt()
+        hyp = self._dec.grammar.hyp()
+        text, prob = (hyp.hypstr, float(hyp.prob)) if hyp else ("", 0.0)
+        if self._dec.ngram is None or text in self._dec.sentences:
+            return Transcript(text, prob, self._engine.name)
+        fallback = self._dec.ngram
+        fallback.start_utt()
+        fallback.process_raw(bytes(self._audio), False, True)
+        fallback.end_utt()
+        hyp = fallback.hyp()
+        return Transcript(
+            hyp.hypstr if hyp else text, float(hyp.prob) if hyp else prob, self._engine.name
+        )
