@@ -59,6 +59,15 @@ class VehicleBody(pydantic.BaseModel):
     vip_only: bool = False
 
 
+class DriverBody(pydantic.BaseModel):
+    model_config = Strict
+    name: str = pydantic.Field(min_length=1, max_length=100)
+    phone: str = pydantic.Field(min_length=5, max_length=20)
+    vehicle_id: int | None = None
+    shift_start: datetime
+    shift_end: datetime
+
+
 class AssignBody(pydantic.BaseModel):
     model_config = Strict
     driver_id: int
@@ -140,6 +149,29 @@ def add_vehicle() -> tuple[Response, int]:
     with unit_of_work() as db:
         v = fleet.add_vehicle(db, body.plate, body.kind, body.capacity, body.vip_only)
         out = {"id": v.id, "plate": v.plate, "kind": v.kind, "capacity": v.capacity}
+    return jsonify(out), 201
+
+
+@bp.post("/api/drivers")
+@requires(*STAFF)
+@documented(DriverBody, "Register a driver with their vehicle and shift.")
+def add_driver() -> tuple[Response, int]:
+    body = parse_json(DriverBody)
+    with unit_of_work() as db:
+        d = fleet.add_driver(
+            db,
+            body.name,
+            body.phone,
+            body.vehicle_id,
+            to_utc(body.shift_start),
+            to_utc(body.shift_end),
+        )
+        out = {
+            "id": d.id,
+            "vehicle_id": d.vehicle_id,
+            "shift_start": iso(d.shift_start),
+            "shift_end": iso(d.shift_end),
+        }
     return jsonify(out), 201
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.alerts import raise_alert
@@ -119,6 +120,12 @@ def _apply(
     session.flush()  # one flush gives every new trip its id
     for trip, planned in seated:
         _seat(session, trip, [by_key[k] for k in planned.keys])
+    try:
+        session.flush()
+    except IntegrityError as exc:  # one ride per leg (unique flight_id): a planner ran alongside
+        raise TransportConflict(
+            "another planning run placed some of these passengers; plan again", "concurrent_plan"
+        ) from exc
     for trip in spare.values():
         trip.state, trip.version, trip.updated_at = "cancelled", trip.version + 1, utcnow()
         report.trips_cancelled += 1

@@ -215,3 +215,53 @@ def test_an_estimate_from_the_airport_desk_replans_and_bad_input_gets_a_code(
     )
     assert res.status_code == 200, res.json
     assert res.json["trips_updated"] + res.json["trips_created"] >= 1
+
+
+def test_a_landing_records_everyone_on_the_flight_as_arrived(
+    world: World,
+    app: Flask,
+    runtime: Runtime,
+) -> None:
+    with runtime.sessions() as db:
+        leg_id = db.scalar(
+            select(TripPassenger.flight_id).where(TripPassenger.trip_id == world.mine.id)
+        )
+    desk = device_caller(app, runtime, "airport_desk")
+    future = desk.post(f"/api/flights/{leg_id}/landed", json={"landed_at": "2099-01-01T10:00:00Z"})
+    assert (future.status_code, future.json["error"]) == (400, "time_in_future")
+    res = desk.post(f"/api/flights/{leg_id}/landed", json={})
+    assert res.status_code == 200 and res.json["passengers"] == 3  # the whole flight
+    with runtime.sessions() as db:
+        for rider in world.riders:
+            assert [s["stage"] for s in timeline(db, rider.id)] == ["registered", "arrived"]
+    late = desk.post(
+        f"/api/flights/{leg_id}/estimate", json={"estimated_at": "2099-01-01T10:00:00Z"}
+    )
+    assert (late.status_code, late.json["error"]) == (409, "flight_landed")
+
+
+def test_staff_plan_over_http_and_a_kiosk_reads_an_attendees_pickup(
+    world: World,
+    staff: Caller,
+    kiosk: Caller,
+    runtime: Runtime,
+) -> None:
+    res = staff.post("/api/transport/plan", json={"kind": "departure"})
+    assert res.status_code == 200 and res.json["kind"] == "departure"
+    bad = staff.post("/api/transport/plan", json={"kind": "teleport"})
+    assert (bad.status_code, bad.json["error"]) == (400, "validation_error")
+    rider = world.riders[0]
+    trips_res = kiosk.get(f"/api/transport/attendees/{rider.id}/trips")
+    assert trips_res.status_code == 200
+    (trip,) = trips_res.json["trips"]
+    assert trip["id"] == world.mine.id
+    assert [p["attendee_id"] for p in trip["passengers"]] == [rider.id]  # not the co-riders
+
+
+def test_a_vehicle_without_seats_is_refused_over_http(staff: Caller, runtime: Runtime) -> None:
+    res = staff.post("/api/vehicles", json={"plate": "闽A12345", "kind": "van", "capacity": 0})
+    assert (res.status_code, res.json["error"]) == (400, "invalid_capacity")
+    ok = staff.post("/api/vehicles", json={"plate": "闽A12345", "kind": "van", "capacity": 7})
+    assert ok.status_code == 201
+    again = staff.post("/api/vehicles", json={"plate": "闽A12345", "kind": "van", "capacity": 7})
+    assert (again.status_code, again.json["error"]) == (409, "duplicate_vehicle")
