@@ -155,7 +155,8 @@ def _welcome(
     key = keys.qr_key(hotel.code, room.number, stay.id, expires)
     wifi = wifi_uri(hotel.wifi_ssid, hotel.wifi_password)
     view = reservation_view(session, stay)
-    early = local_hour(now)[1] < hotel.check_in_hour and hotel_night(now) == stay.check_in_date
+    today, hour = local_hour(now)
+    early = today == stay.check_in_date and hour < hotel.check_in_hour  # not a 01:00 late arrival
     record_stage(session, stay.attendee_id, "hotel_checked_in", actor, at=now,
                  detail=f"{hotel.code} room {room.number}")
     emit(session, "hotel_checked_in", {**_event(view, actor), "early": early}, ["console"])

@@ -33,6 +33,7 @@ WEB_MODULES = (
     "transport.routes",
     "transport.events",
     "kiosk_ui.driver_pages",
+    "kiosk_ui.hotel_pages",
 )
 
 

@@ -142,10 +142,10 @@ def _rooms(session: Session, hotels: list[Hotel], types: dict[tuple[str, str], R
            need: Counter[tuple[str, str, str, date]]) -> int:
     peak: Counter[tuple[str, str]] = Counter()
     per_night: Counter[tuple[str, str, date]] = Counter()
-    for (hotel, kind, _cat, night), n in need.items():
-        per_night[(hotel, kind, night)] += n
-    for (hotel, kind, _night), n in per_night.items():
-        peak[(hotel, kind)] = max(peak[(hotel, kind)], n)
+    for (code, kind, _cat, night), n in need.items():
+        per_night[(code, kind, night)] += n
+    for (code, kind, _night), n in per_night.items():
+        peak[(code, kind)] = max(peak[(code, kind)], n)
     rows = []
     for hotel in hotels:
         number = 0

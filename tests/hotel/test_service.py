@@ -157,7 +157,7 @@ def test_arrival_before_the_hotel_opens_rooms_is_flagged_early(runtime: Runtime)
 
 def test_late_arrival_after_midnight_counts_for_the_first_night(runtime: Runtime) -> None:
     _hotel, (stay_id,) = setup(runtime)
-    check_in(runtime, stay_id, now=local(NIGHTS[1], 2))
+    assert check_in(runtime, stay_id, now=local(NIGHTS[1], 2))["early"] is False
     with transaction(runtime.sessions) as db:
         assert sorted(db.scalars(select(RoomNight.night)).all()) == NIGHTS
 

@@ -1,0 +1,210 @@
+// Hotel lobby kiosk: identify (face photo or entrance code) -> show reservation -> confirm
+// check-in (room, PIN, key QR, Wi-Fi) or check-out (departure transfer). All server text goes
+// in via textContent; QR images are data: URIs made by the server.
+(function () {
+  "use strict";
+  const $ = (id) => document.getElementById(id);
+  let lang = localStorage.getItem("lang") || "zh";
+  let token = localStorage.getItem("hotel_desk_token") || "";
+  let ticket = null;
+  let action = null;
+  let idleTimer = null;
+  let shown = null; // the last welcome, so a language switch can re-word it
+
+  const WORDS = {
+    check_in: ["确认入住", "Check in"],
+    check_out: ["确认退房", "Check out"],
+    working: ["请稍候…", "One moment…"],
+    no_camera: ["摄像头不可用，请使用入场码", "No camera: please use your entrance code"],
+    no_token: ["请先输入设备令牌", "Enter this kiosk's device token first"],
+    floor: ["{0} 层", "floor {0}"],
+    none: ["—", "—"],
+    no_transfer: ["未查到送站安排，请到交通服务台", "No departure transfer found: please see the transport desk"],
+    transfer: ["送站：{0} {1}，{2} 在 {3} 上车", "Departure {0} {1}: your car leaves at {2} from {3}"],
+    transfer_pending: ["送站：{0} {1}，用车安排稍后发送到您的手机", "Departure {0} {1}: your ride will be sent to your phone"],
+    // Error codes from the API.
+    face_not_recognised: ["未能识别，请使用入场码或到前台办理", "We could not recognise you: use your entrance code or see the front desk"],
+    reservation_not_found: ["未找到您的酒店预订，请到前台", "No hotel reservation found: please see the front desk"],
+    wrong_hotel: ["您的预订在另一家酒店：{0}", "Your reservation is at another hotel: {0}"],
+    rooms_short: ["暂无可用房间，工作人员马上为您处理", "No room is free right now: staff have been alerted and will help you"],
+    already_checked_in: ["您已入住", "You are already checked in"],
+    already_checked_out: ["您已退房", "You have already checked out"],
+    reservation_released: ["预订已取消或已释放，请到前台", "This reservation was released: please see the front desk"],
+    too_early: ["您的预订从 {0} 开始", "Your reservation starts on {0}"],
+    reservation_ended: ["预订已结束", "This reservation has ended"],
+    code_expired: ["入场码已过期，请在手机上刷新", "The code has expired: refresh it on your phone"],
+    code_malformed: ["无法读取入场码", "That is not a valid entrance code"],
+    code_forged: ["入场码无效", "That entrance code is not valid"],
+    ticket_expired: ["操作超时，请重新开始", "Timed out: please start again"],
+    attendee_revoked: ["请到前台办理", "Please see the front desk"],
+    rate_limited: ["请求过多，请稍后再试", "Too many requests: please wait a moment"],
+  };
+  const t = (key, ...args) => {
+    const pair = WORDS[key];
+    let s = pair ? pair[lang === "zh" ? 0 : 1] : key;
+    args.forEach((a, i) => { s = s.replace(`{${i}}`, String(a)); });
+    return s;
+  };
+
+  function applyLang() {
+    document.documentElement.lang = lang;
+    document.querySelectorAll("[data-zh]").forEach((el) => { el.textContent = el.dataset[lang]; });
+    $("lang").textContent = lang === "zh" ? "EN" : "中文";
+    if (action) $("confirm").textContent = t(action);
+    if (shown) $("w-floor").textContent = t("floor", shown.floor);
+  }
+
+  function status(text, bad) {
+    $("status").textContent = text || "";
+    $("status").className = bad ? "err" : "";
+  }
+
+  function show(id) {
+    ["start", "reservation", "welcome", "goodbye"].forEach((s) => { $(s).hidden = s !== id; });
+    clearTimeout(idleTimer);
+    if (id !== "start") idleTimer = setTimeout(reset, 90000); // nobody left personal data up
+  }
+
+  function reset() {
+    ticket = null; action = null; shown = null;
+    ["w-pin", "w-room", "w-wifi-pass"].forEach((id) => { $(id).textContent = ""; });
+    $("w-key-qr").removeAttribute("src");
+    $("code").value = "";
+    status("");
+    show("start");
+  }
+
+  function explain(err) {
+    if (err.error === "wrong_hotel") return t("wrong_hotel", err.hotel || "");
+    if (err.error === "too_early") return t("too_early", err.check_in_date || "");
+    return WORDS[err.error] ? t(err.error) : (err.message || err.error || "error");
+  }
+
+  async function call(path, init) {
+    if (!token) throw { error: "no_token", message: t("no_token") };
+    init.headers = Object.assign({ Authorization: "Bearer " + token }, init.headers || {});
+    const res = await fetch(path, init);
+    const data = await res.json().catch(() => ({ error: "bad_response", message: res.statusText }));
+    if (res.status === 401 && ["bad_token", "token_revoked"].includes(data.error)) askToken();
+    if (!res.ok) throw data;
+    return data;
+  }
+
+  async function identify(init) {
+    status(t("working"));
+    try {
+      const found = await call("/api/hotel/kiosk/identify", init);
+      ticket = found.ticket; action = found.action;
+      fillReservation(found.reservation);
+      status("");
+      show("reservation");
+    } catch (err) { status(explain(err), true); }
+  }
+
+  function fillReservation(r) {
+    $("r-name").textContent = r.name;
+    $("r-hotel").textContent = lang === "zh" ? r.hotel.name_zh : r.hotel.name_en;
+    $("r-type").textContent = r.room_type.name;
+    $("r-dates").textContent = `${r.check_in_date} → ${r.check_out_date}`;
+    $("r-share").textContent = r.shares_with || t("none");
+    $("r-room").textContent = r.room || t("none");
+    $("confirm").textContent = t(action);
+  }
+
+  async function confirm() {
+    status(t("working"));
+    const path = action === "check_in" ? "/api/hotel/kiosk/check-in" : "/api/hotel/kiosk/check-out";
+    try {
+      const result = await call(path, { method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ ticket }) });
+      status("");
+      if (action === "check_in") welcome(result); else goodbye(result);
+    } catch (err) { status(explain(err), true); }
+  }
+
+  function welcome(w) {
+    shown = w;
+    $("w-room").textContent = w.room;
+    $("w-floor").textContent = t("floor", w.floor);
+    $("w-early").hidden = !w.early;
+    $("w-pin").textContent = w.key.pin;
+    $("w-key-qr").src = w.key.qr_png;
+    $("w-ssid").textContent = w.wifi.ssid;
+    $("w-wifi-pass").textContent = w.wifi.password;
+    $("w-wifi-qr").src = w.wifi.qr_png;
+    show("welcome");
+  }
+
+  const clock = (iso) => new Date(iso).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB",
+    { timeZone: "Asia/Shanghai", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" });
+
+  function goodbye(r) {
+    const d = r.departure;
+    let text = t("no_transfer");
+    if (d && d.transfer_planned) text = t("transfer", d.number, clock(d.scheduled_at), clock(d.pickup_at), d.meeting_point || "");
+    else if (d) text = t("transfer_pending", d.number, clock(d.scheduled_at));
+    $("b-departure").textContent = text;
+    show("goodbye");
+  }
+
+  async function startCamera() {
+    try {
+      const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 } });
+      $("video").srcObject = stream;
+    } catch (e) {
+      $("face").disabled = true;
+      status(t("no_camera"), true);
+    }
+  }
+
+  function snap() {
+    const video = $("video"), canvas = $("frame");
+    canvas.width = video.videoWidth || 640; canvas.height = video.videoHeight || 480;
+    canvas.getContext("2d").drawImage(video, 0, 0, canvas.width, canvas.height);
+    canvas.toBlob((blob) => {
+      const form = new FormData();
+      form.append("image", blob, "kiosk.jpg");
+      identify({ method: "POST", body: form });
+    }, "image/jpeg", 0.9);
+  }
+
+  function askToken() {
+    token = "";
+    localStorage.removeItem("hotel_desk_token");
+    $("setup").hidden = false;
+  }
+
+  function boot() {
+    const fromLink = new URLSearchParams(location.hash.slice(1)).get("token");
+    if (fromLink) {
+      token = fromLink;
+      localStorage.setItem("hotel_desk_token", token);
+      history.replaceState(null, "", location.pathname); // the token leaves the address bar
+    }
+    if (!token) askToken();
+    $("setup").addEventListener("submit", (e) => {
+      e.preventDefault();
+      token = new FormData(e.target).get("token").trim();
+      localStorage.setItem("hotel_desk_token", token);
+      $("setup").hidden = true;
+    });
+    $("lang").addEventListener("click", () => {
+      lang = lang === "zh" ? "en" : "zh";
+      localStorage.setItem("lang", lang);
+      applyLang();
+    });
+    $("face").addEventListener("click", snap);
+    $("code-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      identify({ method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ code: $("code").value.trim() }) });
+    });
+    $("confirm").addEventListener("click", confirm);
+    $("cancel").addEventListener("click", reset);
+    document.querySelectorAll("button.done").forEach((b) => b.addEventListener("click", reset));
+    applyLang();
+    startCamera();
+  }
+
+  boot();
+})();
