@@ -48,6 +48,7 @@ def raise_alert(
             "message": message,
             "attendee_id": attendee_id,
             "gate_id": gate_id,
+            "security": security,
             "at": iso(alert.created_at),
         },
         rooms,

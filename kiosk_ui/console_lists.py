@@ -6,7 +6,7 @@ import csv
 import io
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -46,12 +46,12 @@ def local(t: datetime | None) -> str:
 
 
 def _landed(db: Session, now: datetime, _: Args) -> Rows:
-    start, end = svc.summit_day(now)
+    since = now - timedelta(hours=svc.LANDED_WINDOW_H)
     rows = db.execute(
         select(Attendee.ref, Attendee.name, Flight.number, Flight.place, Flight.terminal,
                Flight.landed_at)
         .join(Attendee, Attendee.id == Flight.attendee_id)
-        .where(Flight.kind == "arrival", Flight.landed_at >= start, Flight.landed_at < end)
+        .where(Flight.kind == "arrival", Flight.landed_at > since, Flight.landed_at <= now)
         .order_by(Flight.landed_at, Flight.id)
     ).all()
     return [[ref, mask_name(n), num, place, term, local(t)] for ref, n, num, place, term, t in rows]

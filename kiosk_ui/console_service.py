@@ -26,6 +26,8 @@ GATE_PER_MINUTE = 20
 QUEUE_SHARE = 0.8
 QUEUE_WINDOW_MIN = 5
 THROUGHPUT_MINUTES = 30
+CHART_HOURS = 24
+LANDED_WINDOW_H = 24
 ZONE_FULL_SHARE = 0.9
 # Passengers who landed longer ago than this and never got a ride are not "waiting" any more.
 WAITING_HORIZON_H = 12
@@ -84,14 +86,16 @@ def waiting_passengers(session: Session, now: datetime) -> list[tuple[int, datet
 
 
 def arrival_counts(session: Session, now: datetime) -> dict[str, Any]:
-    """Landed today, waiting for pickup (and longest wait), on the road, at hotel, at venue."""
-    start, end = summit_day(now)
+    """Landed in the last day, waiting for pickup (and the longest wait), on the road, at their
+    hotel, checked in at the venue today."""
     waiting = waiting_passengers(session, now)
     longest = max((now - landed for _, landed, _ in waiting), default=timedelta(0))
     return {
         "landed": session.scalar(
             select(func.count(Flight.id)).where(
-                Flight.kind == "arrival", Flight.landed_at >= start, Flight.landed_at < end
+                Flight.kind == "arrival",
+                Flight.landed_at > now - timedelta(hours=LANDED_WINDOW_H),
+                Flight.landed_at <= now,
             )
         ),
         "waiting": len(waiting),
@@ -177,17 +181,25 @@ def gate_throughput(session: Session, now: datetime) -> dict[str, Any]:
 
 
 def arrivals_by_hour(session: Session, now: datetime) -> list[dict[str, Any]]:
-    """Arrivals planned and landed in each local hour of today."""
-    start, end = summit_day(now)
-    planned = Counter(
-        to_local(t).hour for t in session.scalars(select(Flight.scheduled_at).where(
-            Flight.kind == "arrival", Flight.scheduled_at >= start, Flight.scheduled_at < end))
-    )
-    landed = Counter(
-        to_local(t).hour for t in session.scalars(select(Flight.landed_at).where(
-            Flight.kind == "arrival", Flight.landed_at >= start, Flight.landed_at < end)) if t
-    )
-    return [{"hour": h, "planned": planned[h], "landed": landed[h]} for h in range(24)]
+    """Arrivals planned and landed per hour, from 12 hours ago to 12 hours ahead.
+
+    A rolling window rather than the calendar day: at 2 a.m. staff still see last evening's
+    arrivals against plan, and the morning's to come.
+    """
+    first = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=CHART_HOURS // 2)
+    end = first + timedelta(hours=CHART_HOURS)
+
+    def per_hour(column: Any) -> Counter[int]:
+        times = session.scalars(select(column).where(
+            Flight.kind == "arrival", column >= first, column < end))
+        return Counter(int((t - first).total_seconds() // 3600) for t in times if t)
+
+    planned, landed = per_hour(Flight.scheduled_at), per_hour(Flight.landed_at)
+    return [
+        {"hour": to_local(first + timedelta(hours=i)).hour, "planned": planned[i],
+         "landed": landed[i]}
+        for i in range(CHART_HOURS)
+    ]
 
 
 def alert_counts(session: Session) -> dict[str, int]:

@@ -1,5 +1,5 @@
-// Small canvas charts drawn by hand (no chart library, nothing from a CDN): grouped bars,
-// lines, horizontal bars. Each call sizes the canvas to its box and the screen's pixel ratio.
+// Small charts drawn by hand (no chart library, nothing from a CDN): grouped bars and lines
+// on canvas, SVG meters in table cells. Each call sizes the canvas to its box and the screen's pixel ratio.
 (function () {
   "use strict";
   const C = window.SummitConsole;
@@ -74,6 +74,7 @@
     const max = Math.max(1, ...series.flatMap((s) => s.values));
     axis(ctx, box, max);
     const slot = (box.right - box.left) / Math.max(1, labels.length);
+    let legendX = 0;
     series.forEach((s, si) => {
       const color = PALETTE[si % PALETTE.length];
       ctx.strokeStyle = color;
@@ -89,32 +90,30 @@
       ctx.fillStyle = color;
       ctx.textAlign = "left";
       ctx.textBaseline = "top";
-      ctx.fillText(s.name, box.left + 6 + si * 70, box.top);
+      ctx.fillText(s.name, box.left + 6 + legendX, box.top);
+      legendX += ctx.measureText(s.name).width + 14;
     });
     xLabels(ctx, box, labels, Math.ceil(labels.length / Math.max(1, Math.floor(width / 50))));
   }
 
-  // Horizontal bars of value against capacity (occupancy), one row per item.
-  function hbars(canvas, items) {
-    const rowH = 22;
-    canvas.setAttribute("height", String(Math.max(40, items.length * rowH + 8)));
-    const { ctx, width } = prepare(canvas);
-    const left = Math.min(140, width * 0.35);
-    items.forEach((it, i) => {
-      const y = 4 + i * rowH;
-      const cap = it.max || Math.max(1, it.value);
-      const share = Math.min(1, it.value / cap);
-      ctx.fillStyle = GRID;
-      ctx.fillRect(left, y, width - left - 60, rowH - 6);
-      ctx.fillStyle = share >= 0.9 ? "#ff7b7b" : share >= 0.7 ? "#ffb347" : "#4da3ff";
-      ctx.fillRect(left, y, (width - left - 60) * share, rowH - 6);
-      ctx.fillStyle = INK;
-      ctx.textAlign = "left";
-      ctx.textBaseline = "top";
-      ctx.fillText(it.label, 4, y + 2, left - 8);
-      ctx.fillText(it.max ? `${it.value}/${it.max}` : String(it.value), width - 54, y + 2);
-    });
+  // A small SVG meter for a table cell: share of capacity, coloured by how full it is.
+  function meter(value, max) {
+    const NS = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(NS, "svg");
+    svg.setAttribute("viewBox", "0 0 100 10");
+    svg.setAttribute("preserveAspectRatio", "none");
+    svg.setAttribute("class", "meter");
+    const share = max ? Math.min(1, value / max) : 0;
+    svg.setAttribute("role", "img");
+    svg.setAttribute("aria-label", max ? `${Math.round(share * 100)}%` : String(value));
+    const back = document.createElementNS(NS, "rect");
+    back.setAttribute("width", "100"); back.setAttribute("height", "10"); back.setAttribute("fill", GRID);
+    const bar = document.createElementNS(NS, "rect");
+    bar.setAttribute("width", String(share * 100)); bar.setAttribute("height", "10");
+    bar.setAttribute("fill", share >= 0.9 ? "#ff7b7b" : share >= 0.7 ? "#ffb347" : "#4da3ff");
+    svg.append(back, bar);
+    return svg;
   }
 
-  C.charts = { bars, lines, hbars, PALETTE };
+  C.charts = { bars, lines, meter, PALETTE };
 })();

@@ -37,7 +37,7 @@
     hotel_checked_out: ["酒店退房", "Hotel check-out"],
     attendee_registered: ["新注册", "Registered"],
     watchlist_changed: ["关注名单变更", "Watch list changed"],
-    list_landed: ["今日落地", "Landed today"],
+    list_landed: ["24小时内落地", "Landed in the last 24 h"],
     list_waiting: ["等待接站", "Waiting for pickup"],
     list_on_road: ["在途", "On the road"],
     list_at_hotel: ["已入住酒店", "At their hotel"],

@@ -3,7 +3,10 @@
   "use strict";
   const C = window.SummitConsole;
   const SECURITY_EVENTS = ["gate_denied", "watchlist_hit", "watchlist_changed", "liveness_failed",
-    "alert_raised", "alert_acknowledged", "spoof_suspected", "code_replayed"];
+    "gate_override", "gate_pass_undone"];
+  // Security staff also receive every console event; their feed keeps the security ones.
+  const isSecurity = (ev) => SECURITY_EVENTS.includes(ev.event) ||
+    (ev.event === "alert_raised" && ev.data && ev.data.security === true);
 
   async function refresh() {
     const [summary, denials, alerts] = await Promise.all([
@@ -14,14 +17,18 @@
     C.fillCounters(summary);
     document.getElementById("denied-total").textContent = String(denials.rows.length);
     C.fillTable(document.querySelector("#gates tbody"),
-      summary.venue.gates.map((g) => [`${g.code} ${g.name}`, g.today, g.denied_today]));
+      summary.venue.gates.filter((g) => g.today || g.denied_today).map((g) => {
+        const name = C.el("span", g.code, g.denied_today ? "warn" : "");
+        name.title = g.name;
+        return [name, g.today, g.denied_today];
+      }));
     C.fillTable(document.querySelector("#denials tbody"), denials.rows.slice(0, 100));
     C.renderAlerts(alerts.alerts, refreshSoon);
   }
   const refreshSoon = C.debounce(refresh, 120);
 
   function onEvent(ev) {
-    if (SECURITY_EVENTS.includes(ev.event) || ev.event.startsWith("gate_")) C.addToFeed(ev);
+    if (isSecurity(ev)) C.addToFeed(ev);
     refreshSoon();
   }
 
@@ -29,9 +36,8 @@
     C.boot();
     C.wireLists();
     const recent = await C.api("/api/console/events?limit=200");
-    recent.events.filter((e) => SECURITY_EVENTS.includes(e.event) || e.event.startsWith("gate_"))
-      .forEach(C.addToFeed);
     C.lastSeq = recent.seq;
+    recent.events.filter(isSecurity).forEach(C.addToFeed);
     C.startLive(recent.seq, onEvent);
     C.socket.on("caught_up", refreshSoon);
     await refresh();

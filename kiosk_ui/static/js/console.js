@@ -6,17 +6,18 @@
   const C = window.SummitConsole;
   let last = null;
 
+  function zoneName(z) { return C.lang === "zh" ? z.name_zh : z.name_en; }
+
   function renderVenue(venue) {
-    const zones = document.querySelector("#zones tbody");
-    C.fillTable(zones, venue.zones.map((z) => {
-      const b = C.el("button", C.lang === "zh" ? z.name_zh : z.name_en, "link");
+    C.fillTable(document.querySelector("#zones tbody"), venue.zones.map((z) => {
+      const b = C.el("button", zoneName(z), "link");
       b.type = "button";
       b.addEventListener("click", () => C.openList("inside", { zone: z.id }));
-      return [b, z.inside, z.capacity ?? "–"];
+      return [b, z.capacity ? `${z.inside} / ${z.capacity}` : z.inside, C.charts.meter(z.inside, z.capacity)];
     }));
-    C.fillTable(document.querySelector("#gates tbody"), venue.gates.map((g) => {
-      const name = C.el("span", `${g.code} ${g.name}`);
-      if (g.queue) name.className = "warn";
+    C.fillTable(document.querySelector("#gates tbody"), venue.gates.filter((g) => g.zone_id !== null).map((g) => {
+      const name = C.el("span", g.code, g.queue ? "warn" : "");
+      name.title = g.name;
       return [name, g.last_minute, g.per_minute, g.today, g.denied_today];
     }));
     const warnings = document.getElementById("warnings");
@@ -32,11 +33,10 @@
       { values: hours.map((h) => h.landed), color: "#7ee2a8" },
     ]);
     const tp = summary.charts.throughput;
-    C.charts.lines(document.getElementById("chart-throughput"), tp.minutes,
-      Object.entries(tp.gates).map(([name, values]) => ({ name, values })));
-    C.charts.hbars(document.getElementById("chart-occupancy"), summary.venue.zones.map((z) => ({
-      label: C.lang === "zh" ? z.name_zh : z.name_en, value: z.inside, max: z.capacity,
-    })));
+    const busiest = Object.entries(tp.gates)
+      .map(([name, values]) => ({ name, values, total: values.reduce((a, b) => a + b, 0) }))
+      .sort((a, b) => b.total - a.total).slice(0, 5);
+    C.charts.lines(document.getElementById("chart-throughput"), tp.minutes, busiest);
   }
 
   function render(summary) {
