@@ -24,7 +24,7 @@ from kiosk_ui.live import NAMESPACE, caller
 from recognition.speech.audio import decode_upload
 from recognition.speech.errors import SpeechError
 from recognition.speech.registry import engines_of
-from recognition.speech.service import Asker, LiveQuery, answer_audio
+from recognition.speech.service import Asker, LiveQuery, answer_audio, request_help
 
 bp = Blueprint("recognition_speech_routes", __name__)
 ASKERS = ("admin", "staff", "kiosk")
@@ -124,6 +124,17 @@ def _stop(_data: Any = None) -> None:
         _finish(entry[1])
 
 
+def _help(data: Any) -> dict[str, Any]:
+    principal = caller()
+    if principal is None or principal.role not in ASKERS:
+        return {"error": "forbidden", "message": "only kiosks and staff may ask"}
+    params = validate(QueryParams, data if isinstance(data, dict) else {})
+    with unit_of_work() as db:
+        result = request_help(db, asker_for(principal, params), utcnow())
+    emit("speech_result", result)
+    return {"ok": True}
+
+
 def _guarded(fn: Any) -> Any:
     """Errors of a stream go back to the kiosk as `speech_error`; the stream is dropped."""
 
@@ -144,3 +155,4 @@ def register_socketio(socketio: SocketIO) -> None:
     socketio.on_event("speech_start", _guarded(_start), namespace=NAMESPACE)
     socketio.on_event("speech_audio", _guarded(_audio), namespace=NAMESPACE)
     socketio.on_event("speech_stop", _guarded(_stop), namespace=NAMESPACE)
+    socketio.on_event("speech_help", _guarded(_help), namespace=NAMESPACE)

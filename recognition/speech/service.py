@@ -60,6 +60,21 @@ def answer_transcript(
     }
 
 
+def request_help(db: Session, asker: Asker, now: datetime) -> dict[str, Any]:
+    """The kiosk's help button: tell the console, answer like a spoken help request."""
+    _call_staff(db, asker)
+    answer = build_answer(db, Intent("help"), asker.language, asker.attendee_id, now)
+    return {
+        "transcript": "",
+        "language": asker.language,
+        "intent": "help",
+        "slots": {},
+        "answer": answer.to_dict(),
+        "confidence": 1.0,
+        "engine": "button",
+    }
+
+
 def _call_staff(db: Session, asker: Asker) -> None:
     attendee = known_attendee(db, asker.attendee_id)
     payload = {"by": asker.actor, "attendee": mask_name(attendee.name) if attendee else None}

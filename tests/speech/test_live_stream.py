@@ -1,0 +1,86 @@
+"""The kiosk microphone stream over Socket.IO (/live): partials, endpoint, answer, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+from flask import Flask
+
+from core.runtime import Runtime
+from kiosk_ui.extensions import socketio
+from recognition.speech.synth import read_pcm
+from tests.conftest import device_caller
+from tests.speech.conftest import Summit, Voice
+
+
+def connect(app: Flask, runtime: Runtime, kind: str = "kiosk", name: str = "") -> object:
+    caller = device_caller(app, runtime, kind, name=name or f"{kind}-live")
+    token = caller.headers["Authorization"].removeprefix("Bearer ")
+    return socketio.test_client(app, namespace="/live", auth={"token": token})
+
+
+def events(client: object, name: str) -> list[dict]:
+    return [e["args"][0] for e in client.get_received("/live") if e["name"] == name]  # type: ignore[attr-defined]
+
+
+def test_streamed_question_gets_partials_then_the_answer_at_the_pause(
+    app: Flask, runtime: Runtime, summit: Summit, say: Voice
+) -> None:
+    sio = connect(app, runtime)
+    ack = sio.emit(
+        "speech_start",
+        {"language": "en", "attendee_id": summit.attendee_id},
+        namespace="/live",
+        callback=True,
+    )
+    assert ack == {"ok": True, "language": "en"}
+    audio = (
+        read_pcm(say("where is my hotel", "en-gb+f3", 165)) + np.zeros(16000, dtype="<i2").tobytes()
+    )
+    received = []
+    for i in range(0, len(audio), 3200):
+        sio.emit("speech_audio", audio[i : i + 3200], namespace="/live")
+        received += sio.get_received("/live")
+    partials = [e["args"][0]["text"] for e in received if e["name"] == "speech_partial"]
+    results = [e["args"][0] for e in received if e["name"] == "speech_result"]
+    assert any(p.startswith("where") for p in partials)
+    assert len(results) == 1
+    assert results[0]["intent"] == "my_hotel" and "West Lake Hotel" in results[0]["answer"]["text"]
+
+
+def test_stop_button_finishes_the_question_early(
+    app: Flask, runtime: Runtime, summit: Summit, say: Voice
+) -> None:
+    sio = connect(app, runtime)
+    sio.emit("speech_start", {"language": "en"}, namespace="/live", callback=True)
+    sio.emit("speech_audio", read_pcm(say("what is the wifi password")), namespace="/live")
+    sio.emit("speech_stop", namespace="/live")
+    (result,) = events(sio, "speech_result")
+    assert result["intent"] == "wifi"
+
+
+def test_audio_without_start_or_silence_gives_speech_errors(app: Flask, runtime: Runtime) -> None:
+    sio = connect(app, runtime)
+    sio.emit("speech_audio", b"\x00\x00" * 1600, namespace="/live")
+    assert events(sio, "speech_error")[0]["error"] == "no_stream"
+    sio.emit("speech_start", {"language": "en"}, namespace="/live", callback=True)
+    sio.emit("speech_audio", b"\x00\x00" * 16000, namespace="/live")
+    sio.emit("speech_stop", namespace="/live")
+    assert events(sio, "speech_error")[0]["error"] == "no_speech"
+
+
+def test_gate_devices_may_not_open_a_question(app: Flask, runtime: Runtime) -> None:
+    sio = connect(app, runtime, "gate")
+    ack = sio.emit("speech_start", {"language": "en"}, namespace="/live", callback=True)
+    assert ack["error"] == "forbidden"
+
+
+def test_help_button_tells_the_console(app: Flask, runtime: Runtime, summit: Summit) -> None:
+    kiosk = connect(app, runtime)
+    other = connect(app, runtime, "kiosk", "kiosk-2")  # another kiosk must not hear it
+    kiosk.emit("speech_help", {"language": "zh"}, namespace="/live", callback=True)
+    received = kiosk.get_received("/live")  # type: ignore[attr-defined]
+    (result,) = [e["args"][0] for e in received if e["name"] == "speech_result"]
+    assert result["intent"] == "help" and "工作人员" in result["answer"]["text"]
+    relayed = [e["args"][0] for e in received if e["name"] == "event"]
+    assert [e["event"] for e in relayed] == ["assistant_help_requested"]
+    assert not [e for e in events(other, "event") if e["event"] == "assistant_help_requested"]
