@@ -72,7 +72,9 @@ def total_wait(loads: Sequence[Load], by_index: dict[int, Window]) -> int:
     return sum(load.at - by_index[i].lo for load in loads for i in load.members)
 
 
-def solve_cluster(cluster: Sequence[Window], capacity: int, seconds: float) -> list[Load] | None:
+def solve_cluster(
+    cluster: Sequence[Window], capacity: int, seconds: float, wall: float = 1.0
+) -> list[Load] | None:
     """CP-SAT: fewest loads, then least waiting; None when no solution came in time."""
     greedy = greedy_loads(cluster, capacity)
     n_loads = len(greedy)
@@ -102,7 +104,7 @@ def solve_cluster(cluster: Sequence[Window], capacity: int, seconds: float) -> l
     # Deterministic work units keep the same input giving the same plan (seed, tests); the
     # wall-clock cap only guards against a loaded machine.
     solver.parameters.max_deterministic_time = max(seconds, 0.01)
-    solver.parameters.max_time_in_seconds = 1.0
+    solver.parameters.max_time_in_seconds = max(min(wall, 1.0), 0.01)
     solver.parameters.num_workers = 1
     status = solver.solve(m)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -153,7 +155,7 @@ def make_loads(
             out.extend(greedy)
             continue
         left = deadline - time.monotonic()
-        solved = solve_cluster(cluster, capacity, min(0.2, left)) if left > 0.05 else None
+        solved = solve_cluster(cluster, capacity, min(0.2, left), left) if left > 0.05 else None
         if solved is not None and _better(solved, greedy, by_index):
             stats.cp_sat += 1
             out.extend(solved)

@@ -81,7 +81,7 @@ def check_rules(result: Plan, requests: list[Request], fleet: list[Resource]) ->
     assert sorted(seen + unplanned) == sorted(by_key), "a passenger was lost or planned twice"
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(summits())
 def test_every_plan_keeps_capacity_windows_vip_rule_and_shifts(
     summit: tuple[list[Request], list[Resource]],

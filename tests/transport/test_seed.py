@@ -6,6 +6,7 @@ import random
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from core.config import Config
@@ -36,6 +37,7 @@ def seeded(rt: Runtime) -> tuple[dict[str, int], list[tuple]]:
     return counts, [tuple(t) for t in trips]
 
 
+@pytest.mark.slow
 def test_seed_plans_every_traveller_and_is_deterministic(runtime: Runtime, tmp_path: Path) -> None:
     counts, trips = seeded(runtime)
     with runtime.sessions() as db:
