@@ -1,5 +1,35 @@
-"""HTTP/Socket.IO handlers of this area (filled in by its issue)."""
+"""Delegate-facing pages: the kiosk/gate camera page and the delegate's phone page.
 
-from flask import Blueprint
+Pages are server-rendered shells; their JavaScript talks to the same APIs and Socket.IO
+events as any other client (checkin.routes, checkin.events, checkin.portal_routes).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
 
 bp = Blueprint("kiosk_ui_pages", __name__)
+
+
+@bp.get("/gate")
+def gate_page() -> str:
+    """A gate's full-screen camera page (device token and gate id are set up on the device)."""
+    return render_template("gate.html", mode="gate")
+
+
+@bp.get("/kiosk")
+def kiosk_page() -> str:
+    """The same camera page for a free-standing check-in kiosk."""
+    return render_template("gate.html", mode="kiosk")
+
+
+@bp.get("/phone")
+def phone_page() -> str:
+    """The delegate's phone: entrance QR code and journey (opened with a one-time code)."""
+    return render_template("phone.html", code="")
+
+
+@bp.get("/p/<code>")
+def phone_link(code: str) -> str:
+    """A one-time link: the page asks before spending it (link previews must not use it up)."""
+    return render_template("phone.html", code=code[:40])

@@ -1,0 +1,127 @@
+// Gate / kiosk page: camera frames (downscaled JPEG, about 4 a second, one in flight at a
+// time) go to the server over Socket.IO; the decision comes back and is shown full screen.
+// A typed or scanner-entered entrance code goes the same way. Server text is set as text only.
+(function () {
+  "use strict";
+  const $ = (id) => document.getElementById(id);
+  const T = window.I18N;
+  const FRAME_WIDTH = 480;
+  const FRAME_MS = 250;
+  const SHOW_MS = 3000;
+  let token = localStorage.getItem("summit.device_token") || "";
+  let gateId = parseInt(localStorage.getItem("summit.gate_id") || "", 10) || null;
+  let socket = null;
+  let inFlight = false;
+  let showing = null;
+  let last = null;
+
+  const WORDS = {
+    granted: ["✔ 请通行", "✔ Please go ahead"],
+    refused: ["✖ 暂不能通行", "✖ Not yet"],
+    first_seen: ["今日首次入场 {0}", "First check-in today {0}"],
+    offline: ["离线", "Offline"],
+    no_camera: ["摄像头不可用，请输入入场码", "No camera: please enter your entrance code"],
+    looking: ["正在识别…", "Looking…"],
+  };
+
+  function setup() {
+    const form = $("setup");
+    form.hidden = false;
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      localStorage.setItem("summit.device_token", form.token.value.trim());
+      localStorage.setItem("summit.gate_id", form.gate.value.trim());
+      location.reload();
+    });
+  }
+
+  function nonce() {
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  function show(out) {
+    last = out;
+    const d = out.decision;
+    $("result").hidden = false;
+    $("result").className = "result " + (d.granted ? "granted" : "refused");
+    $("r-title").textContent = T.t(d.granted ? WORDS.granted : WORDS.refused) + " · " + T.reason(d.reason);
+    $("r-name").textContent = d.attendee ? d.attendee.name : "";
+    $("r-detail").textContent = d.first_seen ? T.t(WORDS.first_seen, T.localTime(d.first_seen)) : "";
+    clearTimeout(showing);
+    showing = setTimeout(() => { $("result").hidden = true; }, SHOW_MS);
+  }
+
+  function onAnswer(out) {
+    inFlight = false;
+    if (out && out.decision) show(out);
+    else if (out && out.error) $("status").textContent = T.reason(out.error) + " (" + out.error + ")";
+    else if (out && out.pending) $("status").textContent = T.t(WORDS.looking);
+  }
+
+  function sendFrame(video, canvas) {
+    if (inFlight || !socket || !socket.connected || !video.videoWidth) return;
+    canvas.width = FRAME_WIDTH;
+    canvas.height = Math.round(video.videoHeight * FRAME_WIDTH / video.videoWidth);
+    canvas.getContext("2d").drawImage(video, 0, 0, canvas.width, canvas.height);
+    inFlight = true;
+    canvas.toBlob((blob) => {
+      blob.arrayBuffer().then((buf) => {
+        socket.timeout(5000).emit("gate_frame", { image: buf, t: performance.now() / 1000, gate_id: gateId },
+          (err, out) => onAnswer(err ? null : out));
+      });
+    }, "image/jpeg", 0.8);
+  }
+
+  function startCamera() {
+    const video = $("video");
+    const canvas = $("frame");
+    navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: false })
+      .then((stream) => {
+        video.srcObject = stream;
+        setInterval(() => sendFrame(video, canvas), FRAME_MS);
+      })
+      .catch(() => { $("status").textContent = T.t(WORDS.no_camera); });
+  }
+
+  function connect() {
+    socket = io("/live", { auth: { token }, transports: ["websocket", "polling"] });
+    const net = $("net");
+    socket.on("connect", () => { net.hidden = true; inFlight = false; });
+    socket.on("disconnect", () => { net.hidden = false; net.textContent = T.t(WORDS.offline); });
+    socket.on("connect_error", () => { net.hidden = false; net.textContent = T.t(WORDS.offline); });
+  }
+
+  function loadGate() {
+    fetch("/api/gates/" + gateId, { headers: { Authorization: "Bearer " + token } })
+      .then((r) => (r.ok ? r.json() : null))
+      .then((g) => {
+        if (!g) return;
+        const paint = () => {
+          $("zone-name").textContent = (T.lang() === "zh" ? g.zone.name_zh : g.zone.name_en) + " · " + g.code;
+        };
+        paint();
+        T.onChange(paint);
+      });
+  }
+
+  function codeForm() {
+    $("code-form").addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const code = $("code").value.trim();
+      $("code").value = "";
+      socket.emit("gate_code", { code, nonce: nonce(), gate_id: gateId }, onAnswer);
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    if (!token || !gateId) { setup(); return; }
+    $("scan").hidden = false;
+    T.onChange(() => { if (last && !$("result").hidden) show(last); });
+    connect();
+    loadGate();
+    codeForm();
+    startCamera();
+  });
+})();

@@ -1,0 +1,128 @@
+"""The gate page and the delegate phone page in Debian's Chromium, with a fake camera."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import zxingcpp
+from flask import Flask
+from PIL import Image
+
+from core.runtime import Runtime
+from tests.browser_support import chromium, live_server
+from tests.checkin.camera_video import write_y4m
+from tests.checkin.conftest import Venue, new_nonce
+from tests.checkin.faces import enrol
+from tests.conftest import Caller
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@contextmanager
+def gate_page(app: Flask, caller: Caller, gate_id: int, video: Path) -> Iterator[Any]:
+    """The kiosk page open in Chromium whose camera plays `video`."""
+    token = caller.headers["Authorization"].removeprefix("Bearer ")
+    args = [
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}",
+    ]
+    with live_server(app) as base, chromium(args) as browser:
+        context = browser.new_context()
+        context.add_init_script(
+            f"localStorage.setItem('summit.device_token', {token!r});"
+            f"localStorage.setItem('summit.gate_id', '{gate_id}');"
+        )
+        page = context.new_page()
+        page.goto(f"{base}/kiosk")
+        yield page
+
+
+def test_an_enrolled_face_on_the_camera_is_welcomed_on_the_page(
+    app: Flask,
+    runtime: Runtime,
+    venue: Venue,
+    kiosk_device: Caller,
+    faces_dir: Path,
+    tmp_path: Path,
+) -> None:
+    enrol(
+        runtime,
+        venue.vip_guest,
+        faces_dir / "enroll/obama/obama.jpg",
+        faces_dir / "enroll/obama/obama2.jpg",
+    )
+    video = write_y4m(tmp_path / "obama.y4m", faces_dir / "probe/obama1.jpg")
+    with gate_page(app, kiosk_device, venue.gate_in, video) as page:
+        page.wait_for_selector("#result.granted", timeout=30000)
+        assert page.text_content("#r-name") == "B***** Obama"
+        assert "欢迎入场" in (page.text_content("#r-title") or "")
+        page.click("#lang")
+        assert "Welcome" in (page.text_content("#r-title") or "")
+
+
+def test_a_never_enrolled_face_is_refused_on_the_page(
+    app: Flask,
+    runtime: Runtime,
+    venue: Venue,
+    kiosk_device: Caller,
+    faces_dir: Path,
+    tmp_path: Path,
+) -> None:
+    enrol(runtime, venue.vip_guest, faces_dir / "enroll/obama/obama.jpg")
+    video = write_y4m(tmp_path / "biden.y4m", faces_dir / "enroll/biden/biden2.jpg")
+    with gate_page(app, kiosk_device, venue.gate_in, video) as page:
+        page.wait_for_selector("#result.refused", timeout=30000)
+        assert "请出示入场码" in (page.text_content("#r-title") or "")
+        assert page.text_content("#r-name") == ""
+
+
+def decode_qr(png: bytes) -> str:
+    found = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)).convert("RGB"))
+    assert found, "no QR code in the screenshot"
+    return str(found[0].text)
+
+
+def test_the_phone_qr_passes_at_a_gate_and_fails_once_expired(
+    app: Flask, runtime: Runtime, venue: Venue, staff: Caller, gate_device: Caller
+) -> None:
+    runtime.config = runtime.config.with_changes(
+        extra={**runtime.config.extra, "ENTRANCE_CODE_TTL": "4"}
+    )
+    link = staff.post(f"/api/attendees/{venue.delegate}/portal-link").json
+    with live_server(app) as base, chromium() as browser:
+        page = browser.new_page()
+        page.goto(f"{base}/p/{link['code']}")
+        page.click("#login button[type=submit]")
+        page.wait_for_selector("#qr[src^='data:image/png']")
+        assert page.text_content("#who") == "张*三"
+        code = decode_qr(page.locator("#qr").screenshot())
+        scanned = gate_device.post(
+            f"/api/gates/{venue.gate_in}/pass",
+            json={"method": "code", "code": code, "nonce": new_nonce()},
+        ).json
+        assert (scanned["granted"], scanned["reason"]) == (True, "checked_in")
+        page.wait_for_selector("#journey li[data-stage=venue_checked_in]", timeout=10000)
+        time.sleep(4.5)  # past the code's 4-second life
+        late = gate_device.post(
+            f"/api/gates/{venue.gate_in}/pass",
+            json={"method": "code", "code": code, "nonce": new_nonce()},
+        ).json
+        assert (late["granted"], late["reason"]) == (False, "code_expired")
+        assert decode_qr(page.locator("#qr").screenshot()) != code  # the phone has rotated
+
+
+def test_a_one_time_link_opens_one_phone_only(app: Flask, venue: Venue, staff: Caller) -> None:
+    link = staff.post(f"/api/attendees/{venue.delegate}/portal-link").json
+    first, second = app.test_client(), app.test_client()
+    assert first.post("/api/public/phone/login", json={"code": link["code"]}).status_code == 200
+    again = second.post("/api/public/phone/login", json={"code": link["code"].lower()})
+    assert (again.status_code, again.json["error"]) == (401, "portal_code_invalid")
+    assert first.get("/api/public/phone/status").json["attendee"]["name"] == "张*三"
+    assert second.get("/api/public/phone/status").json["error"] == "phone_login_required"
