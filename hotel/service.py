@@ -196,7 +196,7 @@ def check_out_guest(
     view = reservation_view(session, stay)
     record_stage(session, stay.attendee_id, "hotel_checked_out", actor, at=now,
                  detail=f"{hotel.code} room {view['room']}")
-    departure = handover.hand_over(session, stay, hotel, now, actor)
+    departure = handover.hand_over(session, stay, now)
     emit(session, "hotel_checked_out", {
         **_event(view, actor), "late": late, "early_departure": released > 0,
         "travel_minutes_airport": hotel.travel_minutes_airport,
