@@ -110,6 +110,7 @@ def gate_bundle(rt: Runtime, session: Session, gate_id: int, device_id: int) -> 
         "watchlist": watched_ids(session),
         "gallery": seal_gallery(gallery_key(device.token_hash, device_id), device_id, ids, vectors),
         "face_threshold": _threshold(rt),
+        "liveness_required": device.liveness_required,
     }
 
 

@@ -1,0 +1,181 @@
+"""A gate cut off from the server keeps deciding, queues on disk, and replays without duplicates."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+from werkzeug.serving import make_server
+
+from checkin.codes import issue_code
+from checkin.offline import OfflineGate
+from core.accounts import create_device
+from core.clock import utcnow
+from core.runtime import Runtime
+from models import AccessEvent, Alert, Device, VenueCheckIn
+from models.db import transaction
+from tests.checkin.conftest import Venue
+from tests.checkin.faces import enrol
+from tests.checkin.test_gate_rules import count, scan
+from tests.conftest import device_caller
+from tests.servers import free_port
+
+pytestmark = pytest.mark.slow
+
+
+@contextmanager
+def serving(app: Flask, port: int) -> Iterator[str]:
+    srv = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.shutdown()
+        srv.server_close()
+        thread.join(5)
+
+
+def gate_token(runtime: Runtime, venue: Venue, liveness: bool = False) -> str:
+    with transaction(runtime.sessions) as db:
+        device, token = create_device(db, "gate-A1-offline", "gate", "test", gate_id=venue.gate_in)
+        device.liveness_required = liveness  # a staffed gate: single photos are enough
+    return token
+
+
+def test_an_offline_gate_decides_queues_and_replays_without_loss_or_duplicates(
+    app: Flask, runtime: Runtime, venue: Venue, faces_dir: Path, tmp_path: Path
+) -> None:
+    enrol(runtime, venue.vip_guest, faces_dir / "enroll/obama/obama.jpg")
+    port, token = free_port(), gate_token(runtime, venue)
+    gate = OfflineGate(
+        f"http://127.0.0.1:{port}", token, venue.gate_in, tmp_path / "queue.db", timeout=1
+    )
+    with serving(app, port):
+        gate.sync()
+    assert gate.bundle is not None and len(gate.gallery[0]) == 1  # the sealed gallery opened
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    decided = [
+        gate.pass_code(issue_code(runtime, venue.delegate)),
+        gate.pass_code(issue_code(runtime, venue.delegate)),
+        gate.pass_code(issue_code(runtime, venue.visitor)),
+        gate.pass_code(issue_code(Ed25519PrivateKey.generate(), venue.delegate)),
+        gate.pass_face((faces_dir / "probe/obama1.jpg").read_bytes()),
+        gate.pass_face((faces_dir / "enroll/biden/biden2.jpg").read_bytes()),
+    ]
+    assert all(d["offline"] for d in decided)
+    assert [d["reason"] for d in decided] == [
+        "checked_in",
+        "already_checked_in",
+        "category_not_allowed",
+        "code_forged",
+        "checked_in",
+        "face_unknown",
+    ]
+    assert count(runtime, AccessEvent) == 0 and len(gate.queue) == 6
+    queued = gate.queue.items()
+    restarted = OfflineGate(gate.base_url, token, venue.gate_in, tmp_path / "queue.db")  # power cut
+    with serving(app, port):
+        assert restarted.flush() == 6
+        again = restarted.http.post(
+            f"{gate.base_url}/api/gates/{venue.gate_in}/replay", json={"events": queued}
+        ).json()["results"]  # an ack was lost
+    assert {r["status"] for r in again} == {"duplicate"}
+    assert len(restarted.queue) == 0
+    assert count(runtime, AccessEvent) == 6 and count(runtime, VenueCheckIn) == 2
+    with transaction(runtime.sessions) as db:
+        assert db.scalar(select(func.count()).where(AccessEvent.offline.is_(True))) == 6
+        first = db.scalar(
+            select(VenueCheckIn.first_seen).where(VenueCheckIn.attendee_id == venue.delegate)
+        )
+        assert first is not None and first.isoformat() + "+00:00" == decided[0]["at"]
+
+
+def test_a_queued_earlier_scan_becomes_the_first_seen_of_the_day(
+    app: Flask, runtime: Runtime, venue: Venue, tmp_path: Path
+) -> None:
+    port, token = free_port(), gate_token(runtime, venue)
+    gate = OfflineGate(
+        f"http://127.0.0.1:{port}", token, venue.gate_in, tmp_path / "q.db", timeout=1
+    )
+    with serving(app, port):
+        gate.sync()
+    offline = gate.pass_code(issue_code(runtime, venue.delegate))
+    online_gate = device_caller(app, runtime, "gate", "gate-A2", gate_id=venue.gate_in2)
+    later = scan(online_gate, venue.gate_in2, issue_code(runtime, venue.delegate))
+    assert later["reason"] == "checked_in"
+    with serving(app, port):
+        gate.flush()
+    with transaction(runtime.sessions) as db:
+        rows = db.scalars(select(VenueCheckIn)).all()
+        assert len(rows) == 1 and rows[0].gate_id == venue.gate_in
+        assert rows[0].first_seen.isoformat() + "+00:00" == offline["at"]
+
+
+def test_a_code_let_in_at_two_offline_gates_alerts_security_on_replay(
+    app: Flask, runtime: Runtime, venue: Venue, tmp_path: Path
+) -> None:
+    code = issue_code(runtime, venue.delegate)
+    online_gate = device_caller(app, runtime, "gate", "gate-A2", gate_id=venue.gate_in2)
+    scan(online_gate, venue.gate_in2, code)
+    port, token = free_port(), gate_token(runtime, venue)
+    gate = OfflineGate(
+        f"http://127.0.0.1:{port}", token, venue.gate_in, tmp_path / "q.db", timeout=1
+    )
+    with serving(app, port):
+        gate.sync()
+    assert gate.pass_code(code)["granted"]  # offline, this gate cannot know about the other one
+    with serving(app, port):
+        gate.flush()
+    with transaction(runtime.sessions) as db:
+        assert (
+            db.scalar(select(Alert.kind).where(Alert.gate_id == venue.gate_in))
+            == "code_replayed_offline"
+        )
+
+
+def test_replays_with_bad_events_are_refused_whole(
+    app: Flask, runtime: Runtime, venue: Venue
+) -> None:
+    gate = device_caller(app, runtime, "gate", "gate-A1", gate_id=venue.gate_in)
+    good = {
+        "nonce": "n" * 16,
+        "method": "code",
+        "attendee_id": venue.delegate,
+        "granted": True,
+        "reason": "checked_in",
+        "at": utcnow().isoformat() + "+00:00",
+    }
+    cases = [
+        ({**good, "reason": "face_unknown"}, "inconsistent_event"),
+        ({**good, "attendee_id": None}, "inconsistent_event"),
+        ({**good, "at": (utcnow() - timedelta(days=3)).isoformat() + "+00:00"}, "invalid_time"),
+        ({**good, "reason": "made_up"}, "validation_error"),
+    ]
+    for bad, code in cases:
+        res = gate.post(
+            f"/api/gates/{venue.gate_in}/replay", json={"events": [good | {"nonce": "m" * 16}, bad]}
+        )
+        assert (res.status_code, res.json["error"]) == (400, code)
+    other = gate.post(f"/api/gates/{venue.gate_in2}/replay", json={"events": [good]})
+    assert other.json["error"] == "wrong_gate"
+    assert count(runtime, AccessEvent) == 0
+
+
+def test_the_bundle_is_only_for_the_gates_own_device(
+    app: Flask, runtime: Runtime, venue: Venue
+) -> None:
+    gate = device_caller(app, runtime, "gate", "gate-A1", gate_id=venue.gate_in)
+    assert gate.get(f"/api/gates/{venue.gate_in2}/bundle").json["error"] == "wrong_gate"
+    bundle = gate.get(f"/api/gates/{venue.gate_in}/bundle").json
+    assert {a["id"] for a in bundle["attendees"]} == {venue.delegate, venue.vip_guest}
+    assert "Barack" not in str(bundle["attendees"])  # names are masked
+    with transaction(runtime.sessions) as db:
+        assert db.get(Device, gate.principal_id) is not None
