@@ -45,7 +45,8 @@ def _upload() -> bytes:
         raise ValidationError("the multipart field 'image' is missing", "image_missing")
     if part.mimetype and not part.mimetype.startswith(ACCEPTED_TYPES):
         raise SummitError(f"{part.mimetype} is not an image type", "unsupported_media_type", 415)
-    return part.read()
+    data: bytes = part.read()
+    return data
 
 
 @bp.post("/api/attendees/<int:attendee_id>/faces")
@@ -107,7 +108,7 @@ def _frame_bytes(data: Any) -> tuple[bytes, float]:
 
 def _prune(socketio: SocketIO) -> None:
     """Forget streams of connections that are gone (live.py owns the disconnect handler)."""
-    manager = socketio.server.manager  # type: ignore[union-attr]
+    manager = socketio.server.manager
     with _lock:
         for sid in [s for s in _streams if not manager.is_connected(s, NAMESPACE)]:
             del _streams[sid]
@@ -122,7 +123,7 @@ def register_socketio(socketio: SocketIO) -> None:
             raise Forbidden("only kiosk, gate and desk devices may stream faces", "forbidden")
         return principal
 
-    @socketio.on("face_stream_start", namespace=NAMESPACE)
+    @socketio.on("face_stream_start", namespace=NAMESPACE)  # type: ignore[untyped-decorator]
     def _start(data: Any = None) -> dict[str, Any]:
         try:
             body = validate(StreamStart, data or {})
@@ -140,7 +141,7 @@ def register_socketio(socketio: SocketIO) -> None:
             _streams[request.sid] = stream  # type: ignore[attr-defined]
         return {"ok": True, "liveness": liveness}
 
-    @socketio.on("face_frame", namespace=NAMESPACE)
+    @socketio.on("face_frame", namespace=NAMESPACE)  # type: ignore[untyped-decorator]
     def _frame(data: Any = None) -> dict[str, Any]:
         with _lock:
             stream = _streams.get(request.sid)  # type: ignore[attr-defined]
@@ -163,7 +164,7 @@ def register_socketio(socketio: SocketIO) -> None:
         emit("face_decision", body)
         return {"status": "decided", **body}
 
-    @socketio.on("face_stream_stop", namespace=NAMESPACE)
+    @socketio.on("face_stream_stop", namespace=NAMESPACE)  # type: ignore[untyped-decorator]
     def _stop(*_args: Any) -> dict[str, Any]:
         with _lock:
             _streams.pop(request.sid, None)  # type: ignore[attr-defined]

@@ -238,11 +238,11 @@ _build_lock = threading.Lock()
 
 def face_service(rt: Runtime) -> FaceService:
     """The runtime's face service, built (and its gallery loaded) on first use."""
-    service = rt.extensions.get("faces")
+    service: FaceService | None = rt.extensions.get("faces")
     if service is None:
         with _build_lock:
             service = rt.extensions.get("faces")
             if service is None:
                 service = FaceService(rt, progress=not rt.config.testing)
                 rt.extensions["faces"] = service
-    return service  # type: ignore[no-any-return]
+    return service

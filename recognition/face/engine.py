@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,19 +79,26 @@ class Engine:
         )
         self._lock = threading.Lock()
 
-    def detect(self, rgb: np.ndarray, opts: DetectOptions = PHOTO) -> list[Face]:
-        """Find faces; retries on a padded copy so that tight ID-photo crops are found too."""
-        faces = self._detect_scaled(rgb, opts, opts.upsample, pad=0)
+    def detect(
+        self, rgb: np.ndarray, opts: DetectOptions = PHOTO, timings: dict[str, float] | None = None
+    ) -> list[Face]:
+        """Find faces; retries on a padded copy so that tight ID-photo crops are found too.
+
+        `timings`, when given, receives the seconds spent in "detect" and "landmarks".
+        """
+        t = timings if timings is not None else {}
+        faces = self._detect_scaled(rgb, opts, opts.upsample, 0, t)
         if not faces and opts.upsample_retry:
-            faces = self._detect_scaled(rgb, opts, opts.upsample + 1, pad=0)
+            faces = self._detect_scaled(rgb, opts, opts.upsample + 1, 0, t)
         if not faces and opts.pad_retry:
             pad = max(rgb.shape[0], rgb.shape[1]) // 3
-            faces = self._detect_scaled(rgb, opts, 0, pad=pad)
+            faces = self._detect_scaled(rgb, opts, 0, pad, t)
         return faces
 
     def _detect_scaled(
-        self, rgb: np.ndarray, opts: DetectOptions, upsample: int, pad: int
+        self, rgb: np.ndarray, opts: DetectOptions, upsample: int, pad: int, t: dict[str, float]
     ) -> list[Face]:
+        start = time.perf_counter()
         img = rgb
         if pad:
             # Edge-replicated border: a face that fills the frame gets the context HOG needs.
@@ -102,9 +110,12 @@ class Engine:
                 rects, scores, _ = self._detector.run(small, upsample, 0.0)
             except RuntimeError as exc:
                 raise FaceEngineError(f"face detector failed: {exc}", "engine_failed") from exc
+            found = time.perf_counter()
             faces = [
                 self._landmarks(img, r, scale, pad, s) for r, s in zip(rects, scores, strict=True)
             ]
+        t["detect"] = t.get("detect", 0.0) + found - start
+        t["landmarks"] = t.get("landmarks", 0.0) + time.perf_counter() - found
         return [f for f in faces if f is not None]
 
     def _landmarks(

@@ -32,7 +32,7 @@ def decode_image(
         with warnings.catch_warnings():
             # The size check below replaces Pillow's warning with our own clear refusal.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data))
+            img: Image.Image = Image.open(io.BytesIO(data))
             width, height = img.size
             if width * height > max_pixels:
                 raise FaceError(

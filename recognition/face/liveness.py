@@ -26,9 +26,9 @@ def eye_aspect_ratio(landmarks: np.ndarray) -> float:
 
 
 def _ear(eye: np.ndarray) -> float:
-    vertical = np.linalg.norm(eye[1] - eye[5]) + np.linalg.norm(eye[2] - eye[4])
-    horizontal = np.linalg.norm(eye[0] - eye[3])
-    return float(vertical / (2.0 * max(horizontal, 1e-6)))
+    vertical = float(np.linalg.norm(eye[1] - eye[5]) + np.linalg.norm(eye[2] - eye[4]))
+    horizontal = float(np.linalg.norm(eye[0] - eye[3]))
+    return vertical / (2.0 * max(horizontal, 1e-6))
 
 
 def frame_signature(rgb: np.ndarray) -> np.ndarray:
