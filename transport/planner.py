@@ -16,7 +16,7 @@ import bisect
 import time
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from transport.batching import BatchStats, Load, Window, make_loads
@@ -117,7 +117,45 @@ def plan(
     ordered = sorted(resources, key=lambda r: (r.capacity, r.driver_id))
     for job in sorted(jobs, key=lambda j: (j.at, j.requests[0].key)):
         _place(job, ordered, trips, unplanned)
+    seats = {r.driver_id: r.capacity for r in resources}
+    unplanned = _squeeze(unplanned, trips, {r.key: r for r in requests}, seats)
     return Plan(trips, unplanned, time.monotonic() - started, stats)
+
+
+def _squeeze(
+    stranded: list[Request],
+    trips: list[PlannedTrip],
+    by_key: dict[int, Request],
+    seats: dict[int, int],
+) -> list[Request]:
+    """Last resort for who found no car: a free seat in a trip going their way at their time."""
+    left = []
+    for r in stranded:
+        spot = next((i for i, t in enumerate(trips) if _room_for(r, t, by_key, seats)), None)
+        if spot is None:
+            left.append(r)
+        else:
+            trips[spot] = replace(trips[spot], keys=(*trips[spot].keys, r.key))
+    return left
+
+
+def _room_for(
+    r: Request, t: PlannedTrip, by_key: dict[int, Request], seats: dict[int, int]
+) -> bool:
+    same_way = (t.kind, t.place, t.meeting_point, t.hotel_id) == (
+        r.kind,
+        r.place,
+        r.meeting_point,
+        r.hotel_id,
+    )
+    return (
+        same_way
+        and not r.vip
+        and not by_key[t.keys[0]].vip
+        and len(t.keys) < seats[t.driver_id]
+        and r.lo <= t.at <= r.hi
+        and timedelta(minutes=2 * r.travel) <= t.ends_at - t.starts_at  # booked long enough
+    )
 
 
 def _jobs(

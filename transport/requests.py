@@ -51,7 +51,9 @@ def meeting_point(leg: Flight) -> str:
     where = f"{leg.place} {leg.terminal}".strip()
     if leg.kind == "arrival":
         return f"{where} 到达出口 峰会接待台 / arrivals exit, summit desk"
-    return f"酒店大堂 / hotel lobby -> {where}"
+    # Departures from one hotel share a car whichever terminal they fly from (T1 and T2 are
+    # next door), so the meeting point names the hub only; each rider's terminal is on the trip.
+    return f"酒店大堂 / hotel lobby -> {leg.place}"
 
 
 def window(leg: Flight, s: Settings) -> tuple[datetime, datetime]:

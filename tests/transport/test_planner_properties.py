@@ -170,3 +170,35 @@ def test_a_passenger_with_no_free_vehicle_is_reported_not_dropped() -> None:
     result = plan([lonely], [off_shift])
     assert result.trips == [] and result.unplanned == [lonely]
     assert minutes(T0) > 0
+
+
+def test_a_stranded_passenger_takes_a_free_seat_going_their_way_but_a_vip_does_not() -> None:
+    from transport.planner import PlannedTrip, _squeeze
+
+    riders = [
+        Request(k, k, "pickup", "FOC", "FOC", 1, 40, T0, T0 + timedelta(minutes=50))
+        for k in range(2)
+    ]
+    trip = PlannedTrip(
+        "pickup",
+        "FOC",
+        "FOC",
+        1,
+        T0 + timedelta(minutes=10),
+        T0,
+        T0 + timedelta(minutes=80),
+        1,
+        1,
+        (0, 1),
+    )
+    same = Request(2, 2, "pickup", "FOC", "FOC", 1, 40, T0, T0 + timedelta(minutes=30))
+    vip = Request(3, 3, "pickup", "FOC", "FOC", 1, 40, T0, T0 + timedelta(minutes=30), vip=True)
+    farther = Request(4, 4, "pickup", "FOC", "FOC", 1, 55, T0, T0 + timedelta(minutes=30))
+    too_late = Request(
+        5, 5, "pickup", "FOC", "FOC", 1, 40, T0 + timedelta(minutes=20), T0 + timedelta(minutes=60)
+    )
+    everyone = {r.key: r for r in [*riders, same, vip, farther, too_late]}
+    trips = [trip]
+    left = _squeeze([same, vip, farther, too_late], trips, everyone, {1: 3})
+    assert trips[0].keys == (0, 1, 2)
+    assert left == [vip, farther, too_late]
