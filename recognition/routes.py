@@ -16,6 +16,7 @@ from typing import Any
 
 import pydantic
 from flask import Blueprint, Response, jsonify, request
+from flask.blueprints import BlueprintSetupState
 from flask_socketio import SocketIO, emit
 
 from core.errors import Forbidden, SummitError, ValidationError
@@ -29,6 +30,16 @@ from recognition.face.api import FaceStream, face_service
 from recognition.face.images import decode_image
 
 bp = Blueprint("recognition_routes", __name__)
+
+
+@bp.record_once
+def _load_gallery_at_start(state: BlueprintSetupState) -> None:
+    # A served app loads the models and decrypts the gallery right away (with a progress bar),
+    # in the background, so the first kiosk request does not wait; tests build it lazily.
+    rt = state.app.extensions["summit"]
+    if not rt.config.testing:
+        threading.Thread(target=face_service, args=(rt,), name="face-gallery", daemon=True).start()
+
 
 IDENTIFY_DEVICES = ("kiosk", "gate", "hotel_desk", "airport_desk")
 ACCEPTED_TYPES = ("image/", "application/octet-stream")

@@ -52,7 +52,7 @@ def decode_image(
         ValueError,
         SyntaxError,
     ) as exc:
-        raise FaceError(f"not a readable image: {exc}", "invalid_image") from exc
+        raise FaceError(f"not a readable image ({type(exc).__name__})", "invalid_image") from exc
     if min(img.size) < MIN_SIDE:
         raise FaceError(f"the image is smaller than {MIN_SIDE} pixels on a side", "image_too_small")
     return to_rgb(img)
