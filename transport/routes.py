@@ -185,6 +185,20 @@ def assign(trip_id: int) -> Response:
         return jsonify(trip_snapshot(db, trip))
 
 
+class ReplanBody(pydantic.BaseModel):
+    model_config = Strict
+    kind: Literal["arrival", "departure"]
+
+
+@bp.post("/api/transport/attendees/<int:attendee_id>/replan")
+@requires(*STAFF)
+@documented(ReplanBody, "Re-plan one attendee's leg after their hotel or time changed.")
+def replan_attendee(attendee_id: int) -> Response:
+    body = parse_json(ReplanBody)
+    with unit_of_work() as db:
+        return jsonify(service.replan_attendee(db, attendee_id, body.kind).to_dict())
+
+
 @bp.get("/api/transport/arrivals-board")
 @requires(*DESK)
 def arrivals_board() -> Response:

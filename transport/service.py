@@ -236,6 +236,20 @@ def change_estimate(
     return report
 
 
+def replan_attendee(
+    session: Session, attendee_id: int, kind: str, *, settings: Settings | None = None
+) -> PlanReport:
+    """Re-plan one attendee's leg after their plans changed (another hotel, a new time)."""
+    if kind not in ("arrival", "departure"):
+        raise TransportError("kind must be arrival or departure", "invalid_kind")
+    leg = session.scalar(
+        select(Flight).where(Flight.attendee_id == attendee_id, Flight.kind == kind)
+    )
+    if leg is None:
+        raise TransportNotFound(f"attendee {attendee_id} has no {kind} leg", "flight_not_found")
+    return replan_legs(session, [leg.id], settings or Settings())
+
+
 def replan_legs(session: Session, leg_ids: Sequence[int], s: Settings) -> PlanReport:
     """Re-plan the open trips that carry any of these legs, and plan legs that had none."""
     seats = session.scalars(select(TripPassenger).where(TripPassenger.flight_id.in_(leg_ids))).all()

@@ -8,8 +8,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from core.runtime import Runtime
-from models import Alert, DomainEvent, Flight, Trip, TripPassenger
+from models import Alert, DomainEvent, Flight, Hotel, Stay, Trip, TripPassenger
 from models.db import transaction
+from tests.conftest import Caller
 from tests.transport.helpers import (
     NOW,
     SUMMIT,
@@ -109,3 +110,30 @@ def test_a_trip_that_has_departed_is_never_changed(runtime: Runtime) -> None:
         trip.starts_at,
         "departed",
     )
+
+
+def test_a_passenger_moved_to_another_hotel_rides_there_and_their_driver_hears_of_it(
+    runtime: Runtime,
+    staff: Caller,
+) -> None:
+    world = build(runtime)
+    mover = world["early"][0]
+    before = seats(runtime)[mover.id]
+    with transaction(runtime.sessions) as db:
+        h2 = db.scalar(select(Hotel).where(Hotel.code == "H2"))
+        db.scalar(select(Stay).where(Stay.attendee_id == mover.id)).hotel_id = h2.id
+    res = staff.post(f"/api/transport/attendees/{mover.id}/replan", json={"kind": "arrival"})
+    assert res.status_code == 200, res.json
+    after = seats(runtime)
+    assert after[mover.id].hotel_id == h2.id
+    assert after[world["early"][1].id].hotel_id == before.hotel_id  # the others still go to H1
+    with runtime.sessions() as db:
+        names = [
+            e.name
+            for e in db.scalars(
+                select(DomainEvent).where(DomainEvent.rooms.contains(f"driver:{before.driver_id}"))
+            )
+        ]
+    assert "trip_updated" in names or "trip_cancelled" in names
+    missing = staff.post(f"/api/transport/attendees/{mover.id}/replan", json={"kind": "departure"})
+    assert (missing.status_code, missing.json["error"]) == (404, "flight_not_found")
