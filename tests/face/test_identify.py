@@ -96,3 +96,15 @@ def test_gate_searches_only_attendees_allowed_in_its_zone(
     gate = device_caller(app, runtime, "gate", "gate-v1", gate_id=vip_gate)
     body = identify(gate, read(photos, "probe/obama1.jpg")).json
     assert ids["obama"] and body["decision"] == "unknown"  # a delegate is not a candidate here
+
+
+def test_verify_is_one_to_one(runtime: Runtime, samples: dict[str, Sample], photos: Path) -> None:
+    from recognition.face.api import face_service
+    from recognition.face.images import decode_image
+
+    ids = gallery_of(runtime, samples, "obama", "biden")
+    service = face_service(runtime)
+    obama = decode_image(read(photos, "probe/obama3.jpg"))
+    assert service.verify(obama, ids["obama"]).decision == "match"
+    assert service.verify(obama, ids["biden"]).decision == "unknown"
+    assert service.verify(obama, ids["biden"]).to_dict()["attendee_id"] is None
