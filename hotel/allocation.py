@@ -6,7 +6,7 @@ Nothing here relies on `SELECT ... FOR UPDATE` (SQLite ignores it). Three things
 2. block counters rise only through `UPDATE ... SET used = used + 1 WHERE used < allotment`;
 3. the `room_night` ledger is unique per (room, night, bed) and per (stay, night): when two
    kiosks pick the same free room, the second INSERT fails, its savepoint is rolled back (which
-   also undoes its counter increments) and it tries the next free room.
+   also undoes its counter increments) and it tries again, avoiding that room.
 """
 
 from __future__ import annotations
@@ -76,18 +76,48 @@ def allocate(
         return assigned
     tried: set[int] = set()
     for _ in range(MAX_ATTEMPTS):
-        candidate = room_id or _pick_free_room(session, stay, nights, tried)
-        if candidate is None:
-            raise RoomsShort("no room of this type is free in the hotel", nights[0].isoformat())
+        chosen: list[int] = []
         try:
             with session.begin_nested():
-                _take_room(session, stay, who, candidate, nights)
-            return candidate
+                _take_room(session, stay, who, nights, room_id, tried, chosen)
+            return chosen[0]
         except IntegrityError as exc:
             if room_id is not None:
                 raise HotelConflict("that room is already taken", "room_taken") from exc
-            tried.add(candidate)
+            tried.update(chosen)
     raise HotelConflict("could not find a free room; try again", "allocation_contended")
+
+
+def _take_room(
+    session: Session, stay: Stay, who: Occupants, nights: list[date], room_id: int | None,
+    tried: set[int], chosen: list[int],
+) -> None:
+    # Counters first: on PostgreSQL the UPDATE waits for a kiosk that holds the same block,
+    # and the free-room read that follows then sees that kiosk's committed rooms, so two
+    # kiosks rarely pick the same room (the unique ledger still decides when they do).
+    blocks = [_count_against_block(session, stay, night) for night in nights]
+    candidate = room_id or _pick_free_room(session, stay, nights, tried)
+    if candidate is None:
+        raise RoomsShort("no room of this type is free in the hotel", nights[0].isoformat())
+    chosen.append(candidate)
+    claimed = changed(
+        session,
+        update(Stay)
+        .where(Stay.id.in_(who.stay_ids), Stay.room_id.is_(None))
+        .values(room_id=candidate)
+        .execution_options(synchronize_session=False),
+    )
+    if claimed != len(who.stay_ids):
+        # Only possible if a partner was given another room by hand.
+        raise HotelConflict("the sharing partner already has another room", "partner_has_room")
+    rows = [
+        {"room_id": candidate, "night": night, "bed": bed, "stay_id": sid, "block_id": block_id}
+        for night, block_id in zip(nights, blocks, strict=True)
+        for bed, sid in enumerate(who.stay_ids, start=1)
+    ]
+    # One multi-row INSERT (not executemany: psycopg's pipeline would log noise when the
+    # unique ledger refuses a row and the savepoint rolls back).
+    session.execute(insert(RoomNight).values(rows))
 
 
 def _pick_free_room(
@@ -107,29 +137,6 @@ def _pick_free_room(
     )
     free = [r for r in session.scalars(query) if r not in tried]
     return random.choice(free[:CANDIDATES]) if free else None
-
-
-def _take_room(
-    session: Session, stay: Stay, who: Occupants, room_id: int, nights: list[date]
-) -> None:
-    claimed = changed(
-        session,
-        update(Stay)
-        .where(Stay.id.in_(who.stay_ids), Stay.room_id.is_(None))
-        .values(room_id=room_id)
-        .execution_options(synchronize_session=False),
-    )
-    if claimed != len(who.stay_ids):
-        # Only possible if a partner was given another room by hand: undo and take it alone.
-        raise HotelConflict("the sharing partner already has another room", "partner_has_room")
-    rows = []
-    for night in nights:
-        block_id = _count_against_block(session, stay, night)
-        rows += [
-            {"room_id": room_id, "night": night, "bed": bed, "stay_id": sid, "block_id": block_id}
-            for bed, sid in enumerate(who.stay_ids, start=1)
-        ]
-    session.execute(insert(RoomNight), rows)
 
 
 def _count_against_block(session: Session, stay: Stay, night: date) -> int:

@@ -13,6 +13,7 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import qrcode
@@ -84,6 +85,24 @@ def wifi_uri(ssid: str, password: str) -> str:
         return value
 
     return f"WIFI:T:WPA;S:{esc(ssid)};P:{esc(password)};;"
+
+
+def with_qr_images(welcome: dict[str, Any]) -> dict[str, Any]:
+    """Add the key and Wi-Fi QR images to a check-in answer.
+
+    Called by the routes after the commit: drawing two QR codes takes tens of milliseconds,
+    which must not be spent holding the room block's row lock.
+    """
+    if "key" not in welcome:
+        return welcome
+    key = {**welcome["key"], "qr_png": qr_png_data_uri(welcome["key"]["qr"])}
+    wifi = {**welcome["wifi"], "qr_png": _cached_qr(welcome["wifi"]["uri"])}
+    return {**welcome, "key": key, "wifi": wifi}
+
+
+@lru_cache(maxsize=64)
+def _cached_qr(text: str) -> str:
+    return qr_png_data_uri(text)
 
 
 def qr_png_data_uri(text: str) -> str:

@@ -17,7 +17,7 @@ from core.errors import Forbidden
 from hotel import kiosk, release, service, views
 from hotel.clock import hotel_night
 from hotel.errors import HotelInvalid
-from hotel.keys import KeyMaker
+from hotel.keys import KeyMaker, with_qr_images
 from kiosk_ui.api import documented, parse_json, runtime, unit_of_work, validate
 from kiosk_ui.auth import ANY_STAFF, STAFF, current, requires
 from kiosk_ui.ratelimit import limit
@@ -89,7 +89,7 @@ def kiosk_check_in() -> tuple[Response, int]:
     with unit_of_work() as db:
         result = kiosk.kiosk_check_in(db, runtime(), hotel_id, device_id, body.ticket,
                                       now=utcnow())
-    return _answer(result)
+    return _answer(with_qr_images(result))
 
 
 @bp.post("/api/hotel/kiosk/check-out")
@@ -162,7 +162,7 @@ def desk_check_in(stay_id: int) -> tuple[Response, int]:
     with unit_of_work() as db:
         result = service.check_in_guest(db, KeyMaker.from_runtime(runtime()), stay_id,
                                         current().actor, now=utcnow(), room_id=body.room_id)
-    return _answer(result)
+    return _answer(with_qr_images(result))
 
 
 @bp.post("/api/hotel/stays/<int:stay_id>/check-out")

@@ -22,7 +22,7 @@ from hotel import allocation, handover
 from hotel.allocation import changed
 from hotel.clock import hotel_night, local_hour, nights_between
 from hotel.errors import HotelConflict, HotelInvalid, HotelNotFound, RoomsShort
-from hotel.keys import KeyMaker, qr_png_data_uri, wifi_uri
+from hotel.keys import KeyMaker, wifi_uri
 from models.attendee import Attendee
 from models.events import Alert
 from models.hotel import Hotel, Room, RoomType, Stay
@@ -118,7 +118,8 @@ def check_in_guest(
 ) -> dict[str, Any]:
     """Check a guest in: assign a room if none yet, issue the key, record the journey.
 
-    Returns the welcome (room, PIN shown once, QR key, Wi-Fi), or `{"error": "rooms_short"}`.
+    Returns the welcome (room, PIN shown once, QR key text, Wi-Fi), or `{"error": "rooms_short"}`;
+    routes add the QR images after the commit (`hotel.keys.with_qr_images`).
     """
     stay = get_stay(session, stay_id, hotel_id)
     require_state(stay, ("reserved",))
@@ -164,9 +165,8 @@ def _welcome(
         **view,
         "early": early,
         "floor": room.floor,
-        "key": {"pin": pin, "qr": key, "qr_png": qr_png_data_uri(key), "valid_until": iso(expires)},
-        "wifi": {"ssid": hotel.wifi_ssid, "password": hotel.wifi_password,
-                 "qr_png": qr_png_data_uri(wifi)},
+        "key": {"pin": pin, "qr": key, "valid_until": iso(expires)},
+        "wifi": {"ssid": hotel.wifi_ssid, "password": hotel.wifi_password, "uri": wifi},
     }
 
 

@@ -69,6 +69,7 @@ def test_guest_checks_in_and_out_at_the_kiosk_with_an_entrance_code(
     assert res.status_code == 200, res.json
     assert res.json["room"] and res.json["key"]["pin"].isdigit()
     assert res.json["wifi"]["ssid"] == "HERE-Guest"
+    assert res.json["key"]["qr_png"].startswith("data:image/png;base64,")
     status, again = identify(runtime, world.desk, world.guest)
     assert again["action"] == "check_out" and again["reservation"]["room"] == res.json["room"]
     out = world.desk.post("/api/hotel/kiosk/check-out", json={"ticket": again["ticket"]})

@@ -15,7 +15,7 @@ from core.errors import SummitError
 from core.events import Published, subscribe
 from core.runtime import Runtime
 from hotel import service
-from hotel.keys import KeyMaker, read_qr_key
+from hotel.keys import KeyMaker, read_qr_key, with_qr_images
 from models import Alert, RoomBlock, RoomNight, Stay
 from models.db import transaction
 from tests.factories import make_attendee
@@ -51,9 +51,10 @@ def test_check_in_assigns_a_room_for_every_night_and_issues_a_working_key(runtim
     welcome = check_in(runtime, stay_id)
     assert welcome["state"] == "checked_in" and welcome["room"].startswith("K")
     assert len(welcome["key"]["pin"]) == 6 and welcome["key"]["pin"].isdigit()
-    payload = read_qr_key(decode_qr(welcome["key"]["qr_png"]), runtime.signing_key.public_key())
+    shown = with_qr_images(welcome)
+    payload = read_qr_key(decode_qr(shown["key"]["qr_png"]), runtime.signing_key.public_key())
     assert payload["r"] == welcome["room"] and payload["s"] == stay_id
-    assert decode_qr(welcome["wifi"]["qr_png"]) == "WIFI:T:WPA;S:HTL-Guest;P:summit2026;;"
+    assert decode_qr(shown["wifi"]["qr_png"]) == "WIFI:T:WPA;S:HTL-Guest;P:summit2026;;"
     with transaction(runtime.sessions) as db:
         nights = db.scalars(select(RoomNight.night).where(RoomNight.stay_id == stay_id)).all()
         assert sorted(nights) == NIGHTS
@@ -182,3 +183,27 @@ def test_check_in_outside_the_reservation_dates_is_refused(
     with pytest.raises(SummitError) as err:
         check_in(runtime, stay_id, now=when)
     assert err.value.code == code
+
+
+def test_room_taken_by_another_kiosk_meanwhile_is_skipped_and_counted_once(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hotel import allocation
+
+    _hotel, (first, second) = setup(runtime, n=2)
+    taken = check_in(runtime, first)["room"]
+    with transaction(runtime.sessions) as db:
+        taken_id = db.scalar(select(RoomNight.room_id).where(RoomNight.stay_id == first))
+    real = allocation._pick_free_room
+    picks: list[int | None] = []
+
+    def stale_first(*args: Any) -> int | None:
+        # Simulates the read another kiosk made before the first room was committed.
+        picks.append(taken_id if not picks else real(*args))
+        return picks[-1]
+
+    monkeypatch.setattr(allocation, "_pick_free_room", stale_first)
+    assert check_in(runtime, second)["room"] != taken
+    assert len(picks) == 2
+    with transaction(runtime.sessions) as db:
+        assert db.scalar(select(func.sum(RoomBlock.used))) == 2 * len(NIGHTS)
