@@ -17,20 +17,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.alerts import raise_alert
-from core.clock import iso, to_local, utcnow
-from core.events import emit
-from core.masking import mask_name
-from models.attendee import Attendee
+from core.clock import to_local, utcnow
 from models.transport import Flight, Trip, TripPassenger
 from transport.errors import TransportConflict, TransportError, TransportNotFound
+from transport.notices import alert_unplanned, announce_estimate
 from transport.planner import PlannedTrip, Request, plan
 from transport.requests import Settings, build_requests, build_resources, window
 from transport.snapshot import publish_trips
 
 OPEN_STATES = ("planned", "assigned", "accepted")  # planning may still change these
-DELAY_ALERT_MINUTES = 30
-ALERT_LIMIT = 20  # one alert per stranded passenger up to this, then one summary
 
 
 @dataclass
@@ -132,7 +127,7 @@ def _apply(
         changes.append((trip, "trip_cancelled"))
     publish_trips(session, changes)
     report.unplanned = sorted(r.attendee_id for r in result.unplanned)
-    _alert_unplanned(session, result.unplanned, report.kind)
+    alert_unplanned(session, result.unplanned, report.kind)
 
 
 def _new_trip(p: PlannedTrip) -> Trip:
@@ -164,33 +159,6 @@ def _rewrite(trip: Trip, p: PlannedTrip) -> None:
 def _seat(session: Session, trip: Trip, requests: Sequence[Request]) -> None:
     for r in requests:
         session.add(TripPassenger(trip_id=trip.id, attendee_id=r.attendee_id, flight_id=r.key))
-
-
-def _alert_unplanned(session: Session, stranded: Sequence[Request], kind: str) -> None:
-    if not stranded:
-        return
-    names = dict(
-        session.execute(
-            select(Attendee.id, Attendee.name).where(
-                Attendee.id.in_([r.attendee_id for r in stranded[:ALERT_LIMIT]])
-            )
-        ).all()
-    )
-    for r in stranded[:ALERT_LIMIT]:
-        raise_alert(
-            session,
-            "passenger_without_trip",
-            f"{mask_name(names.get(r.attendee_id, ''))}: no {kind} vehicle free "
-            f"({r.place}, {iso(r.lo)} - {iso(r.hi)})",
-            attendee_id=r.attendee_id,
-        )
-    if len(stranded) > ALERT_LIMIT:
-        raise_alert(
-            session,
-            "passengers_without_trip",
-            f"{len(stranded)} passengers have no {kind} trip",
-            severity="critical",
-        )
 
 
 def flight_legs(session: Session, flight_id: int) -> list[Flight]:
@@ -232,7 +200,7 @@ def change_estimate(
     for leg in legs:
         leg.estimated_at = estimated_at
     report = replan_legs(session, [leg.id for leg in legs], s)
-    _announce_estimate(session, first, old, estimated_at, actor, len(legs))
+    announce_estimate(session, first, old, estimated_at, actor, len(legs))
     return report
 
 
@@ -279,29 +247,3 @@ def replan_legs(session: Session, leg_ids: Sequence[int], s: Settings) -> PlanRe
         report,
     )
     return report
-
-
-def _announce_estimate(
-    session: Session, leg: Flight, old: datetime, new: datetime, actor: str, count: int
-) -> None:
-    delay = int((new - leg.scheduled_at).total_seconds() // 60)
-    payload = {
-        "flight_id": leg.id,
-        "number": leg.number,
-        "kind": leg.kind,
-        "place": leg.place,
-        "terminal": leg.terminal,
-        "scheduled_at": iso(leg.scheduled_at),
-        "previous_at": iso(old),
-        "estimated_at": iso(new),
-        "delay_minutes": delay,
-        "passengers": count,
-        "by": actor,
-    }
-    emit(session, "flight_estimate_changed", payload, ["console"])
-    if delay >= DELAY_ALERT_MINUTES:
-        raise_alert(
-            session,
-            "flight_delayed",
-            f"{leg.number} {leg.place} {leg.terminal}: {delay} min late, {count} passengers",
-        )
