@@ -13,7 +13,14 @@ from pathlib import Path
 import click
 
 # Domain packages add their own commands through `register(cli)` in these modules.
-CLI_MODULES = ("core.cli", "checkin.cli", "recognition.cli", "hotel.cli", "transport.cli")
+CLI_MODULES = (
+    "core.cli",
+    "checkin.cli",
+    "recognition.cli",
+    "hotel.cli",
+    "transport.cli",
+    "rehearsal.cli",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

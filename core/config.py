@@ -51,6 +51,10 @@ def load_secrets(instance: Path) -> dict[str, str]:
     return stored
 
 
+# Fine-tuning knobs read by single features (Config.extra), settable from the environment.
+TUNABLES = ("ENTRANCE_CODE_TTL", "GATE_HOLD_SECONDS", "FACE_SYNC_INTERVAL")
+
+
 @dataclass(frozen=True)
 class Config:
     """Everything configurable, resolved once at start-up."""
@@ -67,6 +71,7 @@ class Config:
     testing: bool = False
     secure_cookies: bool = False
     max_upload_bytes: int = 8 * 1024 * 1024
+    rate_limit_factor: int = 1  # 0 switches rate limits off (loopback rehearsals and load runs)
     face_thresholds_path: Path | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -89,6 +94,8 @@ class Config:
             socketio_channel=env.get("SOCKETIO_CHANNEL", "summit"),
             summit_tz=env.get("SUMMIT_TZ", "Asia/Shanghai"),
             secure_cookies=env.get("SECURE_COOKIES", "0") == "1",
+            rate_limit_factor=int(env.get("RATE_LIMIT_FACTOR", "1")),
+            extra={k: env[k] for k in TUNABLES if k in env},
         )
 
     @classmethod

@@ -32,6 +32,7 @@ WEB_MODULES = (
     "hotel.events",
     "transport.routes",
     "transport.events",
+    "rehearsal.routes",
     "kiosk_ui.driver_pages",
     "kiosk_ui.hotel_pages",
 )
@@ -51,7 +52,7 @@ def create_app(config: Config | None = None, runtime: Runtime | None = None) -> 
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=config.secure_cookies,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
-        RATE_LIMIT_FACTOR=1,
+        RATE_LIMIT_FACTOR=config.rate_limit_factor,
         JSON_SORT_KEYS=False,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]

@@ -37,8 +37,9 @@ class Device(Timestamped, Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
     gate_id: Mapped[int | None] = mapped_column(ForeignKey("gate.id", ondelete="SET NULL"))
     hotel_id: Mapped[int | None] = mapped_column(ForeignKey("hotel.id", ondelete="SET NULL"))
+    # Not unique: a driver who gets a new phone gets a second token; the old one is revoked.
     driver_id: Mapped[int | None] = mapped_column(
-        ForeignKey("driver.id", ondelete="CASCADE"), unique=True
+        ForeignKey("driver.id", ondelete="CASCADE"), index=True
     )
     liveness_required: Mapped[bool] = mapped_column(Boolean, default=True)
 
