@@ -133,25 +133,35 @@ class World:
 
     # -- hotels ----------------------------------------------------------------------------
 
-    def hotel_visit(self, attendee_id: int, hotel_id: int | None, action: str) -> None:
+    def hotel_visit(
+        self, attendee_id: int, hotel_id: int | None, action: str, retry: bool = True
+    ) -> None:
+        """At the lobby kiosk: show the entrance code, then do what the kiosk offers."""
         desk = self.devices.hotels.get(hotel_id) if hotel_id else None
+        if desk is None:
+            return  # no reservation: this attendee sleeps elsewhere
         code = self.phone(attendee_id).entrance_code()
-        if desk is None or code is None:
-            self.metrics.outcome(f"hotel_{action}", "no_desk_or_code")
+        if code is None:
+            self.metrics.outcome(f"hotel_{action}", "no_code")
             return
         status, found = desk.post(
             "hotel_identify", "/api/hotel/kiosk/identify", json={"code": code}
         )
-        ticket = found.get("ticket")
-        if status != 200 or not ticket:
-            self.metrics.outcome(
-                f"hotel_{action}", found.get("error") or found.get("decision") or str(status)
-            )
+        offered = (found.get("action") or "").replace("_", "-")
+        if status != 200 or not found.get("ticket"):
+            self.metrics.outcome(f"hotel_{action}", found.get("error") or str(status))
+            return
+        if offered != action:  # e.g. checking out without ever having checked in
+            self.metrics.outcome(f"hotel_{action}", f"kiosk_offers_{offered or 'nothing'}")
             return
         status, result = desk.post(
-            f"hotel_{action}", f"/api/hotel/kiosk/{action}", json={"ticket": ticket}
+            f"hotel_{action}", f"/api/hotel/kiosk/{action}", json={"ticket": found["ticket"]}
         )
-        self.metrics.outcome(f"hotel_{action}", result.get("error") or str(status))
+        error = result.get("error") or ""
+        self.metrics.outcome(f"hotel_{action}", error or str(status))
+        if error == "too_early" and retry:  # waits in the lobby and tries again
+            later = self.scheduler.clock.now() + timedelta(hours=2)
+            self.scheduler.at(later, lambda: self.hotel_visit(attendee_id, hotel_id, action, False))
 
     # -- drivers ---------------------------------------------------------------------------
 

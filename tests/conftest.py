@@ -49,6 +49,17 @@ def reset_postgres(url: str) -> None:
     engine.dispose()
 
 
+def fresh_pg_database(name: str) -> str:
+    """A new, empty PostgreSQL database of its own (for tests that start server processes)."""
+    admin_url = PG_URL.rsplit("/", 1)[0] + "/postgres"
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return PG_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
     url = os.environ.get("TEST_DATABASE_URL")

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 18:37:25.860756
+Create Date: 2026-11-27 18:58:41.989979
 """
 
 from alembic import op

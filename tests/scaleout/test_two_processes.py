@@ -11,7 +11,7 @@ import redis
 import requests
 import socketio
 
-from tests.conftest import PG_URL, postgres_available, reset_postgres
+from tests.conftest import fresh_pg_database, postgres_available
 from tests.factories import resident_id
 from tests.servers import run_cli, server
 
@@ -36,9 +36,9 @@ def login(base: str, password: str) -> tuple[requests.Session, str]:
 def test_event_made_in_one_process_reaches_a_console_on_the_other(tmp_path: Path) -> None:
     if not postgres_available() or not redis_available():
         pytest.skip("needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379")
-    reset_postgres(PG_URL)
+    pg_url = fresh_pg_database("summit_scaleout")
     channel = f"summit-test-{uuid.uuid4().hex[:8]}"
-    env = {"DATABASE_URL": PG_URL, "SOCKETIO_MESSAGE_QUEUE": REDIS_URL, "SOCKETIO_CHANNEL": channel}
+    env = {"DATABASE_URL": pg_url, "SOCKETIO_MESSAGE_QUEUE": REDIS_URL, "SOCKETIO_CHANNEL": channel}
     instance = tmp_path / "inst"
     instance.mkdir()
     password = "scale-out-password"
