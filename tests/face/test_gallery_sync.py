@@ -83,3 +83,22 @@ def test_a_restarted_process_loads_the_gallery_from_the_database(
         assert service.match_vector(probe(samples), None, {}).attendee_id == aid
     finally:
         fresh.close()
+
+
+@pytest.mark.postgres
+def test_two_processes_on_postgresql_stay_in_step(
+    pg_runtime: Runtime, samples: dict[str, Sample]
+) -> None:
+    config = pg_runtime.config.with_changes(extra={"FACE_SYNC_INTERVAL": "0"})
+    rt = build_runtime(config)
+    other = FaceService(rt, listen=False, progress=False)
+    try:
+        aid = new_attendee(pg_runtime)
+        seed_templates(pg_runtime, aid, enrol_vectors(samples, "obama"))
+        assert other.match_vector(probe(samples), None, {}).attendee_id == aid
+        with transaction(pg_runtime.sessions) as db:
+            face_service(pg_runtime).delete_faces(db, aid, "test")
+        assert other.match_vector(probe(samples), None, {}).decision == "unknown"
+    finally:
+        other.close()
+        rt.close()
