@@ -18,8 +18,9 @@ from flask import Blueprint
 from flask_socketio import SocketIO
 
 from core.errors import SummitError
-from kiosk_ui.api import unit_of_work, validate
+from kiosk_ui.api import runtime, unit_of_work, validate
 from kiosk_ui.live import NAMESPACE, caller
+from models.db import transaction
 from transport import trips
 
 bp = Blueprint("transport_events", __name__)
@@ -43,7 +44,9 @@ def on_trip_ack(data: Any) -> dict[str, Any]:
     try:
         driver_id = _driver()
         body = validate(AckEvent, data)
-        with unit_of_work() as db:
+        # Not unit_of_work(): inside a Socket.IO event the request is the handshake GET, which
+        # it would treat as read-only, and this writes.
+        with transaction(runtime().sessions) as db:
             return trips.acknowledge(db, driver_id, body.seq, body.trips)
     except SummitError as exc:
         return exc.to_dict()

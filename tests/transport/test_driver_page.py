@@ -13,11 +13,11 @@ from sqlalchemy import select
 
 from core import accounts
 from core.runtime import Runtime
-from models import Trip
+from models import DomainEvent, Driver, Trip
 from models.db import transaction
 from tests.browser_support import chromium, live_server
 from tests.transport.helpers import NOW, SUMMIT, make_driver, make_leg, make_passengers
-from transport.service import plan_pickups
+from transport.service import change_estimate, plan_pickups
 
 pytestmark = pytest.mark.browser
 
@@ -80,3 +80,61 @@ def test_the_page_asks_for_a_token_and_refuses_a_bad_one(app: Flask) -> None:
         page.click("#login button")
         page.wait_for_selector("#status.err")
         assert page.locator("ol#trips > li").count() == 0
+
+
+def test_a_phone_that_was_off_shows_each_missed_change_once_and_a_reload_repeats_none(
+    app: Flask,
+    runtime: Runtime,
+) -> None:
+    with transaction(runtime.sessions) as db:
+        (rider,) = make_passengers(db, runtime.pii, 1)
+        leg = make_leg(db, rider, SUMMIT)
+        driver = make_driver(db)
+        plan_pickups(db, now=NOW)
+        _device, token = accounts.create_device(
+            db, "phone-1", "driver", "test", driver_id=driver.id
+        )
+    room = f"driver:{driver.id}"
+    with live_server(app) as base, chromium() as browser:
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(f"{base}/driver#token={token}")
+        page.wait_for_selector("body[data-synced]")
+        assert len(_seqs(page)) == 1  # the assignment, replayed once on first start
+        first = _seqs(page)[0]
+        page.close()  # the phone is off
+        for minutes in (30, 50):
+            with transaction(runtime.sessions) as db:
+                change_estimate(db, leg.id, SUMMIT + timedelta(minutes=minutes), "staff:1", now=NOW)
+        with runtime.sessions() as db:
+            missed = sorted(
+                e.id
+                for e in db.scalars(select(DomainEvent))
+                if room in e.rooms.split() and e.id > first
+            )
+        assert len(missed) >= 2
+        page = context.new_page()  # back on: the token and the seen events are on the phone
+        page.goto(f"{base}/driver")
+        page.wait_for_selector("body[data-synced]")
+        assert _seqs(page) == missed  # each missed change once, in order
+        trip = page.locator("ol#trips > li").first
+        with runtime.sessions() as db:
+            latest = db.scalar(select(Trip.version).where(Trip.driver_id == driver.id))
+        assert trip.get_attribute("data-version") == str(latest)
+        wait_until(lambda: _acked_seq(runtime, driver.id) == missed[-1])
+        page.reload()
+        page.wait_for_selector("body[data-synced]")
+        assert _seqs(page) == []  # nothing applied twice
+
+
+def _seqs(page) -> list[int]:  # type: ignore[no-untyped-def]
+    """Sequence numbers in the page's change list, oldest first."""
+    return sorted(
+        int(s)
+        for s in page.eval_on_selector_all("#changes li", "els => els.map(e => e.dataset.seq)")
+    )
+
+
+def _acked_seq(runtime: Runtime, driver_id: int) -> int:
+    with runtime.sessions() as db:
+        return db.get(Driver, driver_id).acked_seq

@@ -125,14 +125,26 @@
     localStorage.setItem("driver_seq", String(lastSeq));
   }
 
+  const NOTICE = { trip_assigned: "new_trip", trip_updated: "changed", trip_cancelled: "cancelled" };
+
+  function note(env, trip) { // the driver's list of what changed, newest first
+    const li = document.createElement("li");
+    li.dataset.seq = env.seq;
+    li.textContent = `${fmt(env.at)} · ${t(NOTICE[env.event] || env.event)} #${trip.id} ${t("version")}${trip.version}`;
+    $("changes").prepend(li);
+    while ($("changes").children.length > 20) $("changes").lastElementChild.remove();
+  }
+
   function apply(env) {
     if (seen.has(env.seq)) return; // exactly once: a replayed or repeated event is ignored
     remember(env.seq);
     const trip = env.data && env.data.trip;
-    if (!trip) return;
-    upsert(trip, env.event === "trip_assigned" ? "new" : "changed");
-    render();
-    socket.emit("trip_ack", { seq: env.seq, trips: { [trip.id]: trip.version } });
+    if (trip) {
+      upsert(trip, env.event === "trip_assigned" ? "new" : "changed");
+      render();
+      note(env, trip);
+    }
+    socket.emit("trip_ack", { seq: env.seq, trips: trip ? { [trip.id]: trip.version } : {} });
   }
 
   function onEvent(env) {
@@ -150,9 +162,14 @@
       buffering = false;
       buffer.sort((a, b) => a.seq - b.seq).forEach(apply);
       buffer = [];
+      document.body.dataset.synced = "1"; // for people and tests: the phone is up to date
     });
     socket.on("event", onEvent);
-    socket.on("disconnect", () => { $("link").textContent = t("offline"); $("link").className = "link off"; });
+    socket.on("disconnect", () => {
+      delete document.body.dataset.synced;
+      $("link").textContent = t("offline");
+      $("link").className = "link off";
+    });
     socket.on("connect_error", () => status(t("offline"), true));
   }
 
