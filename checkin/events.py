@@ -113,9 +113,12 @@ def read_qr(rgb: np.ndarray) -> str | None:
     """The first summit entrance code visible in a frame, if any."""
     import zxingcpp
 
-    for found in zxingcpp.read_barcodes(
-        rgb[:, :, ::-1].copy(), formats=zxingcpp.BarcodeFormat.QRCode
-    ):
+    grey = np.ascontiguousarray(rgb[:, :, 1])  # green is enough for black-on-white modules
+    # No rotation/inversion passes: a QR code's finder patterns are found at any angle anyway.
+    found_codes = zxingcpp.read_barcodes(
+        grey, formats=zxingcpp.BarcodeFormat.QRCode, try_rotate=False, try_invert=False
+    )
+    for found in found_codes:
         if found.text.startswith(PREFIX):
             return str(found.text)
     return None
