@@ -116,7 +116,10 @@ def read_qr(rgb: np.ndarray) -> str | None:
     grey = np.ascontiguousarray(rgb[:, :, 1])  # green is enough for black-on-white modules
     # No rotation/inversion passes: a QR code's finder patterns are found at any angle anyway.
     found_codes = zxingcpp.read_barcodes(
-        grey, formats=zxingcpp.BarcodeFormat.QRCode, try_rotate=False, try_invert=False
+        grey,
+        formats=zxingcpp.BarcodeFormat.QRCode,  # type: ignore[arg-type]  # one format is accepted
+        try_rotate=False,
+        try_invert=False,
     )
     for found in found_codes:
         if found.text.startswith(PREFIX):

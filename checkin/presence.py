@@ -52,17 +52,17 @@ def set_inside(session: Session, attendee_id: int, zone_id: int, at: datetime) -
 
 def set_outside(session: Session, attendee_id: int, zone_id: int, at: datetime) -> bool:
     """Mark the attendee outside; True when they were inside."""
-    return bool(
-        session.execute(
-            update(ZonePresence)
-            .where(
-                ZonePresence.attendee_id == attendee_id,
-                ZonePresence.zone_id == zone_id,
-                ZonePresence.inside.is_(True),
-            )
-            .values(inside=False, since=at)
-        ).rowcount
-    )
+    changed = session.execute(
+        update(ZonePresence)
+        .where(
+            ZonePresence.attendee_id == attendee_id,
+            ZonePresence.zone_id == zone_id,
+            ZonePresence.inside.is_(True),
+        )
+        .values(inside=False, since=at)
+        .returning(ZonePresence.id)
+    ).first()
+    return changed is not None
 
 
 def enter(

@@ -16,7 +16,7 @@ from kiosk_ui.api import documented, parse_json, runtime, unit_of_work
 from kiosk_ui.auth import current, requires
 
 bp = Blueprint("checkin_sync", __name__)
-REASONS = Literal[GRANTED_REASONS + DENIED_REASONS]  # type: ignore[valid-type]
+REASONS = Literal[GRANTED_REASONS + DENIED_REASONS]  # type: ignore[valid-type]  # built from the catalogue
 MAX_AGE = timedelta(days=2)
 
 
@@ -26,7 +26,7 @@ class QueuedItem(pydantic.BaseModel):
     method: Literal["face", "code"]
     attendee_id: Annotated[int, pydantic.Field(ge=1, le=2**31)] | None = None
     granted: bool
-    reason: REASONS
+    reason: REASONS  # type: ignore[valid-type]
     at: datetime
     code_nonce: Annotated[str, pydantic.Field(pattern=r"^[0-9a-f]{16}$")] | None = None
 

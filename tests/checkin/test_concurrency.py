@@ -73,3 +73,27 @@ def test_twenty_devices_at_once_make_one_check_in_on_sqlite(runtime: Runtime) ->
 @pytest.mark.postgres
 def test_twenty_devices_at_once_make_one_check_in_on_postgresql(pg_runtime: Runtime) -> None:
     check(pg_runtime, storm(pg_runtime))
+
+
+def walk(rt: Runtime) -> list[str]:
+    """In, in again, out, out again, back in: the reasons, decided by the service."""
+    venue = build_venue(rt)
+    steps = [venue.gate_in, venue.gate_in2, venue.gate_out, venue.gate_out, venue.gate_in]
+    reasons = []
+    for gate in steps:
+        with transaction(rt.sessions) as db:
+            d = decide_pass(db, gate, new_nonce(), Claim("face", venue.delegate), "device:1")
+            reasons.append(d.reason)
+    return reasons
+
+
+EXPECTED_WALK = ["checked_in", "already_checked_in", "exited", "not_inside", "reentry"]
+
+
+def test_anti_passback_walk_on_sqlite(runtime: Runtime) -> None:
+    assert walk(runtime) == EXPECTED_WALK
+
+
+@pytest.mark.postgres
+def test_anti_passback_walk_on_postgresql(pg_runtime: Runtime) -> None:
+    assert walk(pg_runtime) == EXPECTED_WALK
