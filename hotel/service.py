@@ -14,7 +14,6 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from checkin.journey import record_stage
-from core.alerts import raise_alert
 from core.clock import iso, to_utc
 from core.events import emit
 from core.masking import mask_name
@@ -23,8 +22,8 @@ from hotel.allocation import changed
 from hotel.clock import hotel_night, local_hour, nights_between
 from hotel.errors import HotelConflict, HotelInvalid, HotelNotFound, RoomsShort
 from hotel.keys import KeyMaker, wifi_uri
+from hotel.shortage import shortage_answer
 from models.attendee import Attendee
-from models.events import Alert
 from models.hotel import Hotel, Room, RoomType, Stay
 
 OPEN_STATES = ("reserved", "checked_in")
@@ -105,7 +104,7 @@ def assign_room(
     try:
         allocation.allocate(session, stay, nights, room_id)
     except RoomsShort as exc:
-        return _shortage(session, stay, exc)
+        return shortage_answer(session, stay, exc)
     session.refresh(stay)
     view = reservation_view(session, stay)
     emit(session, "hotel_room_assigned", _event(view, actor), ["console"])
@@ -129,7 +128,7 @@ def check_in_guest(
     try:
         room_id = allocation.allocate(session, stay, nights, room_id)
     except RoomsShort as exc:
-        return _shortage(session, stay, exc)
+        return shortage_answer(session, stay, exc)
     pin = keys.new_pin()
     claimed = changed(
         session,
@@ -242,32 +241,6 @@ def _nights_left(stay: Stay, now: datetime) -> list[date]:
     if tonight >= stay.check_out_date:
         raise HotelConflict("the reservation has ended", "reservation_ended")
     return nights_between(max(stay.check_in_date, tonight), stay.check_out_date)
-
-
-def _shortage(session: Session, stay: Stay, exc: RoomsShort) -> dict[str, Any]:
-    """Nothing was assigned (the attempt's savepoint rolled back), but staff must know now.
-
-    Returned, not raised, so that the alert commits; routes answer 409 `rooms_short`.
-    """
-    hotel = session.get(Hotel, stay.hotel_id)
-    note_shortage(session, hotel.code if hotel else "?", exc.details["night"])
-    return exc.to_dict()
-
-
-def note_shortage(session: Session, hotel_code: str, night: str, short: int | None = None) -> None:
-    """Raise a `hotel_rooms_short` alert once per hotel and night until staff acknowledge it."""
-    message = f"{hotel_code}: rooms short for the night of {night}"
-    if short:
-        message += f" ({short} rooms)"
-    seen = session.scalar(
-        select(Alert.id).where(
-            Alert.kind == "hotel_rooms_short",
-            Alert.message.startswith(f"{hotel_code}: rooms short for the night of {night}"),
-            Alert.acknowledged_by.is_(None),
-        )
-    )
-    if seen is None:
-        raise_alert(session, "hotel_rooms_short", message, severity="critical")
 
 
 def _event(view: dict[str, Any], actor: str) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from datetime import date
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from hotel.service import note_shortage
+from hotel.shortage import note_shortage
 from hotel.views import shortages
 from models import Attendee, Hotel, Room, RoomBlock, RoomType, Stay
 

@@ -8,6 +8,13 @@
   let current = null; // { id, code } of the hotel whose list is open
   let list = "arrivals";
   const canWrite = C.role === "admin" || C.role === "staff";
+  const NAMES = {
+    arrivals: ["今晚到店", "Arrivals"], unassigned: ["未分房", "Unassigned"],
+    no_shows: ["未到", "No-shows"], in_house: ["在住", "In house"],
+    reserved: ["已预订", "Reserved"], checked_in: ["已入住", "Checked in"],
+    checked_out: ["已退房", "Checked out"], no_show: ["未到", "No-show"], cancelled: ["已取消", "Cancelled"],
+  };
+  const word = (key) => (NAMES[key] ? NAMES[key][C.lang === "zh" ? 0 : 1] : key);
   const tonight = () => {
     const now = new Date(Date.now() + 8 * 3600 * 1000 - 6 * 3600 * 1000); // Shanghai, night from 06:00
     return now.toISOString().slice(0, 10);
@@ -32,11 +39,11 @@
 
   async function loadGuests() {
     $("guests-panel").hidden = false;
-    $("guests-title").textContent = `${C.lang === "zh" ? current.name_zh : current.name_en} · ${list}`;
+    $("guests-title").textContent = `${C.lang === "zh" ? current.name_zh : current.name_en} · ${word(list)}`;
     const night = encodeURIComponent($("night").value);
     const data = await C.api(`/api/hotel/hotels/${current.id}/guests?list=${list}&night=${night}`);
     C.fillTable(document.querySelector("#guests tbody"), data.guests.map((g) => [
-      g.name, g.category, g.room_type, g.room || "—", g.state,
+      g.name, g.category, g.room_type, g.room || "—", word(g.state),
       `${g.check_in_date} → ${g.check_out_date}`, actionFor(g),
     ]));
   }
