@@ -128,3 +128,22 @@ def test_bad_frames_and_callers_get_error_codes(
         == "validation_error"
     )
     assert count(runtime, VenueCheckIn) == 0
+
+
+def test_the_staff_console_receives_passes_and_denials_live(
+    app: Flask, runtime: Runtime, venue: Venue, gate_device: Caller, staff: Caller
+) -> None:
+    from tests.checkin.test_gate_rules import scan
+
+    console = socketio.test_client(app, namespace="/live", flask_test_client=staff.client)
+    console.get_received("/live")
+    scan(gate_device, venue.gate_in, issue_code(runtime, venue.delegate))
+    scan(gate_device, venue.gate_in, issue_code(runtime, venue.visitor))
+    events = [m["args"][0] for m in console.get_received("/live") if m["name"] == "event"]
+    gate_events = [
+        (e["event"], e["data"]["reason"]) for e in events if e["event"].startswith("gate_")
+    ]
+    assert gate_events == [("gate_passed", "checked_in"), ("gate_denied", "category_not_allowed")]
+    passed = next(e["data"] for e in events if e["event"] == "gate_passed")
+    assert passed["attendee"]["name"] == "张*三" and passed["zone"] == "main_hall"
+    assert "张小三" not in str(events)  # only masked names leave the server

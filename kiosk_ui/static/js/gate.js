@@ -14,6 +14,7 @@
   let inFlight = false;
   let showing = null;
   let last = null;
+  let zoneLabel = () => "";
 
   const WORDS = {
     granted: ["✔ 请通行", "✔ Please go ahead"],
@@ -48,7 +49,8 @@
     $("result").className = "result " + (d.granted ? "granted" : "refused");
     $("r-title").textContent = T.t(d.granted ? WORDS.granted : WORDS.refused) + " · " + T.reason(d.reason);
     $("r-name").textContent = d.attendee ? d.attendee.name : "";
-    $("r-detail").textContent = d.first_seen ? T.t(WORDS.first_seen, T.localTime(d.first_seen)) : "";
+    const seen = d.first_seen ? T.t(WORDS.first_seen, T.localTime(d.first_seen)) : "";
+    $("r-detail").textContent = d.granted ? [zoneLabel(), seen].filter(Boolean).join(" · ") : seen;
     clearTimeout(showing);
     showing = setTimeout(() => { $("result").hidden = true; }, SHOW_MS);
   }
@@ -98,9 +100,8 @@
       .then((r) => (r.ok ? r.json() : null))
       .then((g) => {
         if (!g) return;
-        const paint = () => {
-          $("zone-name").textContent = (T.lang() === "zh" ? g.zone.name_zh : g.zone.name_en) + " · " + g.code;
-        };
+        zoneLabel = () => (T.lang() === "zh" ? g.zone.name_zh : g.zone.name_en);
+        const paint = () => { $("zone-name").textContent = zoneLabel() + " · " + g.code; };
         paint();
         T.onChange(paint);
       });
