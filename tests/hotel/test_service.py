@@ -207,3 +207,24 @@ def test_room_taken_by_another_kiosk_meanwhile_is_skipped_and_counted_once(
     assert len(picks) == 2
     with transaction(runtime.sessions) as db:
         assert db.scalar(select(func.sum(RoomBlock.used))) == 2 * len(NIGHTS)
+
+
+def test_partner_leaving_early_keeps_the_shared_room_for_the_one_who_stays(
+    runtime: Runtime,
+) -> None:
+    with transaction(runtime.sessions) as db:
+        hotel = make_hotel(db)
+        a = make_stay(db, make_attendee(db, runtime.pii).id, hotel, "TWIN")
+        b = make_stay(db, make_attendee(db, runtime.pii).id, hotel, "TWIN")
+        pair(db, a, b)
+        ids = (a.id, b.id)
+    check_in(runtime, ids[0])
+    check_in(runtime, ids[1])
+    with transaction(runtime.sessions) as db:
+        left = service.check_out_guest(db, ids[0], "test", now=local(NIGHTS[1], 9))
+    assert left["nights_released"] == 2
+    with transaction(runtime.sessions) as db:
+        remaining = db.execute(select(RoomNight.stay_id, RoomNight.night)).all()
+        assert sorted(remaining) == sorted(
+            [(ids[0], ARRIVAL)] + [(ids[1], n) for n in NIGHTS])
+        assert db.scalar(select(func.sum(RoomBlock.used))) == len(NIGHTS)  # still one room
