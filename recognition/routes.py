@@ -150,7 +150,7 @@ def register_socketio(socketio: SocketIO) -> None:
         _prune(socketio)
         with _lock:
             _streams[request.sid] = stream  # type: ignore[attr-defined]
-        return {"ok": True, "liveness": liveness}
+        return {"ok": True, "liveness": liveness, "challenge": stream.challenge}
 
     @socketio.on("face_frame", namespace=NAMESPACE)  # type: ignore[untyped-decorator]
     def _frame(data: Any = None) -> dict[str, Any]:
@@ -165,7 +165,7 @@ def register_socketio(socketio: SocketIO) -> None:
         except SummitError as exc:
             return exc.to_dict()
         if decision is None:
-            return {"status": "collecting"}
+            return {"status": "collecting", "challenge": stream.challenge}
         with transaction(runtime().sessions, read_only=True) as db:
             body = {
                 **context.answer(db, decision.identification),

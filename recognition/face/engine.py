@@ -153,6 +153,20 @@ class Engine:
         return np.asarray(vec, dtype=np.float32)
 
 
+def yaw_ratio(landmarks: np.ndarray) -> float:
+    """Nose tip's offset from the eye midpoint along the eye line, in eye distances.
+
+    0 is frontal; negative when the person turns to their own right (the nose moves to the
+    image's left in an unmirrored camera). For a flat photo moved, tilted or turned in front
+    of the camera the value barely changes: an affine view of a plane keeps this ratio (exactly
+    for a level eye line), so only a real head turning in 3-D changes it.
+    """
+    right_eye, left_eye = landmarks[RIGHT_EYE].mean(axis=0), landmarks[LEFT_EYE].mean(axis=0)
+    eye_vec = left_eye - right_eye
+    dist = max(float(np.hypot(*eye_vec)), 1e-6)
+    return float(np.dot(landmarks[NOSE_TIP] - (left_eye + right_eye) / 2, eye_vec / dist) / dist)
+
+
 def _resize(rgb: np.ndarray, scale: float) -> np.ndarray:
     import cv2
 

@@ -45,6 +45,7 @@ class LivenessConfig:
     warmup_frames: int = 4  # frames needed to learn the open-eye level first
     repeat_epsilon: float = 0.3  # mean grey-level difference below which frames are "the same"
     max_repeats: int = 2
+    turn_shift: float = 0.2  # yaw change (eye distances) that answers a head-turn challenge
 
 
 class BlinkDetector:
@@ -72,6 +73,28 @@ class BlinkDetector:
             self.closed_at = None
         if self.closed_at is None:
             self.history.append(ear)  # closed-eye frames must not lower the open-eye level
+        return self.passed
+
+
+class TurnChallenge:
+    """A randomised "turn your head left/right" request, answered by a real change of yaw."""
+
+    def __init__(self, direction: str, cfg: LivenessConfig = LivenessConfig()) -> None:
+        if direction not in ("left", "right"):
+            raise ValueError("direction must be left or right")
+        self.direction, self.cfg = direction, cfg
+        self.start: list[float] = []
+        self.passed = False
+
+    def feed(self, yaw: float) -> bool:
+        """Record one frame's yaw (see engine.yaw_ratio); True once the turn has been made."""
+        if len(self.start) < self.cfg.warmup_frames:
+            self.start.append(yaw)
+            return False
+        # The person's own right is negative yaw in an unmirrored camera image.
+        wanted = -1.0 if self.direction == "right" else 1.0
+        shift = (yaw - float(np.median(self.start))) * wanted
+        self.passed = self.passed or shift >= self.cfg.turn_shift
         return self.passed
 
 

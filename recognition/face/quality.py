@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from recognition.face.engine import LEFT_EYE, NOSE_TIP, RIGHT_EYE, Face
+from recognition.face.engine import LEFT_EYE, RIGHT_EYE, Face, yaw_ratio
 from recognition.face.errors import FaceError
 
 CROP_WIDTH = 112
@@ -43,9 +43,7 @@ def measure(rgb: np.ndarray, face: Face) -> dict[str, float]:
     right_eye, left_eye = pts[RIGHT_EYE].mean(axis=0), pts[LEFT_EYE].mean(axis=0)
     eye_vec = left_eye - right_eye
     eye_distance = float(np.hypot(*eye_vec))
-    unit = eye_vec / max(eye_distance, 1e-6)
-    mid = (left_eye + right_eye) / 2
-    yaw = float(np.dot(pts[NOSE_TIP] - mid, unit) / max(eye_distance, 1e-6))
+    yaw = yaw_ratio(pts)
     grey = _crop_grey(rgb, face)
     return {
         "eye_distance": round(eye_distance, 1),

@@ -2,13 +2,17 @@
 
 One frame can be unlucky (motion blur, a half-turned head), so a single frame never decides.
 A `match` needs `agree` consecutive frames naming the same attendee; `unknown` / `ambiguous`
-come after `give_up` frames without such agreement. When liveness is required, a match is
-only released after a blink, and a face that has not blinked within `liveness_timeout`
-seconds, or a feed of repeated identical frames, ends as `spoof_suspected`.
+come after `give_up` frames and `give_up_after` seconds without such agreement.
+
+When liveness is required, a match is only released after a blink or after the randomised
+head turn asked of the person (see `challenge`; `liveness_check` picks blink, turn or
+either). A face that has not done so within `liveness_timeout` seconds, or a feed of
+repeated identical frames, ends as `spoof_suspected`.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -17,9 +21,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from recognition.face.decision import Identification
-from recognition.face.engine import LIVE, Face
+from recognition.face.engine import LIVE, Face, yaw_ratio
 from recognition.face.images import ensure_rgb_array
-from recognition.face.liveness import BlinkDetector, RepeatDetector, eye_aspect_ratio
+from recognition.face.liveness import (
+    BlinkDetector,
+    RepeatDetector,
+    TurnChallenge,
+    eye_aspect_ratio,
+)
 
 if TYPE_CHECKING:
     from recognition.face.api import FaceService
@@ -40,9 +49,12 @@ class StreamDecision:
 @dataclass(frozen=True)
 class StreamConfig:
     agree: int = 3
-    give_up: int = 8
+    give_up: int = 8  # frames without agreement before answering unknown/ambiguous ...
+    give_up_after: float = 1.0  # ... and seconds: a 30 fps camera must not decide in 0.3 s
     lost_after: int = 5  # frames without the tracked face before the track is dropped
     liveness_timeout: float = 6.0
+    liveness_check: str = "blink_or_turn"  # blink | turn | blink_or_turn
+    turn_direction: str | None = None  # None: chosen at random per person
 
 
 class FaceStream:
@@ -60,9 +72,24 @@ class FaceStream:
         self.repeats = RepeatDetector()
         self._reset()
 
+    @property
+    def challenge(self) -> str | None:
+        """What the kiosk should ask of the person: "blink", "turn_left" or "turn_right"."""
+        if not self.liveness:
+            return None
+        if self.cfg.liveness_check == "blink":
+            return "blink"
+        return f"turn_{self.turn.direction}"
+
+    def _live(self) -> bool:
+        check = self.cfg.liveness_check
+        blink_ok = self.blink.passed and check in ("blink", "blink_or_turn")
+        return blink_ok or (self.turn.passed and check in ("turn", "blink_or_turn"))
+
     def _reset(self) -> None:
         self.results: list[Identification] = []
         self.blink = BlinkDetector()
+        self.turn = TurnChallenge(self.cfg.turn_direction or secrets.choice(("left", "right")))
         self.track: Face | None = None
         self.started: float | None = None
         self.missing = 0
@@ -86,6 +113,7 @@ class FaceStream:
         self.started = t if self.started is None else self.started
         if self.liveness:
             self.blink.feed(eye_aspect_ratio(face.landmarks), t)
+            self.turn.feed(yaw_ratio(face.landmarks))
         self.results.append(ident)
         return self._conclude(t)
 
@@ -97,13 +125,14 @@ class FaceStream:
         timed_out = self.started is not None and t - self.started > self.cfg.liveness_timeout
         if agreed and not self.liveness:
             return self._finish(recent[-1], "not_required")
-        if agreed and self.blink.passed:
+        if agreed and self._live():
             return self._finish(recent[-1], "passed")
-        if self.liveness and timed_out and not self.blink.passed:
+        if self.liveness and timed_out and not self._live():
             return self._finish(
                 Identification("spoof_suspected", quality=recent[-1].quality), "failed"
             )
-        if len(self.results) >= self.cfg.give_up and not agreed:
+        long_enough = self.started is not None and t - self.started >= self.cfg.give_up_after
+        if len(self.results) >= self.cfg.give_up and long_enough and not agreed:
             window = [r for r in self.results[-self.cfg.give_up :] if r.decision != "match"]
             decision = (
                 Counter(r.decision for r in window).most_common(1)[0][0] if window else "ambiguous"
@@ -125,7 +154,7 @@ class FaceStream:
     def _liveness_word(self) -> str:
         if not self.liveness:
             return "not_required"
-        return "passed" if self.blink.passed else "failed"
+        return "passed" if self._live() else "failed"
 
     def _finish(self, ident: Identification, liveness: str) -> StreamDecision:
         frames = max(len(self.results), 1)

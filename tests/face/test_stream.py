@@ -50,9 +50,9 @@ def gallery(runtime: Runtime, samples: dict[str, Sample]) -> dict[str, int]:
     return ids
 
 
-def run(stream, frames: list[np.ndarray]) -> StreamDecision | None:  # type: ignore[no-untyped-def]
+def run(stream, frames: list[np.ndarray], fps: float = FPS) -> StreamDecision | None:  # type: ignore[no-untyped-def]
     for i, frame in enumerate(frames):
-        decision = stream.feed(frame, i / FPS)
+        decision = stream.feed(frame, i / fps)
         if decision is not None:
             return decision  # type: ignore[no-any-return]
     return None
@@ -81,6 +81,46 @@ def test_a_photo_held_to_the_camera_never_passes_liveness(
     decision = run(stream, [held_photo(base, rng) for _ in range(30)])
     assert decision is not None
     assert decision.identification.decision == "spoof_suspected" and decision.liveness == "failed"
+
+
+def turned_photo(rgb: np.ndarray, rng: np.random.Generator, k: int, n: int) -> np.ndarray:
+    """The photo rotated about its vertical axis, a little more each frame (up to ~40 degrees)."""
+    squeeze = 1 - 0.25 * k / n  # the far edge shrinks as the photo turns
+    src = np.float32([[0, 0], [640, 0], [640, 480], [0, 480]])
+    dx, dy = 640 * (1 - squeeze) / 2, 480 * (1 - squeeze) / 4
+    dst = np.float32([[dx, 0], [640 - dx, dy], [640 - dx, 480 - dy], [dx, 480]])
+    warped = cv2.warpPerspective(
+        rgb, cv2.getPerspectiveTransform(src, dst), (640, 480), borderMode=cv2.BORDER_REPLICATE
+    )
+    return held_photo(warped, rng)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("direction", ["left", "right"])
+def test_turning_a_photo_does_not_answer_the_head_turn_challenge(
+    runtime: Runtime, gallery: dict[str, int], photos: Path, direction: str
+) -> None:
+    base, rng = frame_640(rgb_of(photos, "enroll/obama/obama.jpg")), np.random.default_rng(9)
+    cfg = StreamConfig(liveness_timeout=2.0, liveness_check="turn", turn_direction=direction)
+    stream = face_service(runtime).new_stream(True, config=cfg)
+    decision = run(stream, [turned_photo(base, rng, k, 30) for k in range(30)])
+    assert decision is not None and decision.liveness == "failed"
+    assert decision.identification.decision == "spoof_suspected"
+
+
+def test_a_real_head_turn_in_the_video_answers_the_challenge(
+    runtime: Runtime, gallery: dict[str, int], photos: Path
+) -> None:
+    frames = video_frames(photos, 82, 145)  # he turns to his right here (yaw 0.16 -> -0.44)
+    cfg = StreamConfig(liveness_check="turn", turn_direction="right")
+    stream = face_service(runtime).new_stream(True, config=cfg)
+    assert stream.challenge == "turn_right"
+    decision = run(stream, frames, fps=29.97)
+    assert decision is not None and decision.liveness == "passed"
+    assert decision.identification.attendee_id == gallery["lin_manuel_miranda"]
+    wrong_way = StreamConfig(liveness_check="turn", turn_direction="left", liveness_timeout=1.5)
+    decision = run(face_service(runtime).new_stream(True, config=wrong_way), frames, fps=29.97)
+    assert decision is not None and decision.identification.decision != "match"
 
 
 def test_a_frozen_feed_of_one_repeated_frame_is_a_spoof(
