@@ -46,7 +46,7 @@ def lobby(rt: Runtime, name: str = "张小三") -> tuple[int, str]:
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_guest_checks_in_at_the_kiosk_page_with_an_entrance_code(
+def test_guest_checks_in_and_out_at_the_kiosk_page_with_an_entrance_code(
     app: Flask, runtime: Runtime, tmp_path: Path
 ) -> None:
     guest, token = lobby(runtime)
@@ -66,9 +66,18 @@ def test_guest_checks_in_at_the_kiosk_page_with_an_entrance_code(
         page.click("#lang")
         assert page.text_content("#wel-h") == "You are checked in"
         page.screenshot(path=str(tmp_path / "hotel-kiosk-welcome.png"))
+        page.click("#welcome button.done")
+        assert page.text_content("#w-pin") == ""  # the PIN does not stay on screen
+        page.fill("#code", issue_code(runtime, guest))
+        page.click("#code-form button[type=submit]")
+        page.wait_for_selector("#reservation:not([hidden])")
+        assert page.text_content("#confirm") == "Check out"
+        page.click("#confirm")
+        page.wait_for_selector("#goodbye:not([hidden])")
+        assert "transport desk" in (page.text_content("#b-departure") or "")
     with transaction(runtime.sessions) as db:
         stay = db.scalar(select(Stay).where(Stay.attendee_id == guest))
-        assert stay is not None and stay.state == "checked_in"
+        assert stay is not None and stay.state == "checked_out"
 
 
 def fake_camera(photo: Path, out: Path, frames: int = 30) -> Path:
