@@ -29,7 +29,12 @@ def runtime() -> Runtime:
 @contextmanager
 def unit_of_work() -> Iterator[Session]:
     """A session that commits when the block ends without error (GETs read without a write lock)."""
-    read_only = has_request_context() and request.method in ("GET", "HEAD")
+    # Socket.IO events run inside the handshake's GET request context; they may write.
+    read_only = (
+        has_request_context()
+        and request.method in ("GET", "HEAD")
+        and getattr(request, "sid", None) is None
+    )
     with transaction(runtime().sessions, read_only=read_only) as session:
         yield session
 
