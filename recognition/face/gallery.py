@@ -27,22 +27,22 @@ class Match:
 
 
 class GalleryIndex:
-    """Templates by template id; thread-safe; rows compacted on removal."""
+    """Templates by template id; thread-safe.
+
+    Rows live in buffers that grow by doubling, so adding one template is O(1) amortised even
+    at a million rows. Removing an attendee marks its rows dead (norm = +inf, so they can never
+    be nearest) and compacts only when a quarter of the rows are dead.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
-        self._matrix = np.zeros((0, DIM), dtype=np.float32)
-        self._norms = np.zeros(0, dtype=np.float32)
-        self._owners = np.zeros(0, dtype=np.int64)
-        self._template_ids = np.zeros(0, dtype=np.int64)
-        self._rows_of: dict[int, list[int]] = {}
+        self.replace_all([])
 
     def __len__(self) -> int:
-        return len(self._owners)
+        return self._alive
 
     def __contains__(self, template_id: object) -> bool:
-        with self._lock:
-            return bool(np.any(self._template_ids == template_id))
+        return template_id in self._row_of_template
 
     def identities(self) -> int:
         """How many distinct attendees have a template."""
@@ -56,37 +56,62 @@ class GalleryIndex:
             self._matrix = matrix
             self._template_ids = np.array([t for t, _, _ in items], dtype=np.int64)
             self._owners = np.array([a for _, a, _ in items], dtype=np.int64)
+            self._n = len(items)
             self._reindex()
 
     def add(self, template_id: int, attendee_id: int, vector: np.ndarray) -> None:
         """Add one template (ignored when that template id is already present)."""
         with self._lock:
-            if template_id in self:
+            if template_id in self._row_of_template:
                 return
-            self._matrix = np.vstack([self._matrix, vector.astype(np.float32).reshape(1, DIM)])
-            self._template_ids = np.append(self._template_ids, template_id)
-            self._owners = np.append(self._owners, attendee_id)
-            self._norms = np.append(self._norms, np.float32(np.dot(vector, vector)))
-            self._rows_of.setdefault(attendee_id, []).append(len(self._owners) - 1)
+            if self._n == len(self._matrix):
+                self._grow(max(16, 2 * self._n))
+            row, vec = self._n, vector.astype(np.float32).reshape(DIM)
+            self._matrix[row], self._norms[row] = vec, np.dot(vec, vec)
+            self._owners[row], self._template_ids[row] = attendee_id, template_id
+            self._n, self._alive = row + 1, self._alive + 1
+            self._row_of_template[template_id] = row
+            self._rows_of.setdefault(attendee_id, []).append(row)
+
+    def _grow(self, capacity: int) -> None:
+        def bigger(a: np.ndarray, fill: float) -> np.ndarray:
+            out = np.full((capacity, *a.shape[1:]), fill, dtype=a.dtype)
+            out[: self._n] = a[: self._n]
+            return out
+
+        self._matrix = bigger(self._matrix, 0.0)
+        self._norms = bigger(self._norms, np.inf)
+        self._owners = bigger(self._owners, -1)
+        self._template_ids = bigger(self._template_ids, -1)
 
     def remove_attendee(self, attendee_id: int) -> int:
         """Drop every template of one attendee; returns how many were dropped."""
         with self._lock:
-            keep = self._owners != attendee_id
-            dropped = int((~keep).sum())
-            if dropped:
-                self._matrix = self._matrix[keep]
-                self._template_ids = self._template_ids[keep]
-                self._owners = self._owners[keep]
-                self._reindex()
-            return dropped
+            rows = self._rows_of.pop(attendee_id, [])
+            for row in rows:
+                self._norms[row], self._owners[row] = np.inf, -1
+                self._row_of_template.pop(int(self._template_ids[row]), None)
+            self._alive -= len(rows)
+            if self._n - self._alive > max(1024, self._n // 4):
+                self._compact()
+            return len(rows)
+
+    def _compact(self) -> None:
+        keep = self._owners[: self._n] >= 0
+        self._matrix = self._matrix[: self._n][keep]
+        self._template_ids = self._template_ids[: self._n][keep]
+        self._owners = self._owners[: self._n][keep]
+        self._n = len(self._owners)
+        self._reindex()
 
     def _reindex(self) -> None:
         self._norms = np.einsum("ij,ij->i", self._matrix, self._matrix).astype(np.float32)
+        self._alive = self._n
         rows_of: dict[int, list[int]] = {}
         for row, owner in enumerate(self._owners.tolist()):
             rows_of.setdefault(owner, []).append(row)
         self._rows_of = rows_of
+        self._row_of_template = {t: r for r, t in enumerate(self._template_ids.tolist())}
 
     def search(
         self,
@@ -98,7 +123,8 @@ class GalleryIndex:
         p = probe.astype(np.float32).reshape(DIM)
         with self._lock:
             if candidates is None:
-                matrix, norms, owners = self._matrix, self._norms, self._owners
+                n = self._n
+                matrix, norms, owners = self._matrix[:n], self._norms[:n], self._owners[:n]
             else:
                 rows = self._candidate_rows(candidates)
                 matrix, norms, owners = self._matrix[rows], self._norms[rows], self._owners[rows]

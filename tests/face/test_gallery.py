@@ -87,3 +87,25 @@ def test_rule_needs_both_distance_and_margin() -> None:
     assert decide(Match(1, 0.30, 0.35), t) == "ambiguous"
     assert decide(Match(1, 0.55, 0.90), t) == "unknown"
     assert decide(None, t) == "unknown"
+
+
+def test_one_by_one_adds_and_many_removals_stay_consistent_with_brute_force() -> None:
+    rng = np.random.default_rng(11)
+    index, rows = GalleryIndex(), []
+    for t in range(3000):
+        vec = rng.normal(0, 0.09, 128).astype(np.float32)
+        rows.append((t, t // 2, vec))
+        index.add(t, t // 2, vec)
+    for person in range(0, 1500, 2):  # half the people go: dead rows, then a compaction
+        index.remove_attendee(person)
+    alive = [r for r in rows if r[1] % 2 == 1]
+    assert len(index) == len(alive) and index.identities() == 750
+    assert 0 not in index and 1 not in index and 2 in index and 3 in index
+    for probe_row in alive[::250]:
+        m = index.search(probe_row[2])
+        who, d1, d2 = brute_force(alive, probe_row[2])
+        # |g|^2 - 2g.p + |p|^2 in float32 leaves ~1e-7 of noise, so ~3e-4 after the square root.
+        assert m is not None and m.attendee_id == who and abs(m.distance - d1) < 1e-3
+        assert abs(m.second_distance - d2) < 1e-3  # type: ignore[operator]
+    index.add(99_999, 0, rows[0][2])  # a removed person enrols again
+    assert index.search(rows[0][2]).attendee_id == 0  # type: ignore[union-attr]
