@@ -36,7 +36,13 @@ class GalleryIndex:
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
-        self.replace_all([])
+        self._matrix = np.zeros((0, DIM), dtype=np.float32)
+        self._norms = np.zeros(0, dtype=np.float32)
+        self._owners = np.zeros(0, dtype=np.int64)
+        self._template_ids = np.zeros(0, dtype=np.int64)
+        self._n = self._alive = 0
+        self._rows_of: dict[int, list[int]] = {}
+        self._row_of_template: dict[int, int] = {}
 
     def __len__(self) -> int:
         return self._alive
