@@ -81,6 +81,36 @@ def config(tmp_path: Path) -> Config:
     )
 
 
+CHECKIN_PG_DB = "summit_checkin_test"
+
+
+@pytest.fixture
+def pg_runtime(tmp_path: Path) -> Iterator[Runtime]:
+    """PostgreSQL in a database of its own, so other suites resetting `test` cannot interfere."""
+    from sqlalchemy import create_engine, text
+
+    from core.runtime import build_runtime
+    from models import Base
+    from tests.conftest import PG_URL, postgres_available
+
+    if not postgres_available():
+        pytest.skip(f"PostgreSQL not reachable at {PG_URL}; start it to run this test")
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.scalar(
+            text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": CHECKIN_PG_DB}
+        )
+        if not exists:
+            conn.execute(text(f"CREATE DATABASE {CHECKIN_PG_DB}"))
+    admin.dispose()
+    url = PG_URL.rsplit("/", 1)[0] + "/" + CHECKIN_PG_DB
+    reset_postgres(url)
+    rt = build_runtime(Config.for_tests(tmp_path / "pg-instance", url))
+    Base.metadata.create_all(rt.engine)
+    yield rt
+    rt.close()
+
+
 @pytest.fixture
 def venue(runtime: Runtime) -> Venue:
     return build_venue(runtime)
