@@ -20,7 +20,7 @@ def _echo(data: object) -> None:
 
 def register(cli: click.Group) -> None:
     """Add release-no-shows, assign-rooms and hotel-occupancy."""
-    from core.cli import fail, open_runtime
+    from core import cli as core
     from hotel import release, service, views
     from hotel.clock import hotel_night
 
@@ -28,19 +28,19 @@ def register(cli: click.Group) -> None:
     @click.option("--at", "at", type=LOCAL_TIME, help="local time to judge by (default now)")
     def release_no_shows(at: datetime | None) -> None:
         """Release reservations not checked in by their hotel's cut-off (audited, alerted)."""
-        rt = open_runtime()
+        rt = core.open_runtime()
         now = to_utc(at) if at else utcnow()
         try:
             with transaction(rt.sessions) as db:
                 _echo(release.release_no_shows(db, now, "cli"))
         except SummitError as exc:
-            fail(exc)
+            core.fail(exc)
 
     @cli.command("assign-rooms")
     @click.option("--night", type=click.DateTime(["%Y-%m-%d"]), help="arrival night (tonight)")
     def assign_rooms(night: datetime | None) -> None:
         """Pre-assign rooms to all reserved arrivals of a night, before they reach the kiosk."""
-        rt = open_runtime()
+        rt = core.open_runtime()
         day = night.date() if night else hotel_night(utcnow())
         with transaction(rt.sessions) as db:
             _echo({"night": day, **service.assign_arrivals(db, day, "cli")})
@@ -49,7 +49,7 @@ def register(cli: click.Group) -> None:
     @click.option("--night", type=click.DateTime(["%Y-%m-%d"]), help="night (default tonight)")
     def occupancy(night: datetime | None) -> None:
         """Print rooms, block use, guests and shortages per hotel for a night."""
-        rt = open_runtime()
+        rt = core.open_runtime()
         day = night.date() if night else hotel_night(utcnow())
         with transaction(rt.sessions) as db:
             for row in views.occupancy(db, day):
