@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 import pydantic
 from flask import Blueprint, Response, jsonify
 
-from checkin import gatepass, service, venue, watchlist
+from checkin import gatepass, supervision, venue, watchlist
 from checkin.errors import CheckInError
 from checkin.portal_routes import bp as portal_bp
 from checkin.sync_routes import bp as sync_bp
@@ -103,7 +103,7 @@ def pass_gate(gate_id: int) -> Response:
 def override(gate_id: int) -> Response:
     body = parse_json(OverrideBody)
     with unit_of_work() as db:
-        decision = service.override_pass(
+        decision = supervision.override_pass(
             db, gate_id, body.attendee_id, body.nonce, body.reason, current().actor
         )
     return jsonify(decision.to_dict())
@@ -115,7 +115,7 @@ def override(gate_id: int) -> Response:
 def undo(event_id: int) -> Response:
     body = parse_json(ReasonBody)
     with unit_of_work() as db:
-        decision = service.undo_pass(db, event_id, body.reason, current().actor)
+        decision = supervision.undo_pass(db, event_id, body.reason, current().actor)
     return jsonify(decision.to_dict())
 
 
