@@ -76,14 +76,32 @@ def register(cli: click.Group) -> None:
     @cli.command("serve")
     @click.option("--host", default="127.0.0.1", show_default=True)
     @click.option("--port", default=5000, show_default=True, type=int)
-    def serve(host: str, port: int) -> None:
+    @click.option(
+        "--rehearse-speed",
+        default=0.0,
+        show_default=True,
+        help="play the summit live on a simulated clock at this speed (0: off; ./dev demo uses 20)",
+    )
+    def serve(host: str, port: int, rehearse_speed: float) -> None:
         """Run the web server (HTTP + Socket.IO)."""
         from kiosk_ui.app import create_app
         from kiosk_ui.extensions import socketio
 
         configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
         rt = open_runtime()
+        clock = None
+        if rehearse_speed > 0:
+            from rehearsal.live_demo import start_clock
+
+            clock = start_clock(rt, rehearse_speed)
         app = create_app(runtime=rt)
+        if clock is not None:
+            from rehearsal.live_demo import run_in_background
+
+            run_in_background(rt, clock, port, rehearse_speed)
+            click.echo(
+                f"live rehearsal at {rehearse_speed:g}x from {clock.now():%Y-%m-%d %H:%M} UTC"
+            )
         click.echo(f"serving on http://{host}:{port}/  (console: /console, kiosk: /kiosk)")
         socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)
 

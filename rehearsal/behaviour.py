@@ -58,8 +58,10 @@ class World:
 
     # -- airport ---------------------------------------------------------------------------
 
-    def schedule_landings(self) -> None:
+    def schedule_landings(self, since: datetime | None = None) -> None:
         for landing in self.plan.landings:
+            if since is not None and landing.landing < since:
+                continue
             if landing.delayed_by:
                 self.scheduler.at(landing.announce_at, lambda x=landing: self.announce_delay(x))
             self.scheduler.at(landing.landing, lambda x=landing: self.land(x))
@@ -82,8 +84,10 @@ class World:
 
     # -- venue gates -----------------------------------------------------------------------
 
-    def schedule_visits(self) -> None:
+    def schedule_visits(self, since: datetime | None = None) -> None:
         for visit in self.plan.visits:
+            if since is not None and visit.served < since:
+                continue
             self.scheduler.at(visit.served, lambda v=visit: self.enter(v))
 
     def enter(self, visit: GateVisit) -> None:
@@ -115,10 +119,12 @@ class World:
 
     # -- kiosk questions -------------------------------------------------------------------
 
-    def schedule_questions(self) -> None:
+    def schedule_questions(self, since: datetime | None = None) -> None:
         if not self.questions_audio:
             return
         for when, attendee_id in self.plan.questions:
+            if since is not None and when < since:
+                continue
             self.scheduler.at(when, lambda a=attendee_id: self.ask(a))
 
     def ask(self, attendee_id: int) -> None:
