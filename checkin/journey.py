@@ -50,7 +50,8 @@ def record_stage(
         .values(**values)
         .on_conflict_do_nothing(index_elements=["attendee_id", "stage"])
     )
-    created = session.execute(stmt).rowcount == 1
+    # RETURNING, not rowcount: psycopg reports rowcount -1 for this ORM-enabled INSERT.
+    created = session.execute(stmt.returning(JourneyStep.id)).first() is not None
     if created:
         emit(
             session,

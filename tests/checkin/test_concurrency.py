@@ -97,3 +97,19 @@ def test_anti_passback_walk_on_sqlite(runtime: Runtime) -> None:
 @pytest.mark.postgres
 def test_anti_passback_walk_on_postgresql(pg_runtime: Runtime) -> None:
     assert walk(pg_runtime) == EXPECTED_WALK
+
+
+@pytest.mark.postgres
+def test_a_gate_check_in_on_postgresql_publishes_the_journey_stage(pg_runtime: Runtime) -> None:
+    from core.events import Published, subscribe
+
+    venue = build_venue(pg_runtime)
+    seen: list[Published] = []
+    unsubscribe = subscribe(seen.append)
+    try:
+        with transaction(pg_runtime.sessions) as db:
+            decide_pass(db, venue.gate_in, new_nonce(), Claim("code", venue.delegate), "device:1")
+    finally:
+        unsubscribe()
+    stages = [e.payload["stage"] for e in seen if e.name == "journey_stage_recorded"]
+    assert stages == ["venue_checked_in"]
