@@ -25,8 +25,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @contextmanager
-def gate_page(app: Flask, caller: Caller, gate_id: int, video: Path) -> Iterator[Any]:
-    """The kiosk page open in Chromium whose camera plays `video`."""
+def gate_page(
+    app: Flask, caller: Caller, gate_id: int, video: Path, path: str = "kiosk"
+) -> Iterator[Any]:
+    """The kiosk (or gate) page open in Chromium whose camera plays `video`."""
     token = caller.headers["Authorization"].removeprefix("Bearer ")
     args = [
         "--use-fake-device-for-media-stream",
@@ -40,7 +42,7 @@ def gate_page(app: Flask, caller: Caller, gate_id: int, video: Path) -> Iterator
             f"localStorage.setItem('summit.gate_id', '{gate_id}');"
         )
         page = context.new_page()
-        page.goto(f"{base}/kiosk")
+        page.goto(f"{base}/{path}")
         yield page
 
 
@@ -126,3 +128,18 @@ def test_a_one_time_link_opens_one_phone_only(app: Flask, venue: Venue, staff: C
     assert (again.status_code, again.json["error"]) == (401, "portal_code_invalid")
     assert first.get("/api/public/phone/status").json["attendee"]["name"] == "张*三"
     assert second.get("/api/public/phone/status").json["error"] == "phone_login_required"
+
+
+def test_a_photo_held_to_a_gate_camera_is_refused_for_liveness_on_the_page(
+    app: Flask,
+    runtime: Runtime,
+    venue: Venue,
+    gate_device: Caller,
+    faces_dir: Path,
+    tmp_path: Path,
+) -> None:
+    enrol(runtime, venue.vip_guest, faces_dir / "enroll/obama/obama.jpg")
+    video = write_y4m(tmp_path / "still.y4m", faces_dir / "probe/obama1.jpg")
+    with gate_page(app, gate_device, venue.gate_in, video, "gate") as page:
+        page.wait_for_selector("#result.refused", timeout=40000)
+        assert "活体检测未通过" in (page.text_content("#r-title") or "")
