@@ -244,13 +244,16 @@ def main() -> None:
     reasons: Counter[str] = Counter()
     try:
         run(base, lanes[:1], 3.0, people, server.pid)  # warm-up: models loaded, gallery read
+        import dlib
+
         print(
             f"machine: {os.cpu_count()} cores; {args.seconds:.0f} s per run; "
-            f"{len(PEOPLE)} enrolled identities; frames 480x360 JPEG"
+            f"{len(PEOPLE)} enrolled identities; frames 480x360 JPEG; "
+            f"BLAS in dlib: {bool(getattr(dlib, 'DLIB_USE_BLAS', False))}"
         )
         print(
             f"{'devices':>9} {'people':>7} {'people/min':>11} {'cores':>6} {'/min/core':>10} "
-            f"{'p50 ms':>8} {'p95 ms':>8} {'frame p50':>10}"
+            f"{'CPU ms/person':>14} {'p50 ms':>8} {'p95 ms':>8} {'frame p50':>10}"
         )
         for n in counts:
             r = run(base, lanes[:n], args.seconds, people, server.pid)
@@ -258,7 +261,8 @@ def main() -> None:
             label = f"{n} (base)" if n == 1 else str(n)
             print(
                 f"{label:>9} {r['people']:>7} {r['per_min']:>11.1f} {r['cores']:>6.2f} "
-                f"{r['per_core']:>10.1f} {r['p50']:>8.0f} {r['p95']:>8.0f} {r['frame_p50']:>10.0f}"
+                f"{r['per_core']:>10.1f} {60000 / r['per_core']:>14.0f} {r['p50']:>8.0f} "
+                f"{r['p95']:>8.0f} {r['frame_p50']:>10.0f}"
             )
         print("decisions by reason:", dict(sorted(reasons.items())))
         print(
