@@ -143,3 +143,22 @@ def test_a_photo_held_to_a_gate_camera_is_refused_for_liveness_on_the_page(
     with gate_page(app, gate_device, venue.gate_in, video, "gate") as page:
         page.wait_for_selector("#result.refused", timeout=40000)
         assert "活体检测未通过" in (page.text_content("#r-title") or "")
+
+
+def test_an_entrance_qr_code_held_to_the_gate_camera_lets_the_holder_in(
+    app: Flask, runtime: Runtime, venue: Venue, gate_device: Caller, tmp_path: Path
+) -> None:
+    import base64
+
+    from checkin.codes import issue_code
+    from checkin.portal import qr_data_url
+
+    png = tmp_path / "qr.png"
+    png.write_bytes(
+        base64.b64decode(qr_data_url(issue_code(runtime, venue.delegate)).split(",")[1])
+    )
+    video = write_y4m(tmp_path / "qr.y4m", png, frames=10)
+    with gate_page(app, gate_device, venue.gate_in, video, "gate") as page:
+        page.wait_for_selector("#result.granted", timeout=30000)
+        assert page.text_content("#r-name") == "张*三"
+        assert "主会场" in (page.text_content("#r-detail") or "")
