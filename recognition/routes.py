@@ -24,7 +24,6 @@ from kiosk_ui.api import documented, runtime, unit_of_work, validate
 from kiosk_ui.auth import STAFF, current, requires
 from kiosk_ui.live import NAMESPACE, caller
 from kiosk_ui.ratelimit import limit
-from models.db import transaction
 from recognition.face import context
 from recognition.face.api import FaceStream, face_service
 from recognition.face.images import decode_image
@@ -85,12 +84,7 @@ def delete_faces(attendee_id: int) -> Response:
 @documented(None, "Identify the face in a photo (multipart 'image'); masked attendee on match.")
 def identify() -> Response:
     data = _upload()
-    rt = runtime()
-    with transaction(rt.sessions, read_only=True) as db:
-        candidates = context.candidates_for(db, current())
-    ident = face_service(rt).identify_bytes(data, candidates)
-    with transaction(rt.sessions, read_only=True) as db:
-        return jsonify(context.answer(db, ident))
+    return jsonify(context.identify_upload(runtime(), current(), data))
 
 
 class StreamStart(pydantic.BaseModel):
@@ -138,19 +132,13 @@ def register_socketio(socketio: SocketIO) -> None:
     def _start(data: Any = None) -> dict[str, Any]:
         try:
             body = validate(StreamStart, data or {})
-            principal = _device()
-            with transaction(runtime().sessions, read_only=True) as db:
-                required = context.liveness_required(db, principal)
-                candidates = context.candidates_for(db, principal)
-            # A device may ask for more checking than configured, never for less.
-            liveness = required or bool(body.liveness)
-            stream = face_service(runtime()).new_stream(liveness, candidates)
+            stream = context.open_stream(runtime(), _device(), body.liveness)
         except SummitError as exc:
             return exc.to_dict()
         _prune(socketio)
         with _lock:
             _streams[request.sid] = stream  # type: ignore[attr-defined]
-        return {"ok": True, "liveness": liveness, "challenge": stream.challenge}
+        return {"ok": True, "liveness": stream.liveness, "challenge": stream.challenge}
 
     @socketio.on("face_frame", namespace=NAMESPACE)  # type: ignore[untyped-decorator]
     def _frame(data: Any = None) -> dict[str, Any]:
@@ -166,12 +154,7 @@ def register_socketio(socketio: SocketIO) -> None:
             return exc.to_dict()
         if decision is None:
             return {"status": "collecting", "challenge": stream.challenge}
-        with transaction(runtime().sessions, read_only=True) as db:
-            body = {
-                **context.answer(db, decision.identification),
-                "liveness": decision.liveness,
-                "frames": decision.frames,
-            }
+        body = context.stream_answer(runtime(), decision)
         emit("face_decision", body)
         return {"status": "decided", **body}
 

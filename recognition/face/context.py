@@ -17,9 +17,12 @@ from sqlalchemy.orm import Session
 
 from checkin.registration import masked_view
 from core.accounts import Principal
+from core.runtime import Runtime
 from models.attendee import Attendee
 from models.auth import Device
+from models.db import transaction
 from models.venue import Gate, Zone
+from recognition.face.api import FaceStream, StreamDecision, face_service
 from recognition.face.decision import Identification
 
 CANDIDATE_TTL = 10.0
@@ -74,6 +77,31 @@ def answer(session: Session, ident: Identification) -> dict[str, Any]:
                 k: view[k] for k in ("id", "ref", "name", "category", "organisation", "language")
             }
     return body
+
+
+def identify_upload(rt: Runtime, principal: Principal, image_bytes: bytes) -> dict[str, Any]:
+    """Identify an uploaded photo for a device: its candidates, the rule, a masked answer."""
+    with transaction(rt.sessions, read_only=True) as db:
+        candidates = candidates_for(db, principal)
+    # Matching runs outside any transaction: it must never hold a database connection.
+    ident = face_service(rt).identify_bytes(image_bytes, candidates)
+    with transaction(rt.sessions, read_only=True) as db:
+        return answer(db, ident)
+
+
+def open_stream(rt: Runtime, principal: Principal, asked: bool | None) -> FaceStream:
+    """A camera stream for a device; a device may ask for more liveness, never for less."""
+    with transaction(rt.sessions, read_only=True) as db:
+        required = liveness_required(db, principal)
+        candidates = candidates_for(db, principal)
+    return face_service(rt).new_stream(required or bool(asked), candidates)
+
+
+def stream_answer(rt: Runtime, decision: StreamDecision) -> dict[str, Any]:
+    """A stream's decision as sent to the kiosk: masked attendee, liveness, frame count."""
+    with transaction(rt.sessions, read_only=True) as db:
+        body = answer(db, decision.identification)
+    return {**body, "liveness": decision.liveness, "frames": decision.frames}
 
 
 def clear_cache() -> None:
