@@ -67,6 +67,7 @@ class Decision:
     replayed: bool = False
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON answer of the pass API and the payload of gate events."""
         return {
             "event_id": self.event_id,
             "gate_id": self.gate_id,
@@ -221,6 +222,7 @@ def decide_pass(
 def finish_event(
     session: Session, event: AccessEvent, gate: Gate, zone: Zone, claim: Claim, reason: str
 ) -> Decision:
+    """Fill in a reserved event with its outcome, record the journey stage, publish it."""
     event.attendee_id, event.reason, event.note = claim.attendee_id, reason, claim.note[:500]
     event.granted = reason in GRANTED_REASONS
     session.flush()
