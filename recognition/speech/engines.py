@@ -188,7 +188,7 @@ class _SphinxStream:
         self._dec.grammar.end_utt()
         hyp = self._dec.grammar.hyp()
         text, prob = (hyp.hypstr, float(hyp.prob)) if hyp else ("", 0.0)
-        if self._dec.ngram is None or text in self._dec.sentences:
+        if self._dec.ngram is None or text in self._dec.sentences or not self._audio:
             return Transcript(text, prob, self._engine.name)
         fallback = self._dec.ngram
         fallback.start_utt()
