@@ -1,18 +1,13 @@
 """Identification as a device asks for it: candidates narrowed by context, masked answers.
 
 Shrinking N matters as much as the threshold: at 1:N the chance of some false match grows
-about N times. A gate device only searches attendees whose category may enter its zone and
-who are not revoked; the candidate list is cached briefly per gate so a busy gate does not
-query the attendee table for every face.
+about N times, so a gate device only searches the attendees its zone admits now.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from checkin.registration import masked_view
@@ -21,41 +16,21 @@ from core.runtime import Runtime
 from models.attendee import Attendee
 from models.auth import Device
 from models.db import transaction
-from models.venue import Gate, Zone
 from recognition.face.api import FaceStream, StreamDecision, face_service
 from recognition.face.decision import Identification
 
-CANDIDATE_TTL = 10.0
-_cache: dict[tuple[int, int], tuple[float, frozenset[int]]] = {}
-_lock = threading.Lock()
 
+def candidates_for(rt: Runtime, principal: Principal) -> frozenset[int] | None:
+    """Attendee ids a device may recognise (None: everyone with a template).
 
-def candidates_for(session: Session, principal: Principal) -> frozenset[int] | None:
-    """Attendee ids a device may recognise (None: everyone with a template)."""
+    A gate searches only the attendees its zone admits now (checkin's zone rules, cached
+    briefly per gate by checkin.gatepass); other devices search the whole gallery.
+    """
     if principal.gate_id is None:
         return None
-    key = (id(session.get_bind()), principal.gate_id)
-    now = time.monotonic()
-    with _lock:
-        hit = _cache.get(key)
-        if hit is not None and now - hit[0] < CANDIDATE_TTL:
-            return hit[1]
-    zone = session.scalar(
-        select(Zone).join(Gate, Gate.zone_id == Zone.id).where(Gate.id == principal.gate_id)
-    )
-    categories = [c.strip() for c in (zone.categories if zone else "").split(",") if c.strip()]
-    ids = frozenset(
-        session.scalars(
-            select(Attendee.id).where(
-                Attendee.category.in_(categories),
-                Attendee.revoked.is_(False),
-                Attendee.consent_face.is_(True),
-            )
-        ).all()
-    )
-    with _lock:
-        _cache[key] = (now, ids)
-    return ids
+    from checkin.gatepass import candidates_for_gate  # checkin builds on this package
+
+    return candidates_for_gate(rt, principal.gate_id)
 
 
 def liveness_required(session: Session, principal: Principal) -> bool:
@@ -81,8 +56,7 @@ def answer(session: Session, ident: Identification) -> dict[str, Any]:
 
 def identify_upload(rt: Runtime, principal: Principal, image_bytes: bytes) -> dict[str, Any]:
     """Identify an uploaded photo for a device: its candidates, the rule, a masked answer."""
-    with transaction(rt.sessions, read_only=True) as db:
-        candidates = candidates_for(db, principal)
+    candidates = candidates_for(rt, principal)
     # Matching runs outside any transaction: it must never hold a database connection.
     ident = face_service(rt).identify_bytes(image_bytes, candidates)
     with transaction(rt.sessions, read_only=True) as db:
@@ -93,8 +67,7 @@ def open_stream(rt: Runtime, principal: Principal, asked: bool | None) -> FaceSt
     """A camera stream for a device; a device may ask for more liveness, never for less."""
     with transaction(rt.sessions, read_only=True) as db:
         required = liveness_required(db, principal)
-        candidates = candidates_for(db, principal)
-    return face_service(rt).new_stream(required or bool(asked), candidates)
+    return face_service(rt).new_stream(required or bool(asked), candidates_for(rt, principal))
 
 
 def stream_answer(rt: Runtime, decision: StreamDecision) -> dict[str, Any]:
@@ -102,8 +75,3 @@ def stream_answer(rt: Runtime, decision: StreamDecision) -> dict[str, Any]:
     with transaction(rt.sessions, read_only=True) as db:
         body = answer(db, decision.identification)
     return {**body, "liveness": decision.liveness, "frames": decision.frames}
-
-
-def clear_cache() -> None:
-    with _lock:
-        _cache.clear()

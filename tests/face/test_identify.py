@@ -9,7 +9,6 @@ from flask import Flask
 
 from core.runtime import Runtime
 from models.db import transaction
-from recognition.face.context import clear_cache
 from recognition.face.evaluation import Sample
 from tests.conftest import Caller, device_caller
 from tests.face.conftest import enrol_vectors, new_attendee, read, seed_templates
@@ -89,7 +88,6 @@ def test_identify_is_rate_limited(app: Flask, kiosk: Caller) -> None:
 def test_gate_searches_only_attendees_allowed_in_its_zone(
     app: Flask, runtime: Runtime, samples: dict[str, Sample], photos: Path
 ) -> None:
-    clear_cache()
     ids = gallery_of(runtime, samples, "obama")
     with transaction(runtime.sessions) as db:
         vip_gate = make_gate(db, make_zone(db, "vip_lounge", categories="vip"), "V1").id
