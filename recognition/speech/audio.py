@@ -89,7 +89,8 @@ def resample(samples: np.ndarray, src: int, dst: int) -> np.ndarray:
     n_out = round(len(x) * dst / src)
     positions = np.arange(n_out) * (src / dst)
     y = np.interp(positions, np.arange(len(x)), x)
-    return np.clip(np.round(y), -32768, 32767)
+    out: np.ndarray = np.clip(np.round(y), -32768, 32767)
+    return out
 
 
 def frame_levels(data: bytes, frame_ms: int = 30) -> np.ndarray:

@@ -105,7 +105,7 @@ def match_intent(text: str, language: str, words: SummitWords) -> Intent:
     if language == "zh":  # recognisers put spaces between Chinese words; jieba re-segments
         text = text.replace(" ", "")
     toks = tokens(text, language)
-    found = {
+    found: dict[str, dict[str, Any] | None] = {
         "place": find_place(text, language, words),
         "session": find_session(text, language, words),
     }
@@ -117,10 +117,11 @@ def match_intent(text: str, language: str, words: SummitWords) -> Intent:
             if _has(cue, toks, text, language)
         )
         slot = spec.get("slot")
-        if slot and found[slot]:
+        filled = found.get(slot) if slot else None
+        if filled:
             score += catalogue["slot_bonus"]
         if score > best.score:
-            best = Intent(name, dict(found[slot]) if slot and found[slot] else {}, score)
+            best = Intent(name, dict(filled) if filled else {}, score)
     if best.score < catalogue["min_score"]:
         return Intent("unknown", {}, best.score)
     return best

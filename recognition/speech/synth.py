@@ -46,7 +46,7 @@ def speak(text: str, out: Path, voice: str = "en-us", speed: int = 150, pad_s: f
 def read_pcm(path: Path) -> bytes:
     """The frames of a 16 kHz mono WAV."""
     with wave.open(str(path)) as wav:
-        return wav.readframes(wav.getnframes())
+        return bytes(wav.readframes(wav.getnframes()))
 
 
 def _active_rms(data: bytes) -> float:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import threading
 from pathlib import Path
+from typing import Any
 
 import vosk
 
@@ -71,7 +72,7 @@ class VoskEngine:
 class _VoskStream:
     def __init__(self, recogniser: vosk.KaldiRecognizer, name: str) -> None:
         self._rec, self._name = recogniser, name
-        self._segments: list[dict[str, object]] = []
+        self._segments: list[dict[str, Any]] = []
         self._done = False
 
     def accept(self, pcm: bytes) -> str:
@@ -88,6 +89,6 @@ class _VoskStream:
             raise SpeechError("this utterance is already finished", "stream_finished")
         self._done = True
         self._segments.append(json.loads(self._rec.FinalResult()))
-        confs = [float(w["conf"]) for s in self._segments for w in s.get("result", [])]  # type: ignore[union-attr]
+        confs = [float(w["conf"]) for s in self._segments for w in s.get("result", [])]
         text = " ".join(self._texts())
         return Transcript(text, sum(confs) / len(confs) if confs else 0.0, self._name)
