@@ -36,10 +36,11 @@ def record_stage(
     attendee = session.get(Attendee, attendee_id)
     if attendee is None:
         raise NotFound(f"no attendee {attendee_id}", "attendee_not_found")
+    when = at or utcnow()
     values = {
         "attendee_id": attendee_id,
         "stage": stage,
-        "at": at or utcnow(),
+        "at": when,
         "recorded_by": recorded_by,
         "detail": detail,
     }
@@ -60,7 +61,7 @@ def record_stage(
                 "attendee_id": attendee_id,
                 "name": mask_name(attendee.name),
                 "stage": stage,
-                "at": iso(values["at"]),
+                "at": iso(when),
                 "by": recorded_by,
             },
             ["console"],

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pypinyin import lazy_pinyin
-from sqlalchemy import func, or_, select
+from sqlalchemy import false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -274,7 +274,7 @@ def search_attendees(session: Session, query: str, limit: int = 50) -> list[dict
                 Attendee.name_pinyin.like(like),
                 func.lower(Attendee.organisation).like(like),
                 func.lower(Attendee.ref) == q.lower(),
-                Attendee.id_masked.like(f"%{q.upper()}") if len(q) >= 4 else False,
+                Attendee.id_masked.like(f"%{q.upper()}") if len(q) >= 4 else false(),
             )
         )
         .order_by(Attendee.id)

@@ -51,7 +51,7 @@ def current() -> Principal:
 
 
 def requires(*roles: str) -> Callable[[F], F]:
-    """Allow the route only to principals whose role is listed; staff writes need the CSRF header."""
+    """Allow the route only to the listed roles; staff writes also need the CSRF header."""
 
     def wrap(fn: F) -> F:
         @wraps(fn)

@@ -64,7 +64,7 @@ def relay(socketio: SocketIO) -> Any:
 def register(socketio: SocketIO) -> None:
     """Attach connect/disconnect/catch-up handlers."""
 
-    @socketio.on("connect", namespace=NAMESPACE)
+    @socketio.on("connect", namespace=NAMESPACE)  # type: ignore[untyped-decorator]
     def _connect(auth: dict[str, Any] | None = None) -> bool:
         token = (auth or {}).get("token") if isinstance(auth, dict) else None
         try:
@@ -82,13 +82,13 @@ def register(socketio: SocketIO) -> None:
         emit("hello", {"role": principal.role, "rooms": rooms})
         return True
 
-    @socketio.on("disconnect", namespace=NAMESPACE)
+    @socketio.on("disconnect", namespace=NAMESPACE)  # type: ignore[untyped-decorator]
     def _disconnect(*_args: Any) -> None:
         with _lock:
             _callers.pop(request.sid, None)  # type: ignore[attr-defined]
             _rooms.pop(request.sid, None)  # type: ignore[attr-defined]
 
-    @socketio.on("catch_up", namespace=NAMESPACE)
+    @socketio.on("catch_up", namespace=NAMESPACE)  # type: ignore[untyped-decorator]
     def _catch_up(data: Any) -> dict[str, Any]:
         after = data.get("after") if isinstance(data, dict) else None
         if not isinstance(after, int) or isinstance(after, bool) or after < 0:

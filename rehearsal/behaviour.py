@@ -6,6 +6,7 @@ import random
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -63,8 +64,8 @@ class World:
             if since is not None and landing.landing < since:
                 continue
             if landing.delayed_by:
-                self.scheduler.at(landing.announce_at, lambda x=landing: self.announce_delay(x))
-            self.scheduler.at(landing.landing, lambda x=landing: self.land(x))
+                self.scheduler.at(landing.announce_at, partial(self.announce_delay, landing))
+            self.scheduler.at(landing.landing, partial(self.land, landing))
 
     def announce_delay(self, landing: Landing) -> None:
         status, _ = self.devices.airport.post(
@@ -88,7 +89,7 @@ class World:
         for visit in self.plan.visits:
             if since is not None and visit.served < since:
                 continue
-            self.scheduler.at(visit.served, lambda v=visit: self.enter(v))
+            self.scheduler.at(visit.served, partial(self.enter, visit))
 
     def enter(self, visit: GateVisit) -> None:
         code = self.phone(visit.attendee_id).entrance_code()
@@ -103,7 +104,7 @@ class World:
         reason = answer.get("reason") or answer.get("error") or str(status)
         self.metrics.outcome("gate_granted" if answer.get("granted") else "gate_denied", reason)
         if answer.get("granted") and visit.exit_gate_id is not None:
-            self.scheduler.at(visit.leave, lambda v=visit: self.leave(v))
+            self.scheduler.at(visit.leave, partial(self.leave, visit))
 
     def leave(self, visit: GateVisit) -> None:
         code = self.phone(visit.attendee_id).entrance_code()
@@ -125,7 +126,7 @@ class World:
         for when, attendee_id in self.plan.questions:
             if since is not None and when < since:
                 continue
-            self.scheduler.at(when, lambda a=attendee_id: self.ask(a))
+            self.scheduler.at(when, partial(self.ask, attendee_id))
 
     def ask(self, attendee_id: int) -> None:
         audio = self.rng.choice(self.questions_audio)
@@ -247,9 +248,7 @@ class DriverActor:
             sched.at(drop, lambda: self.finish(trip, key))
         if trip["kind"] == "departure":
             for p in trip["passengers"]:
-                sched.at(
-                    pickup - timedelta(minutes=30), lambda a=p["attendee_id"]: self.check_out(a)
-                )
+                sched.at(pickup - timedelta(minutes=30), partial(self.check_out, p["attendee_id"]))
 
     def current(self, tid: int, key: tuple[Any, ...]) -> bool:
         with self.lock:
@@ -291,7 +290,7 @@ class DriverActor:
                     minutes=self.world.rng.randrange(5, 25)
                 )
                 self.world.scheduler.at(
-                    when, lambda a=p["attendee_id"]: self.world.hotel_visit(a, hotel_id, "check-in")
+                    when, partial(self.world.hotel_visit, p["attendee_id"], hotel_id, "check-in")
                 )
 
     def check_out(self, attendee_id: int) -> None:

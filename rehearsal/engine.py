@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from core.clock import SimClock
 
 log = logging.getLogger("summit.rehearsal")
-Action = Callable[[], None]
+Action = Callable[[], object]
 
 
 class Scheduler:

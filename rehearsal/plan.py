@@ -11,8 +11,10 @@ from __future__ import annotations
 import heapq
 import random
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -68,7 +70,7 @@ class Plan:
     landings: list[Landing] = field(default_factory=list)
     visits: list[GateVisit] = field(default_factory=list)
     questions: list[tuple[datetime, int]] = field(default_factory=list)
-    queue_stats: dict[str, dict[str, float]] = field(default_factory=dict)
+    queue_stats: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def build_plan(session: Session, scenario: Scenario) -> Plan:
@@ -121,7 +123,7 @@ def _landings(rng: random.Random, arrivals: list[Flight], scenario: Scenario) ->
 
 
 def _visits(
-    session: Session, rng: random.Random, people: list[Attendee], scenario: Scenario
+    session: Session, rng: random.Random, people: Sequence[Attendee], scenario: Scenario
 ) -> list[GateVisit]:
     zones = {z.id: z for z in session.scalars(select(Zone))}
     gates = session.scalars(select(Gate).where(Gate.open.is_(True)).order_by(Gate.id)).all()
@@ -185,9 +187,9 @@ def _serve(
     return visits
 
 
-def _queue_stats(visits: list[GateVisit], scenario: Scenario) -> dict[str, dict[str, float]]:
+def _queue_stats(visits: list[GateVisit], scenario: Scenario) -> dict[str, dict[str, Any]]:
     """Per gate: peak queue length (and when), mean and maximum wait in minutes."""
-    stats: dict[str, dict[str, float]] = {}
+    stats: dict[str, dict[str, Any]] = {}
     by_gate: dict[str, list[GateVisit]] = defaultdict(list)
     for v in visits:
         by_gate[v.gate_code].append(v)

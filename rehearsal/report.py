@@ -42,7 +42,7 @@ def _summary(values: list[float]) -> dict[str, float]:
 def build_report(rt: Runtime, plan: Plan, metrics: Metrics, errors: list[str]) -> dict[str, Any]:
     """Collect every figure of the rehearsal into one JSON-ready dict."""
     with rt.sessions() as db:
-        report = {
+        report: dict[str, Any] = {
             "window": {
                 "start_local": to_local(plan.start).isoformat(),
                 "end_local": to_local(plan.end).isoformat(),

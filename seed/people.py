@@ -154,7 +154,7 @@ FUZHOU_AREAS = [
 
 def _category(rng: random.Random) -> str:
     names, weights = zip(*CATEGORY_WEIGHTS, strict=True)
-    return rng.choices(names, weights)[0]
+    return str(rng.choices(names, weights)[0])
 
 
 def _resident_id(rng: random.Random, serial: int) -> str:

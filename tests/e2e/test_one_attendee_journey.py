@@ -30,7 +30,7 @@ from core.runtime import Runtime
 from kiosk_ui.extensions import socketio
 from models import Driver, Vehicle
 from models.db import transaction
-from tests.conftest import Caller, device_caller, login_as
+from tests.conftest import device_caller, login_as
 from tests.factories import make_gate, make_zone
 from tests.hotel.helpers import make_hotel, make_stay
 
@@ -213,7 +213,8 @@ def test_one_attendee_travels_the_whole_journey(
     assert phone.post("/api/public/phone/login", json={"code": link["code"]}).status_code == 200
     code = phone.get("/api/public/phone/status").json["code"]
     res = kiosk.post(
-        f"/api/gates/{gate_out_id}/pass", json={"method": "code", "code": code, "nonce": "e2e-exit-1"}
+        f"/api/gates/{gate_out_id}/pass",
+        json={"method": "code", "code": code, "nonce": "e2e-exit-1"},
     )
     assert res.json.get("granted") is True, res.json
     move_to(clock, datetime(2026, 12, 8, 10, 0))
