@@ -12,7 +12,7 @@ import threading
 from typing import Any
 
 from flask import request
-from flask_socketio import SocketIO, emit, join_room
+from flask_socketio import SocketIO, disconnect, emit, join_room
 from sqlalchemy import select
 
 from core.accounts import Principal
@@ -20,6 +20,7 @@ from core.errors import SummitError
 from core.events import Published, events_since
 from kiosk_ui.api import unit_of_work
 from kiosk_ui.auth import resolve_principal
+from models.auth import Device
 from models.venue import Gate
 
 NAMESPACE = "/live"
@@ -32,7 +33,18 @@ _lock = threading.Lock()
 def caller() -> Principal | None:
     """The principal of the Socket.IO connection handling the current event."""
     with _lock:
-        return _callers.get(request.sid)  # type: ignore[attr-defined]
+        principal = _callers.get(request.sid)  # type: ignore[attr-defined]
+    # A device token revoked while its socket is open must stop at once, not at reconnect.
+    if principal is not None and principal.kind == "device" and _revoked(principal.id):
+        disconnect()
+        return None
+    return principal
+
+
+def _revoked(device_id: int) -> bool:
+    with unit_of_work() as db:
+        device = db.get(Device, device_id)
+        return device is None or device.revoked_at is not None
 
 
 def rooms_for(principal: Principal) -> list[str]:
