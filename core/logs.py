@@ -11,12 +11,14 @@ from typing import Any
 _RESERVED = set(vars(logging.makeLogRecord({})))
 
 
-_SECRET_PARAMS = re.compile(r"(?i)\b(token|code|key|secret|password|pin)=[^&\s\"']+")
+_SECRET_PARAMS = re.compile(r"(?i)\b(token|code|key|secret|password|pin|q|query|name|phone)=[^&\s\"']+")
 _BEARER = re.compile(r"(?i)bearer\s+[\w.\-]+")
+_PORTAL_PATH = re.compile(r"/p/[A-Za-z0-9\-]+")  # one-time phone links carry their code
 
 
 def redact(text: str) -> str:
-    """Hide tokens, one-time codes and passwords that appear in URLs or headers."""
+    """Hide tokens, one-time codes, passwords and search text that appear in URLs or headers."""
+    text = _PORTAL_PATH.sub("/p/***", text)
     return _BEARER.sub("Bearer ***", _SECRET_PARAMS.sub(r"\1=***", text))
 
 
