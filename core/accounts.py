@@ -14,6 +14,7 @@ from core.audit import audit
 from core.clock import utcnow
 from core.crypto import hash_token
 from core.errors import Conflict, NotFound, Unauthorized, ValidationError
+from core.events import emit
 from models.auth import DEVICE_KINDS, ROLES, Device, StaffUser
 
 
@@ -130,4 +131,6 @@ def revoke_device(session: Session, device_id: int, actor: str, reason: str = ""
     if device.revoked_at is None:
         device.revoked_at = utcnow()
         audit(session, actor, "device_revoked", f"device:{device_id}", reason)
+        # The web layer closes the device's open live connections when this is published.
+        emit(session, "device_revoked", {"device_id": device_id, "kind": device.kind}, ["security"])
     return device

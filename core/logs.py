@@ -11,7 +11,9 @@ from typing import Any
 _RESERVED = set(vars(logging.makeLogRecord({})))
 
 
-_SECRET_PARAMS = re.compile(r"(?i)\b(token|code|key|secret|password|pin|q|query|name|phone)=[^&\s\"']+")
+_SECRET_PARAMS = re.compile(
+    r"(?i)\b(token|code|key|secret|password|pin|q|query|name|phone)=[^&\s\"']+"
+)
 _BEARER = re.compile(r"(?i)bearer\s+[\w.\-]+")
 _PORTAL_PATH = re.compile(r"/p/[A-Za-z0-9\-]+")  # one-time phone links carry their code
 

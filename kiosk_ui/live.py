@@ -64,11 +64,24 @@ def rooms_for(principal: Principal) -> list[str]:
     return rooms
 
 
+def drop_device(socketio: SocketIO, device_id: int) -> None:
+    """Close this process's live connections of a revoked device at once.
+
+    Other server processes close theirs on the device's next event (see `caller`).
+    """
+    with _lock:
+        sids = [sid for sid, p in _callers.items() if p.kind == "device" and p.id == device_id]
+    for sid in sids:
+        socketio.server.disconnect(sid, namespace=NAMESPACE)
+
+
 def relay(socketio: SocketIO) -> Any:
     """A subscriber that forwards each published event to its rooms."""
 
     def _forward(event: Published) -> None:
         socketio.emit("event", event.envelope(), to=list(event.rooms), namespace=NAMESPACE)
+        if event.name == "device_revoked":
+            drop_device(socketio, int(event.payload["device_id"]))
 
     return _forward
 

@@ -92,3 +92,15 @@ def test_rolled_back_changes_publish_nothing(app: Flask, runtime: Runtime, staff
     except RuntimeError:
         pass
     assert received(console) == []
+
+
+def test_revoking_a_device_closes_its_open_live_connection_at_once(
+    app: Flask, runtime: Runtime, admin: Caller
+) -> None:
+    kiosk = device_caller(app, runtime, "kiosk")
+    token = kiosk.headers["Authorization"].removeprefix("Bearer ")
+    device = socketio.test_client(app, namespace="/live", auth={"token": token})
+    assert device.is_connected("/live")
+    res = admin.post(f"/api/devices/{kiosk.principal_id}/revoke", json={"reason": "stolen"})
+    assert res.status_code == 200
+    assert not device.is_connected("/live")
