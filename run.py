@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import importlib
 import sys
+import warnings
 from pathlib import Path
 
 import click
+
+# jieba and face_recognition_models still import pkg_resources; the notice is not for users.
+warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
 
 # Domain packages add their own commands through `register(cli)` in these modules.
 CLI_MODULES = (
