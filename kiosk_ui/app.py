@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from datetime import timedelta
 
 from flask import Flask
+from flask_socketio import SocketIO
 
 from core.config import PROJECT_ROOT, Config
 from core.events import subscribe
@@ -36,6 +38,21 @@ WEB_MODULES = (
     "kiosk_ui.driver_pages",
     "kiosk_ui.hotel_pages",
 )
+
+
+_relays: list[Callable[[], None]] = []
+
+
+def _relay_once(server: SocketIO) -> Callable[[], None]:
+    """Subscribe the Socket.IO relay, replacing the one an earlier app in this process made.
+
+    The Socket.IO server is one per process, so two relays would send every event twice.
+    """
+    while _relays:
+        _relays.pop()()
+    unsubscribe = subscribe(live.relay(server))
+    _relays.append(unsubscribe)
+    return unsubscribe
 
 
 def create_app(config: Config | None = None, runtime: Runtime | None = None) -> Flask:
@@ -74,7 +91,7 @@ def create_app(config: Config | None = None, runtime: Runtime | None = None) -> 
         max_http_buffer_size=4 * 1024 * 1024,
     )
     live.register(socketio)
-    app.extensions["summit_unsubscribe"] = subscribe(live.relay(socketio))
+    app.extensions["summit_unsubscribe"] = _relay_once(socketio)
     return app
 
 
