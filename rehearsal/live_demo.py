@@ -20,17 +20,18 @@ from typing import Any
 
 import requests
 from sqlalchemy import func, select
+from werkzeug.security import generate_password_hash
 
-from core.accounts import create_device, create_user
+from core.accounts import create_user
 from core.clock import SimClock, to_local, to_utc, use_clock
 from core.runtime import Runtime
-from models import Driver, Flight, Gate, Hotel, StaffUser, Stay
+from models import Flight, StaffUser
 from models.db import transaction
 from rehearsal.actors import Api, Metrics
 from rehearsal.behaviour import Devices, World
 from rehearsal.engine import Scheduler
 from rehearsal.plan import Scenario, build_plan
-from rehearsal.runner import speak_questions
+from rehearsal.runner import register_devices, speak_questions
 
 log = logging.getLogger("summit.rehearsal")
 USER = "demo_rehearsal"
@@ -121,31 +122,13 @@ def _wait_for(base: str) -> None:
 
 def _accounts(rt: Runtime) -> tuple[str, dict[str, Any]]:
     """A login and fresh device tokens for this run (older demo tokens are simply left unused)."""
-    run = secrets.token_hex(3)
     password = secrets.token_urlsafe(18)
-    tokens: dict[str, Any] = {"gates": {}, "hotels": {}, "drivers": {}}
     with transaction(rt.sessions) as db:
         user = db.scalar(select(StaffUser).where(StaffUser.username == USER))
         if user is None:
             user = create_user(db, USER, password, "admin")
-        from werkzeug.security import generate_password_hash
-
         user.password_hash = generate_password_hash(password)
-        for gate in db.scalars(select(Gate)):
-            tokens["gates"][gate.id] = create_device(
-                db, f"demo-{run}-gate-{gate.id}", "gate", "demo", gate_id=gate.id
-            )[1]
-        for hotel in db.scalars(select(Hotel)):
-            tokens["hotels"][hotel.id] = create_device(
-                db, f"demo-{run}-hotel-{hotel.id}", "hotel_desk", "demo", hotel_id=hotel.id
-            )[1]
-        for driver in db.scalars(select(Driver)):
-            tokens["drivers"][driver.id] = create_device(
-                db, f"demo-{run}-driver-{driver.id}", "driver", "demo", driver_id=driver.id
-            )[1]
-        tokens["airport"] = create_device(db, f"demo-{run}-airport", "airport_desk", "demo")[1]
-        tokens["kiosk"] = create_device(db, f"demo-{run}-kiosk", "kiosk", "demo")[1]
-        tokens["hotel_of"] = {s.attendee_id: s.hotel_id for s in db.scalars(select(Stay))}
+        tokens = register_devices(db, f"demo-{secrets.token_hex(3)}", "demo")
     return password, tokens
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from core.accounts import create_device, create_user
 from core.clock import SimClock
@@ -72,27 +73,22 @@ def prepare_instance(
     return rt
 
 
-def register_devices(rt: Runtime) -> dict[str, Any]:
-    """The rehearsal's own admin login and one token per gate, hotel desk, driver and kiosk."""
+def register_devices(db: Session, prefix: str, actor: str) -> dict[str, Any]:
+    """One token per gate, hotel desk and driver, an airport desk and a kiosk (names prefixed)."""
     tokens: dict[str, Any] = {"gates": {}, "hotels": {}, "drivers": {}}
-    with transaction(rt.sessions) as db:
-        create_user(db, ADMIN[0], ADMIN[1], "admin")
-        for gate in db.scalars(select(Gate)):
-            tokens["gates"][gate.id] = create_device(
-                db, f"rh-gate-{gate.id}", "gate", "rehearsal", gate_id=gate.id
-            )[1]
-        for hotel in db.scalars(select(Hotel)):
-            tokens["hotels"][hotel.id] = create_device(
-                db, f"rh-hotel-{hotel.id}", "hotel_desk", "rehearsal", hotel_id=hotel.id
-            )[1]
-        for driver in db.scalars(select(Driver)):
-            tokens["drivers"][driver.id] = create_device(
-                db, f"rh-driver-{driver.id}", "driver", "rehearsal", driver_id=driver.id
-            )[1]
-        tokens["airport"] = create_device(db, "rh-airport", "airport_desk", "rehearsal")[1]
-        tokens["kiosk"] = create_device(db, "rh-kiosk", "kiosk", "rehearsal")[1]
-        hotel_of = {s.attendee_id: s.hotel_id for s in db.scalars(select(Stay))}
-    tokens["hotel_of"] = hotel_of
+
+    def token(name: str, kind: str, **links: int) -> str:
+        return create_device(db, f"{prefix}-{name}", kind, actor, **links)[1]
+
+    for gate in db.scalars(select(Gate)):
+        tokens["gates"][gate.id] = token(f"gate-{gate.id}", "gate", gate_id=gate.id)
+    for hotel in db.scalars(select(Hotel)):
+        tokens["hotels"][hotel.id] = token(f"hotel-{hotel.id}", "hotel_desk", hotel_id=hotel.id)
+    for driver in db.scalars(select(Driver)):
+        tokens["drivers"][driver.id] = token(f"driver-{driver.id}", "driver", driver_id=driver.id)
+    tokens["airport"] = token("airport", "airport_desk")
+    tokens["kiosk"] = token("kiosk", "kiosk")
+    tokens["hotel_of"] = {s.attendee_id: s.hotel_id for s in db.scalars(select(Stay))}
     return tokens
 
 
@@ -126,7 +122,9 @@ def rehearse(
     started = time.monotonic()
     try:
         rt = prepare_instance(work, scenario, attendees, source)
-        tokens = register_devices(rt)
+        with transaction(rt.sessions) as db:
+            create_user(db, ADMIN[0], ADMIN[1], "admin")
+            tokens = register_devices(db, "rh", "rehearsal")
         with rt.sessions() as db:
             plan = build_plan(db, scenario)
         audio = speak_questions(work) if scenario.question_share > 0 else []
