@@ -141,7 +141,7 @@ class World:
     # -- hotels ----------------------------------------------------------------------------
 
     def hotel_visit(
-        self, attendee_id: int, hotel_id: int | None, action: str, retry: bool = True
+        self, attendee_id: int, hotel_id: int | None, action: str, retries: int = 3
     ) -> None:
         """At the lobby kiosk: show the entrance code, then do what the kiosk offers."""
         desk = self.devices.hotels.get(hotel_id) if hotel_id else None
@@ -166,9 +166,11 @@ class World:
         )
         error = result.get("error") or ""
         self.metrics.outcome(f"hotel_{action}", error or str(status))
-        if error == "too_early" and retry:  # waits in the lobby and tries again
+        if error == "too_early" and retries > 0:  # leaves the bags and comes back later
             later = self.scheduler.clock.now() + timedelta(hours=2)
-            self.scheduler.at(later, lambda: self.hotel_visit(attendee_id, hotel_id, action, False))
+            self.scheduler.at(
+                later, partial(self.hotel_visit, attendee_id, hotel_id, action, retries - 1)
+            )
 
     # -- drivers ---------------------------------------------------------------------------
 
