@@ -8,7 +8,8 @@ from functools import wraps
 from typing import Any, TypeVar
 
 import pydantic
-from flask import Blueprint, Response, g, jsonify, request, session
+from flask import Blueprint, Response, g, jsonify, redirect, request, session
+from werkzeug.wrappers import Response as WzResponse
 
 from core.accounts import (
     Principal,
@@ -16,7 +17,7 @@ from core.accounts import (
     authenticate_user,
     principal_for_user,
 )
-from core.errors import Forbidden, Unauthorized
+from core.errors import Forbidden, SummitError, Unauthorized
 from kiosk_ui.api import documented, parse_json, unit_of_work
 from kiosk_ui.ratelimit import limit
 
@@ -42,6 +43,20 @@ def resolve_principal(token: str | None = None) -> Principal | None:
         return None
     with unit_of_work() as db:
         return principal_for_user(db, int(user_id))
+
+
+def staff_on_page() -> Principal | None:
+    """The logged-in staff user of a page request, or None (missing or bad credentials)."""
+    try:
+        principal = resolve_principal()
+    except SummitError:
+        return None
+    return principal if principal is not None and principal.kind == "staff" else None
+
+
+def to_login() -> WzResponse:
+    """Send a page request to the login form, coming back here afterwards."""
+    return redirect(f"/login?next={request.path}")
 
 
 def current() -> Principal:

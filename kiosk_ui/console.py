@@ -5,11 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, session
 from werkzeug.wrappers import Response as WResponse
 
-from core.accounts import Principal
-from core.errors import SummitError, ValidationError
+from core.errors import ValidationError
 from kiosk_ui import console_lists, console_service
 from kiosk_ui.api import unit_of_work
-from kiosk_ui.auth import ADMIN, ANY_STAFF, SECURITY, current, requires, resolve_principal
+from kiosk_ui.auth import ADMIN, ANY_STAFF, SECURITY, current, requires, staff_on_page, to_login
 from kiosk_ui.live import rooms_for
 
 bp = Blueprint("kiosk_ui_console", __name__)
@@ -24,31 +23,31 @@ def _safe_next(target: str | None) -> str:
     return "/console"
 
 
-def _staff() -> Principal | None:
-    try:
-        principal = resolve_principal()
-    except SummitError:
-        return None
-    return principal if principal is not None and principal.kind == "staff" else None
-
-
 def _page(page: str, template: str, **context: object) -> str | WResponse:
     """Render a console page for a logged-in staff user whose role may see it."""
-    principal = _staff()
+    principal = staff_on_page()
     if principal is None:
-        return redirect(f"/login?next={request.path}")
+        return to_login()
     if principal.role not in PAGE_ROLES[page]:
-        return WResponse(render_template("console_forbidden.html", user=principal.name,
-                                         role=principal.role), status=403)
-    return render_template(template, csrf=session.get("csrf", ""), user=principal.name,
-                           role=principal.role, page=page, **context)
+        return WResponse(
+            render_template("console_forbidden.html", user=principal.name, role=principal.role),
+            status=403,
+        )
+    return render_template(
+        template,
+        csrf=session.get("csrf", ""),
+        user=principal.name,
+        role=principal.role,
+        page=page,
+        **context,
+    )
 
 
 @bp.get("/login")
 def login_page() -> str | WResponse:
     """The staff login form (already logged-in users go straight on)."""
     target = _safe_next(request.args.get("next"))
-    if _staff() is not None:
+    if staff_on_page() is not None:
         return redirect(target)
     return render_template("login.html", next=target)
 

@@ -7,12 +7,11 @@ bearer token. The desk page is a console page for logged-in staff.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, redirect, render_template, request, session
+from flask import Blueprint, Response, render_template, session
 from sqlalchemy import func, select
 
-from core.errors import SummitError
 from kiosk_ui.api import unit_of_work
-from kiosk_ui.auth import ANY_STAFF, resolve_principal
+from kiosk_ui.auth import ANY_STAFF, staff_on_page, to_login
 from models.events import DomainEvent
 
 bp = Blueprint("hotel_pages", __name__)
@@ -27,15 +26,18 @@ def kiosk_page() -> str:
 @bp.get("/console/hotels")
 def desk_page() -> str | Response:
     """Occupancy per hotel, arrivals, unassigned rooms and no-shows, updated live."""
-    try:
-        principal = resolve_principal()
-    except SummitError:
-        principal = None
-    if principal is None or principal.kind != "staff":
-        return redirect(f"/login?next={request.path}")  # type: ignore[return-value]
+    principal = staff_on_page()
+    if principal is None:
+        return to_login()  # type: ignore[return-value]
     if principal.role not in ANY_STAFF:
         return Response("forbidden", status=403)
     with unit_of_work() as db:
         seq = db.scalar(select(func.max(DomainEvent.id))) or 0
-    return render_template("hotel_desk.html", csrf=session.get("csrf", ""), user=principal.name,
-                           role=principal.role, page="hotels", seq=seq)
+    return render_template(
+        "hotel_desk.html",
+        csrf=session.get("csrf", ""),
+        user=principal.name,
+        role=principal.role,
+        page="hotels",
+        seq=seq,
+    )

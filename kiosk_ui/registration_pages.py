@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, session
+from flask import Blueprint, render_template, session
 from werkzeug.wrappers import Response
 
 from checkin.importer import COLUMNS
-from core.errors import SummitError
-from kiosk_ui.auth import STAFF, resolve_principal
+from kiosk_ui.auth import STAFF, staff_on_page, to_login
 from models.attendee import CATEGORIES, ID_TYPES
 
 bp = Blueprint("registration_pages", __name__)
@@ -16,12 +15,9 @@ bp = Blueprint("registration_pages", __name__)
 @bp.get("/console/register")
 def register_page() -> str | Response:
     """Registration form and bulk import (staff and admins)."""
-    try:
-        principal = resolve_principal()
-    except SummitError:
-        principal = None
-    if principal is None or principal.kind != "staff":
-        return redirect(f"/login?next={request.path}")
+    principal = staff_on_page()
+    if principal is None:
+        return to_login()
     if principal.role not in STAFF:
         return Response("forbidden: staff or admin only", status=403)
     return render_template(

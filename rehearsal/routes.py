@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pydantic
-from flask import Blueprint, Response, jsonify, redirect, render_template, request
+from flask import Blueprint, Response, jsonify, render_template, request
 from werkzeug.wrappers import Response as WzResponse
 
 from core.clock import iso, simulated, utcnow
 from core.errors import NotFound, SummitError, ValidationError
 from kiosk_ui.api import documented, parse_json, runtime
-from kiosk_ui.auth import ADMIN, ANY_STAFF, requires, resolve_principal
+from kiosk_ui.auth import ADMIN, ANY_STAFF, requires, staff_on_page, to_login
 from rehearsal.charts import bar_chart
 
 bp = Blueprint("rehearsal", __name__)
@@ -88,12 +88,8 @@ def report(name: str) -> Response:
 @bp.get("/rehearsal")
 def report_page() -> str | WzResponse:
     """The newest report (or ?a=NAME), or two side by side (?a=NAME&b=NAME)."""
-    try:
-        principal = resolve_principal()
-    except SummitError:
-        principal = None
-    if principal is None or principal.kind != "staff":
-        return redirect(f"/login?next={request.path}")
+    if staff_on_page() is None:
+        return to_login()
     names = [p.name for p in list_reports()]
     chosen = [n for n in (request.args.get("a"), request.args.get("b")) if n]
     if not chosen and names:
