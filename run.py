@@ -19,6 +19,7 @@ warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
 # Domain packages add their own commands through `register(cli)` in these modules.
 CLI_MODULES = (
     "core.cli",
+    "kiosk_ui.cli",
     "checkin.cli",
     "recognition.cli",
     "hotel.cli",

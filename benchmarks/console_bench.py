@@ -57,14 +57,20 @@ def main() -> None:
             zone = db.get(Zone, gate.zone_id)
             assert zone is not None
             zone.opens_at = zone.closes_at = None
-            people = db.scalars(select(Attendee.id).where(Attendee.category == "staff")
-                                .order_by(Attendee.id.desc()).limit(args.scans)).all()
+            people = db.scalars(
+                select(Attendee.id)
+                .where(Attendee.category == "staff")
+                .order_by(Attendee.id.desc())
+                .limit(args.scans)
+            ).all()
         token = gate_token(rt, gate.id, "bench-gate")
         app = create_app(runtime=rt)
         with live_server(app) as base, chromium() as browser:
             page = browser.new_page(viewport={"width": 1366, "height": 768})
-            page.request.post(f"{base}/api/auth/login",
-                              data={"username": "staff", "password": DEMO_PASSWORDS["staff"]})
+            page.request.post(
+                f"{base}/api/auth/login",
+                data={"username": "staff", "password": DEMO_PASSWORDS["staff"]},
+            )
             page.goto(base + "/console")
             page.wait_for_selector("body[data-ready='1']")
             page.wait_for_selector("#conn[data-state='on']")

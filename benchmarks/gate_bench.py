@@ -107,7 +107,7 @@ def frames_of(photo: Path, count: int = 12) -> list[bytes]:
 def serve(instance: Path, port: int) -> None:
     """The server process: the real app (HTTP + Socket.IO, threading mode)."""
     from kiosk_ui.app import create_app
-    from kiosk_ui.extensions import socketio as sio
+    from web.extensions import socketio as sio
 
     app = create_app(config(instance))
     sio.run(app, host="127.0.0.1", port=port, allow_unsafe_werkzeug=True, log_output=False)

@@ -44,18 +44,38 @@ def prepare(rt: Runtime, stays: int) -> list[int]:
         king = RoomType(hotel_id=hotel.id, code="KING", name="King", beds=1)
         db.add(king)
         db.flush()
-        db.add_all(Room(hotel_id=hotel.id, room_type_id=king.id, number=str(1000 + i),
-                        floor=1 + i // 40) for i in range(stays + 10))
-        db.add_all(RoomBlock(hotel_id=hotel.id, room_type_id=king.id, night=n,
-                             allotment=stays + 5) for n in NIGHTS)
-        people = [Attendee(ref=f"B{i:05d}", name=f"Guest {i}", category="delegate",
-                           id_type="passport", id_digest=f"d{i}", id_masked="x", id_cipher=b"x")
-                  for i in range(stays)]
+        db.add_all(
+            Room(hotel_id=hotel.id, room_type_id=king.id, number=str(1000 + i), floor=1 + i // 40)
+            for i in range(stays + 10)
+        )
+        db.add_all(
+            RoomBlock(hotel_id=hotel.id, room_type_id=king.id, night=n, allotment=stays + 5)
+            for n in NIGHTS
+        )
+        people = [
+            Attendee(
+                ref=f"B{i:05d}",
+                name=f"Guest {i}",
+                category="delegate",
+                id_type="passport",
+                id_digest=f"d{i}",
+                id_masked="x",
+                id_cipher=b"x",
+            )
+            for i in range(stays)
+        ]
         db.add_all(people)
         db.flush()
-        rows = [Stay(attendee_id=p.id, hotel_id=hotel.id, room_type_id=king.id,
-                     check_in_date=NIGHTS[0], check_out_date=NIGHTS[-1] + timedelta(days=1))
-                for p in people]
+        rows = [
+            Stay(
+                attendee_id=p.id,
+                hotel_id=hotel.id,
+                room_type_id=king.id,
+                check_in_date=NIGHTS[0],
+                check_out_date=NIGHTS[-1] + timedelta(days=1),
+            )
+            for p in people
+        ]
         db.add_all(rows)
         db.flush()
         return [s.id for s in rows]
@@ -119,9 +139,11 @@ def run(name: str, make: callable, stays: int, kiosks: int) -> None:  # type: ig
             allocation._take_room = original  # type: ignore[assignment]
         verify(rt, stays)
         p95 = sorted(lat)[int(0.95 * (len(lat) - 1))]
-        print(f"{name:10} {label:20} {stays / wall:8.1f} check-ins/s   "
-              f"p50 {statistics.median(lat) * 1000:6.1f} ms   p95 {p95 * 1000:6.1f} ms   "
-              f"room collisions retried {collisions[0]}")
+        print(
+            f"{name:10} {label:20} {stays / wall:8.1f} check-ins/s   "
+            f"p50 {statistics.median(lat) * 1000:6.1f} ms   p95 {p95 * 1000:6.1f} ms   "
+            f"room collisions retried {collisions[0]}"
+        )
         rt.close()
 
 
@@ -140,8 +162,9 @@ def pg_maker(url: str) -> callable:  # type: ignore[valid-type]
     bench_url = url.rsplit("/", 1)[0] + "/hotel_bench"
 
     def make() -> Runtime:
-        rt = build_runtime(Config.for_tests(Path(tempfile.mkdtemp(prefix="hotel-bench-")),
-                                            bench_url))
+        rt = build_runtime(
+            Config.for_tests(Path(tempfile.mkdtemp(prefix="hotel-bench-")), bench_url)
+        )
         Base.metadata.drop_all(rt.engine)
         Base.metadata.create_all(rt.engine)
         return rt

@@ -9,8 +9,8 @@ from flask import Blueprint, Response, jsonify, request
 
 from checkin import importer, registration
 from core.errors import ValidationError
-from kiosk_ui.api import documented, parse_json, runtime, unit_of_work
-from kiosk_ui.auth import ADMIN, ANY_STAFF, STAFF, current, requires
+from web.api import documented, parse_json, runtime, unit_of_work
+from web.auth import ADMIN, ANY_STAFF, STAFF, current, requires
 
 bp = Blueprint("attendees", __name__)
 

@@ -26,9 +26,9 @@ from checkin.errors import CheckInError
 from checkin.routes import decode_image_b64
 from core.accounts import Principal
 from core.errors import Forbidden, SummitError, Unauthorized
-from kiosk_ui.api import runtime, unit_of_work, validate
-from kiosk_ui.live import NAMESPACE, caller
 from models.auth import Device
+from web.api import runtime, unit_of_work, validate
+from web.live import NAMESPACE, caller
 
 bp = Blueprint("checkin_events", __name__)
 HOLD_SECONDS = 2.0  # after a decision, frames are ignored while the person walks through

@@ -9,9 +9,9 @@ from flask import Blueprint, Response, jsonify, request, session
 
 from checkin import portal
 from core.errors import Unauthorized
-from kiosk_ui.api import documented, parse_json, runtime, unit_of_work
-from kiosk_ui.auth import STAFF, current, requires
-from kiosk_ui.ratelimit import limit
+from web.api import documented, parse_json, runtime, unit_of_work
+from web.auth import STAFF, current, requires
+from web.ratelimit import limit
 
 bp = Blueprint("checkin_portal", __name__)
 PHONE_KEY = "phone_attendee"

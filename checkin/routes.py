@@ -19,9 +19,9 @@ from checkin.portal_routes import bp as portal_bp
 from checkin.sync_routes import bp as sync_bp
 from core.accounts import Principal
 from core.errors import Forbidden
-from kiosk_ui.api import documented, parse_json, runtime, unit_of_work
-from kiosk_ui.auth import ANY_STAFF, SECURITY, current, requires
 from models.auth import Device
+from web.api import documented, parse_json, runtime, unit_of_work
+from web.auth import ANY_STAFF, SECURITY, current, requires
 
 bp = Blueprint("checkin_routes", __name__)
 bp.register_blueprint(sync_bp)

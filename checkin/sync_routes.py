@@ -12,8 +12,8 @@ from checkin import sync
 from checkin.errors import DENIED_REASONS, GRANTED_REASONS, CheckInError
 from core.clock import to_utc, utcnow
 from core.errors import Forbidden
-from kiosk_ui.api import documented, parse_json, runtime, unit_of_work
-from kiosk_ui.auth import current, requires
+from web.api import documented, parse_json, runtime, unit_of_work
+from web.auth import current, requires
 
 bp = Blueprint("checkin_sync", __name__)
 REASONS = Literal[GRANTED_REASONS + DENIED_REASONS]  # type: ignore[valid-type]  # built from the catalogue

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
-from datetime import datetime
 from pathlib import Path
 
 import click
 
-from core.config import PROJECT_ROOT, Config
+from core.config import Config
 from core.errors import SummitError
-from core.logs import configure_logging
 from core.runtime import Runtime, build_runtime
 from models.db import transaction
+from models.migrate import upgrade_database
 
 
 def open_runtime() -> Runtime:
@@ -32,78 +30,12 @@ def fail(exc: SummitError) -> None:
     sys.exit(2)
 
 
-def upgrade_database(rt: Runtime) -> None:
-    """Bring the schema to the newest Alembic revision."""
-    from alembic import command
-    from alembic.config import Config as AlembicConfig
-
-    cfg = AlembicConfig(str(PROJECT_ROOT / "alembic.ini"))
-    cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
-    with rt.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
-
-
 def register(cli: click.Group) -> None:
     @cli.command("init-db")
     def init_db() -> None:
         """Create or upgrade the database schema (Alembic)."""
         rt = open_runtime()
         click.echo(f"database ready: {rt.engine.url.render_as_string(hide_password=True)}")
-
-    @cli.command("seed-demo")
-    @click.option("--seed", default=2026, show_default=True, help="random seed (deterministic)")
-    @click.option("--attendees", default=2000, show_default=True)
-    @click.option(
-        "--start", type=click.DateTime(["%Y-%m-%d"]), help="first arrival day (default today)"
-    )
-    def seed_demo(seed: int, attendees: int, start: datetime | None) -> None:
-        """Fill an empty database with the demo summit (Fuzhou, two days, ~2,000 attendees)."""
-        from seed import seed_summit
-
-        rt = open_runtime()
-        try:
-            summary = seed_summit(
-                rt, seed=seed, attendees=attendees, start=start.date() if start else None
-            )
-        except SummitError as exc:
-            if exc.code != "already_seeded":
-                fail(exc)
-            click.echo(f"{exc.message} (delete {rt.config.instance_path}/summit.db to start over)")
-            return
-        click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
-
-    @cli.command("serve")
-    @click.option("--host", default="127.0.0.1", show_default=True)
-    @click.option("--port", default=5000, show_default=True, type=int)
-    @click.option(
-        "--rehearse-speed",
-        default=0.0,
-        show_default=True,
-        help="play the summit live on a simulated clock at this speed (0: off; ./dev demo uses 20)",
-    )
-    def serve(host: str, port: int, rehearse_speed: float) -> None:
-        """Run the web server (HTTP + Socket.IO)."""
-        from kiosk_ui.app import create_app
-        from kiosk_ui.extensions import socketio
-
-        configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
-        rt = open_runtime()
-        clock = None
-        if rehearse_speed > 0:
-            from rehearsal.live_demo import start_clock
-
-            clock = start_clock(rt, rehearse_speed)
-        app = create_app(runtime=rt)
-        if clock is not None:
-            from rehearsal.live_demo import run_in_background
-
-            run_in_background(rt, clock, port, rehearse_speed)
-            click.echo(
-                f"live rehearsal at {rehearse_speed:g}x from {clock.now():%Y-%m-%d %H:%M} UTC"
-            )
-        click.echo(f"serving on http://{host}:{port}/  (console: /console, kiosk: /kiosk)")
-        socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)
 
     @cli.command("create-user")
     @click.argument("username")

@@ -65,9 +65,7 @@ def current_room(session: Session, stay_id: int) -> int | None:
     return session.scalar(select(Stay.room_id).where(Stay.id == stay_id))
 
 
-def allocate(
-    session: Session, stay: Stay, nights: list[date], room_id: int | None = None
-) -> int:
+def allocate(session: Session, stay: Stay, nights: list[date], room_id: int | None = None) -> int:
     """Give `stay` (and its sharing partner) a room for `nights`; returns the room id."""
     who = occupants(session, stay)
     lock_stay(session, who.lead_id)
@@ -89,8 +87,13 @@ def allocate(
 
 
 def _take_room(
-    session: Session, stay: Stay, who: Occupants, nights: list[date], room_id: int | None,
-    tried: set[int], chosen: list[int],
+    session: Session,
+    stay: Stay,
+    who: Occupants,
+    nights: list[date],
+    room_id: int | None,
+    tried: set[int],
+    chosen: list[int],
 ) -> None:
     # Counters first: on PostgreSQL the UPDATE waits for a kiosk that holds the same block,
     # and the free-room read that follows then sees that kiosk's committed rooms, so two

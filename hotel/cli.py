@@ -53,5 +53,9 @@ def register(cli: click.Group) -> None:
         day = night.date() if night else hotel_night(utcnow())
         with transaction(rt.sessions) as db:
             for row in views.occupancy(db, day):
-                _echo({"hotel": row["hotel"]["code"],
-                       **{k: v for k, v in row.items() if k != "hotel"}})
+                _echo(
+                    {
+                        "hotel": row["hotel"]["code"],
+                        **{k: v for k, v in row.items() if k != "hotel"},
+                    }
+                )

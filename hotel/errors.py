@@ -1,11 +1,11 @@
 """Errors of the hotel domain; each has a stable code that kiosks and consoles act on.
 
-    HotelError (core.errors.SummitError subclasses, by HTTP meaning)
-     +-- HotelNotFound        404  stay_not_found, reservation_not_found, room_not_found, ...
-     +-- HotelConflict        409  wrong_hotel, not_checked_in, already_checked_in, room_taken,
-     |                             rooms_short, too_early, reservation_ended, reservation_released
-     +-- HotelInvalid         400  room_wrong_hotel, room_type_mismatch, no_identity, bad_night
-     +-- TicketError          401  ticket_invalid, ticket_expired
+HotelError (core.errors.SummitError subclasses, by HTTP meaning)
+ +-- HotelNotFound        404  stay_not_found, reservation_not_found, room_not_found, ...
+ +-- HotelConflict        409  wrong_hotel, not_checked_in, already_checked_in, room_taken,
+ |                             rooms_short, too_early, reservation_ended, reservation_released
+ +-- HotelInvalid         400  room_wrong_hotel, room_type_mismatch, no_identity, bad_night
+ +-- TicketError          401  ticket_invalid, ticket_expired
 """
 
 from __future__ import annotations

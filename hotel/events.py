@@ -19,9 +19,9 @@ from core.clock import utcnow
 from core.errors import SummitError
 from hotel import views
 from hotel.clock import hotel_night
-from kiosk_ui.api import unit_of_work, validate
-from kiosk_ui.auth import ANY_STAFF
-from kiosk_ui.live import NAMESPACE, caller
+from web.api import unit_of_work, validate
+from web.auth import ANY_STAFF
+from web.live import NAMESPACE, caller
 
 bp = Blueprint("hotel_events", __name__)
 

@@ -80,7 +80,7 @@ def wifi_uri(ssid: str, password: str) -> str:
     """The `WIFI:` string phones understand when they scan a QR code."""
 
     def esc(value: str) -> str:
-        for ch in "\\;,:\"":
+        for ch in '\\;,:"':
             value = value.replace(ch, "\\" + ch)
         return value
 

@@ -34,8 +34,13 @@ def _serializer(rt: Runtime) -> URLSafeTimedSerializer:
 
 
 def identify_guest(
-    rt: Runtime, hotel_id: int, device_id: int, *,
-    image: bytes | None, code: str | None, now: datetime,
+    rt: Runtime,
+    hotel_id: int,
+    device_id: int,
+    *,
+    image: bytes | None,
+    code: str | None,
+    now: datetime,
 ) -> dict[str, Any]:
     """Find the guest by face or entrance code; return their reservation and a ticket.
 
@@ -110,21 +115,42 @@ def kiosk_check_in(
     session: Session, rt: Runtime, hotel_id: int, device_id: int, ticket: str, *, now: datetime
 ) -> dict[str, Any]:
     """Check in the guest a ticket names (see `service.check_in_guest`)."""
-    return _on_ticket(rt, ticket, device_id, "check_in", lambda stay_id: service.check_in_guest(
-        session, KeyMaker.from_runtime(rt), stay_id, f"device:{device_id}", now=now,
-        hotel_id=hotel_id))
+    return _on_ticket(
+        rt,
+        ticket,
+        device_id,
+        "check_in",
+        lambda stay_id: service.check_in_guest(
+            session,
+            KeyMaker.from_runtime(rt),
+            stay_id,
+            f"device:{device_id}",
+            now=now,
+            hotel_id=hotel_id,
+        ),
+    )
 
 
 def kiosk_check_out(
     session: Session, rt: Runtime, hotel_id: int, device_id: int, ticket: str, *, now: datetime
 ) -> dict[str, Any]:
     """Check out the guest a ticket names (see `service.check_out_guest`)."""
-    return _on_ticket(rt, ticket, device_id, "check_out", lambda stay_id: service.check_out_guest(
-        session, stay_id, f"device:{device_id}", now=now, hotel_id=hotel_id))
+    return _on_ticket(
+        rt,
+        ticket,
+        device_id,
+        "check_out",
+        lambda stay_id: service.check_out_guest(
+            session, stay_id, f"device:{device_id}", now=now, hotel_id=hotel_id
+        ),
+    )
 
 
 def _on_ticket(
-    rt: Runtime, ticket: str, device_id: int, action: str,
+    rt: Runtime,
+    ticket: str,
+    device_id: int,
+    action: str,
     run: Callable[[int], dict[str, Any]],
 ) -> dict[str, Any]:
     return run(read_ticket(rt, ticket, device_id, action))

@@ -29,7 +29,8 @@ def due_no_shows(session: Session, now: datetime) -> list[Stay]:
         .order_by(Stay.id)
     ).all()
     return [
-        s for s in stays
+        s
+        for s in stays
         if no_show_deadline(s.check_in_date, hotels[s.hotel_id].no_show_cutoff_hour) <= local_now
     ]
 
@@ -49,8 +50,13 @@ def release_no_shows(session: Session, now: datetime, actor: str) -> dict[str, A
             continue
         nights = allocation.release(session, stay, stay.check_in_date)
         session.execute(update(Stay).where(Stay.id == stay.id).values(room_id=None))
-        audit(session, actor, "hotel_no_show_released", f"stay:{stay.id}",
-              f"not checked in by the cut-off; {nights} room-nights freed")
+        audit(
+            session,
+            actor,
+            "hotel_no_show_released",
+            f"stay:{stay.id}",
+            f"not checked in by the cut-off; {nights} room-nights freed",
+        )
         released[stay.hotel_id] += 1
     return _announce(session, released, actor)
 
@@ -61,8 +67,13 @@ def _announce(session: Session, released: Counter[int], actor: str) -> dict[str,
         hotel = session.get(Hotel, hotel_id)
         assert hotel
         by_hotel[hotel.code] = count
-        raise_alert(session, "hotel_no_shows",
-                    f"{hotel.code}: {count} no-show reservations released")
-        emit(session, "hotel_no_shows_released",
-             {"hotel_id": hotel_id, "hotel": hotel.code, "count": count, "by": actor}, ["console"])
+        raise_alert(
+            session, "hotel_no_shows", f"{hotel.code}: {count} no-show reservations released"
+        )
+        emit(
+            session,
+            "hotel_no_shows_released",
+            {"hotel_id": hotel_id, "hotel": hotel.code, "count": count, "by": actor},
+            ["console"],
+        )
     return {"released": sum(released.values()), "by_hotel": by_hotel}

@@ -18,9 +18,9 @@ from hotel import kiosk, release, service, views
 from hotel.clock import hotel_night
 from hotel.errors import HotelInvalid
 from hotel.keys import KeyMaker, with_qr_images
-from kiosk_ui.api import documented, parse_json, runtime, unit_of_work, validate
-from kiosk_ui.auth import ANY_STAFF, STAFF, current, requires
-from kiosk_ui.ratelimit import limit
+from web.api import documented, parse_json, runtime, unit_of_work, validate
+from web.auth import ANY_STAFF, STAFF, current, requires
+from web.ratelimit import limit
 
 bp = Blueprint("hotel_routes", __name__)
 
@@ -75,8 +75,9 @@ def identify() -> Response:
     else:
         code = parse_json(CodeIn).code
     # No unit of work here: identification writes nothing and runs its own short reads.
-    found = kiosk.identify_guest(runtime(), hotel_id, device_id, image=image, code=code,
-                                 now=utcnow())
+    found = kiosk.identify_guest(
+        runtime(), hotel_id, device_id, image=image, code=code, now=utcnow()
+    )
     return jsonify(found)
 
 
@@ -87,8 +88,7 @@ def kiosk_check_in() -> tuple[Response, int]:
     device_id, hotel_id = _desk()
     body = parse_json(TicketIn)
     with unit_of_work() as db:
-        result = kiosk.kiosk_check_in(db, runtime(), hotel_id, device_id, body.ticket,
-                                      now=utcnow())
+        result = kiosk.kiosk_check_in(db, runtime(), hotel_id, device_id, body.ticket, now=utcnow())
     return _answer(with_qr_images(result))
 
 
@@ -99,8 +99,9 @@ def kiosk_check_out() -> Response:
     device_id, hotel_id = _desk()
     body = parse_json(TicketIn)
     with unit_of_work() as db:
-        result = kiosk.kiosk_check_out(db, runtime(), hotel_id, device_id, body.ticket,
-                                       now=utcnow())
+        result = kiosk.kiosk_check_out(
+            db, runtime(), hotel_id, device_id, body.ticket, now=utcnow()
+        )
     return jsonify(result)
 
 
@@ -160,8 +161,14 @@ def assign(stay_id: int) -> tuple[Response, int]:
 def desk_check_in(stay_id: int) -> tuple[Response, int]:
     body = parse_json(RoomChoiceIn)
     with unit_of_work() as db:
-        result = service.check_in_guest(db, KeyMaker.from_runtime(runtime()), stay_id,
-                                        current().actor, now=utcnow(), room_id=body.room_id)
+        result = service.check_in_guest(
+            db,
+            KeyMaker.from_runtime(runtime()),
+            stay_id,
+            current().actor,
+            now=utcnow(),
+            room_id=body.room_id,
+        )
     return _answer(with_qr_images(result))
 
 

@@ -75,8 +75,12 @@ def reservation_view(session: Session, stay: Stay) -> dict[str, Any]:
         "attendee_id": stay.attendee_id,
         "name": mask_name(attendee.name),
         "category": attendee.category,
-        "hotel": {"id": hotel.id, "code": hotel.code, "name_zh": hotel.name_zh,
-                  "name_en": hotel.name_en},
+        "hotel": {
+            "id": hotel.id,
+            "code": hotel.code,
+            "name_zh": hotel.name_zh,
+            "name_en": hotel.name_en,
+        },
         "room_type": {"code": room_type.code, "name": room_type.name, "suite": room_type.suite},
         "check_in_date": stay.check_in_date.isoformat(),
         "check_out_date": stay.check_out_date.isoformat(),
@@ -89,7 +93,11 @@ def reservation_view(session: Session, stay: Stay) -> dict[str, Any]:
 
 
 def assign_room(
-    session: Session, stay_id: int, actor: str, *, room_id: int | None = None,
+    session: Session,
+    stay_id: int,
+    actor: str,
+    *,
+    room_id: int | None = None,
     hotel_id: int | None = None,
 ) -> dict[str, Any]:
     """Give a reserved stay (and its partner) a room for all its nights, ahead of arrival.
@@ -112,8 +120,14 @@ def assign_room(
 
 
 def check_in_guest(
-    session: Session, keys: KeyMaker, stay_id: int, actor: str, *, now: datetime,
-    hotel_id: int | None = None, room_id: int | None = None,
+    session: Session,
+    keys: KeyMaker,
+    stay_id: int,
+    actor: str,
+    *,
+    now: datetime,
+    hotel_id: int | None = None,
+    room_id: int | None = None,
 ) -> dict[str, Any]:
     """Check a guest in: assign a room if none yet, issue the key, record the journey.
 
@@ -144,21 +158,35 @@ def check_in_guest(
 
 
 def _welcome(
-    session: Session, keys: KeyMaker, stay: Stay, room_id: int, pin: str, now: datetime,
+    session: Session,
+    keys: KeyMaker,
+    stay: Stay,
+    room_id: int,
+    pin: str,
+    now: datetime,
     actor: str,
 ) -> dict[str, Any]:
     hotel = session.get(Hotel, stay.hotel_id)
     room = session.get(Room, room_id)
     assert hotel and room
-    expires = to_utc(datetime.combine(stay.check_out_date, datetime.min.time()).replace(
-        hour=hotel.check_out_hour))
+    expires = to_utc(
+        datetime.combine(stay.check_out_date, datetime.min.time()).replace(
+            hour=hotel.check_out_hour
+        )
+    )
     key = keys.qr_key(hotel.code, room.number, stay.id, expires)
     wifi = wifi_uri(hotel.wifi_ssid, hotel.wifi_password)
     view = reservation_view(session, stay)
     today, hour = local_hour(now)
     early = today == stay.check_in_date and hour < hotel.check_in_hour  # not a 01:00 late arrival
-    record_stage(session, stay.attendee_id, "hotel_checked_in", actor, at=now,
-                 detail=f"{hotel.code} room {room.number}")
+    record_stage(
+        session,
+        stay.attendee_id,
+        "hotel_checked_in",
+        actor,
+        at=now,
+        detail=f"{hotel.code} room {room.number}",
+    )
     emit(session, "hotel_checked_in", {**_event(view, actor), "early": early}, ["console"])
     return {
         **view,
@@ -193,14 +221,27 @@ def check_out_guest(
         today == stay.check_out_date and hour >= hotel.check_out_hour
     )
     view = reservation_view(session, stay)
-    record_stage(session, stay.attendee_id, "hotel_checked_out", actor, at=now,
-                 detail=f"{hotel.code} room {view['room']}")
+    record_stage(
+        session,
+        stay.attendee_id,
+        "hotel_checked_out",
+        actor,
+        at=now,
+        detail=f"{hotel.code} room {view['room']}",
+    )
     departure = handover.hand_over(session, stay, now)
-    emit(session, "hotel_checked_out", {
-        **_event(view, actor), "late": late, "early_departure": released > 0,
-        "travel_minutes_airport": hotel.travel_minutes_airport,
-        "travel_minutes_station": hotel.travel_minutes_station,
-    }, ["console"])
+    emit(
+        session,
+        "hotel_checked_out",
+        {
+            **_event(view, actor),
+            "late": late,
+            "early_departure": released > 0,
+            "travel_minutes_airport": hotel.travel_minutes_airport,
+            "travel_minutes_station": hotel.travel_minutes_station,
+        },
+        ["console"],
+    )
     return {**view, "late": late, "nights_released": released, "departure": departure}
 
 
@@ -235,7 +276,8 @@ def _nights_left(stay: Stay, now: datetime) -> list[date]:
     tonight = hotel_night(now)
     if tonight < stay.check_in_date:
         raise HotelConflict(
-            f"the reservation starts on {stay.check_in_date.isoformat()}", "too_early",
+            f"the reservation starts on {stay.check_in_date.isoformat()}",
+            "too_early",
             check_in_date=stay.check_in_date.isoformat(),
         )
     if tonight >= stay.check_out_date:
@@ -245,11 +287,14 @@ def _nights_left(stay: Stay, now: datetime) -> list[date]:
 
 def _event(view: dict[str, Any], actor: str) -> dict[str, Any]:
     return {
-        "stay_id": view["stay_id"], "attendee_id": view["attendee_id"], "name": view["name"],
-        "hotel_id": view["hotel"]["id"], "hotel": view["hotel"]["code"], "room": view["room"],
+        "stay_id": view["stay_id"],
+        "attendee_id": view["attendee_id"],
+        "name": view["name"],
+        "hotel_id": view["hotel"]["id"],
+        "hotel": view["hotel"]["code"],
+        "room": view["room"],
         "by": actor,
     }
-
 
 
 def assign_arrivals(

@@ -54,9 +54,16 @@ def shortages(session: Session, nights: list[date]) -> list[dict[str, Any]]:
         for (hotel_id, type_id), needed in sorted(rooms_needed(session, night).items()):
             have = int(allot.get(type_id, 0))
             if needed > have:
-                found.append({"hotel_id": hotel_id, "room_type_id": type_id,
-                              "night": night.isoformat(), "needed": needed, "allotment": have,
-                              "short": needed - have})
+                found.append(
+                    {
+                        "hotel_id": hotel_id,
+                        "room_type_id": type_id,
+                        "night": night.isoformat(),
+                        "needed": needed,
+                        "allotment": have,
+                        "short": needed - have,
+                    }
+                )
     return found
 
 
@@ -70,34 +77,43 @@ def occupancy(session: Session, night: date) -> list[dict[str, Any]]:
         short[s["hotel_id"]] += s["short"]
     out = []
     for hotel in session.scalars(select(Hotel).order_by(Hotel.code)):
-        out.append({
-            "hotel": _hotel(hotel),
-            "night": night.isoformat(),
-            **_room_counts(session, hotel.id, night),
-            **_stay_counts(session, hotel.id, night),
-            "rooms_needed": needed[hotel.id],
-            "short": short[hotel.id],
-        })
+        out.append(
+            {
+                "hotel": _hotel(hotel),
+                "night": night.isoformat(),
+                **_room_counts(session, hotel.id, night),
+                **_stay_counts(session, hotel.id, night),
+                "rooms_needed": needed[hotel.id],
+                "short": short[hotel.id],
+            }
+        )
     return out
 
 
 def _room_counts(session: Session, hotel_id: int, night: date) -> dict[str, int]:
     rooms = session.execute(
-        select(func.count(Room.id), func.count(Room.id).filter(Room.out_of_order.is_(True)))
-        .where(Room.hotel_id == hotel_id)
+        select(func.count(Room.id), func.count(Room.id).filter(Room.out_of_order.is_(True))).where(
+            Room.hotel_id == hotel_id
+        )
     ).one()
     blocks = session.execute(
-        select(func.coalesce(func.sum(RoomBlock.allotment), 0),
-               func.coalesce(func.sum(RoomBlock.used), 0))
-        .where(RoomBlock.hotel_id == hotel_id, RoomBlock.night == night)
+        select(
+            func.coalesce(func.sum(RoomBlock.allotment), 0),
+            func.coalesce(func.sum(RoomBlock.used), 0),
+        ).where(RoomBlock.hotel_id == hotel_id, RoomBlock.night == night)
     ).one()
     occupied = session.scalar(
         select(func.count(func.distinct(RoomNight.room_id)))
         .join(Room, Room.id == RoomNight.room_id)
         .where(Room.hotel_id == hotel_id, RoomNight.night == night)
     )
-    return {"rooms": rooms[0], "out_of_order": rooms[1], "allotment": int(blocks[0]),
-            "assigned": int(blocks[1]), "rooms_in_use": int(occupied or 0)}
+    return {
+        "rooms": rooms[0],
+        "out_of_order": rooms[1],
+        "allotment": int(blocks[0]),
+        "assigned": int(blocks[1]),
+        "rooms_in_use": int(occupied or 0),
+    }
 
 
 def _stay_counts(session: Session, hotel_id: int, night: date) -> dict[str, int]:
@@ -109,7 +125,9 @@ def _stay_counts(session: Session, hotel_id: int, night: date) -> dict[str, int]
         "arrivals_expected": session.scalar(arriving.where(Stay.state.in_(OPEN))) or 0,
         "arrivals_checked_in": session.scalar(arriving.where(Stay.state == "checked_in")) or 0,
         "unassigned": session.scalar(
-            covering.where(Stay.state == "reserved", Stay.room_id.is_(None))) or 0,
+            covering.where(Stay.state == "reserved", Stay.room_id.is_(None))
+        )
+        or 0,
         "no_shows": session.scalar(arriving.where(Stay.state == "no_show")) or 0,
         "departures": session.scalar(base.where(Stay.check_out_date == night)) or 0,
     }
@@ -141,10 +159,18 @@ def guest_list(
         .limit(limit)
     ).all()
     return [
-        {"stay_id": s.id, "attendee_id": s.attendee_id, "name": mask_name(name),
-         "category": category, "room_type": code, "room": number, "state": s.state,
-         "check_in_date": s.check_in_date.isoformat(),
-         "check_out_date": s.check_out_date.isoformat(), "shares": s.partner_id is not None}
+        {
+            "stay_id": s.id,
+            "attendee_id": s.attendee_id,
+            "name": mask_name(name),
+            "category": category,
+            "room_type": code,
+            "room": number,
+            "state": s.state,
+            "check_in_date": s.check_in_date.isoformat(),
+            "check_out_date": s.check_out_date.isoformat(),
+            "shares": s.partner_id is not None,
+        }
         for s, name, category, code, number in rows
     ]
 
@@ -155,6 +181,11 @@ def hotels(session: Session) -> list[dict[str, Any]]:
 
 
 def _hotel(h: Hotel) -> dict[str, Any]:
-    return {"id": h.id, "code": h.code, "name_zh": h.name_zh, "name_en": h.name_en,
-            "travel_minutes_airport": h.travel_minutes_airport,
-            "travel_minutes_station": h.travel_minutes_station}
+    return {
+        "id": h.id,
+        "code": h.code,
+        "name_zh": h.name_zh,
+        "name_en": h.name_en,
+        "travel_minutes_airport": h.travel_minutes_airport,
+        "travel_minutes_station": h.travel_minutes_station,
+    }

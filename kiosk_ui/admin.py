@@ -9,9 +9,9 @@ from sqlalchemy import select
 from core import accounts
 from core.clock import iso
 from core.errors import ValidationError
-from kiosk_ui.api import documented, parse_json, unit_of_work
-from kiosk_ui.auth import ADMIN, current, requires
 from models.auth import AuditEntry, Device
+from web.api import documented, parse_json, unit_of_work
+from web.auth import ADMIN, current, requires
 
 bp = Blueprint("admin", __name__)
 

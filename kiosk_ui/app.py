@@ -12,13 +12,13 @@ from flask_socketio import SocketIO
 from core.config import PROJECT_ROOT, Config
 from core.events import subscribe
 from core.runtime import Runtime, build_runtime
-from kiosk_ui import live
-from kiosk_ui.api import install_error_handlers, install_security_headers
-from kiosk_ui.extensions import socketio
+from web import live
+from web.api import install_error_handlers, install_security_headers
+from web.extensions import socketio
 
 # Each module defines `bp` and may define `register_socketio(socketio)`.
 WEB_MODULES = (
-    "kiosk_ui.auth",
+    "web.auth",
     "kiosk_ui.openapi",
     "kiosk_ui.admin",
     "kiosk_ui.registration_pages",

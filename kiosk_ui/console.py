@@ -7,9 +7,9 @@ from werkzeug.wrappers import Response as WResponse
 
 from core.errors import ValidationError
 from kiosk_ui import console_lists, console_service
-from kiosk_ui.api import unit_of_work
-from kiosk_ui.auth import ADMIN, ANY_STAFF, SECURITY, current, requires, staff_on_page, to_login
-from kiosk_ui.live import rooms_for
+from web.api import unit_of_work
+from web.auth import ADMIN, ANY_STAFF, SECURITY, current, requires, staff_on_page, to_login
+from web.live import rooms_for
 
 bp = Blueprint("kiosk_ui_console", __name__)
 

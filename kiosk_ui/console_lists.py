@@ -48,8 +48,14 @@ def local(t: datetime | None) -> str:
 def _landed(db: Session, now: datetime, _: Args) -> Rows:
     since = now - timedelta(hours=svc.LANDED_WINDOW_H)
     rows = db.execute(
-        select(Attendee.ref, Attendee.name, Flight.number, Flight.place, Flight.terminal,
-               Flight.landed_at)
+        select(
+            Attendee.ref,
+            Attendee.name,
+            Flight.number,
+            Flight.place,
+            Flight.terminal,
+            Flight.landed_at,
+        )
         .join(Attendee, Attendee.id == Flight.attendee_id)
         .where(Flight.kind == "arrival", Flight.landed_at > since, Flight.landed_at <= now)
         .order_by(Flight.landed_at, Flight.id)
@@ -59,11 +65,18 @@ def _landed(db: Session, now: datetime, _: Args) -> Rows:
 
 def _waiting(db: Session, now: datetime, _: Args) -> Rows:
     waiting = svc.waiting_passengers(db, now)
-    people = {a.id: a for a in db.scalars(
-        select(Attendee).where(Attendee.id.in_([w[0] for w in waiting])))}
+    people = {
+        a.id: a
+        for a in db.scalars(select(Attendee).where(Attendee.id.in_([w[0] for w in waiting])))
+    }
     return [
-        [people[a].ref, mask_name(people[a].name), num, local(landed),
-         int((now - landed).total_seconds() // 60)]
+        [
+            people[a].ref,
+            mask_name(people[a].name),
+            num,
+            local(landed),
+            int((now - landed).total_seconds() // 60),
+        ]
         for a, landed, num in waiting
     ]
 
@@ -81,16 +94,24 @@ def _on_road(db: Session, _now: datetime, _: Args) -> Rows:
 
 def _at_hotel(db: Session, _now: datetime, _: Args) -> Rows:
     rows = db.execute(
-        select(Attendee.ref, Attendee.name, Hotel.name_zh, Hotel.name_en, Room.number,
-               Stay.checked_in_at)
+        select(
+            Attendee.ref,
+            Attendee.name,
+            Hotel.name_zh,
+            Hotel.name_en,
+            Room.number,
+            Stay.checked_in_at,
+        )
         .join(Stay, Stay.attendee_id == Attendee.id)
         .join(Hotel, Hotel.id == Stay.hotel_id)
         .outerjoin(Room, Room.id == Stay.room_id)
         .where(Stay.state == "checked_in")
         .order_by(Stay.checked_in_at)
     ).all()
-    return [[ref, mask_name(n), f"{zh} / {en}", room or "", local(t)]
-            for ref, n, zh, en, room, t in rows]
+    return [
+        [ref, mask_name(n), f"{zh} / {en}", room or "", local(t)]
+        for ref, n, zh, en, room, t in rows
+    ]
 
 
 def _venue(db: Session, now: datetime, _: Args) -> Rows:
@@ -122,13 +143,25 @@ def _inside(db: Session, _now: datetime, args: Args) -> Rows:
 
 def _alerts(db: Session, _now: datetime, args: Args) -> Rows:
     alerts = svc.list_alerts(db, open_only=args.get("all") != "1", limit=1000)
-    return [[a["id"], a["at"], a["severity"], a["kind"], a["message"], a["acknowledged_by"] or ""]
-            for a in alerts]
+    return [
+        [a["id"], a["at"], a["severity"], a["kind"], a["message"], a["acknowledged_by"] or ""]
+        for a in alerts
+    ]
 
 
 def _gates(db: Session, now: datetime, _: Args) -> Rows:
-    return [[g["code"], g["name"], g["last_minute"], g["per_minute"], g["today"],
-             g["denied_today"], "queue" if g["queue"] else ""] for g in svc.gate_rates(db, now)]
+    return [
+        [
+            g["code"],
+            g["name"],
+            g["last_minute"],
+            g["per_minute"],
+            g["today"],
+            g["denied_today"],
+            "queue" if g["queue"] else "",
+        ]
+        for g in svc.gate_rates(db, now)
+    ]
 
 
 def _denials(db: Session, now: datetime, _: Args) -> Rows:
@@ -141,8 +174,10 @@ def _denials(db: Session, now: datetime, _: Args) -> Rows:
         .order_by(AccessEvent.at.desc())
         .limit(1000)
     ).all()
-    return [[local(t), gate, mask_name(n) if n else "", method, reason]
-            for t, gate, n, method, reason in rows]
+    return [
+        [local(t), gate, mask_name(n) if n else "", method, reason]
+        for t, gate, n, method, reason in rows
+    ]
 
 
 def _audit(db: Session, _now: datetime, _: Args) -> Rows:
@@ -152,8 +187,7 @@ def _audit(db: Session, _now: datetime, _: Args) -> Rows:
 
 def _attendees(db: Session, _now: datetime, args: Args) -> Rows:
     found = search_attendees(db, args.get("q", ""), 500)
-    return [[a["ref"], a["name"], a["category"], a["organisation"], a["id_number"]]
-            for a in found]
+    return [[a["ref"], a["name"], a["category"], a["organisation"], a["id_number"]] for a in found]
 
 
 PERSON = ("ref", "name")
@@ -165,13 +199,18 @@ LISTS: dict[str, ListSpec] = {
     "venue": ListSpec(ANY_STAFF, (*PERSON, "category", "gate", "first_seen"), _venue),
     "inside": ListSpec(ANY_STAFF, (*PERSON, "zone", "since"), _inside),
     "alerts": ListSpec(
-        ANY_STAFF, ("id", "at", "severity", "kind", "message", "acknowledged_by"), _alerts),
-    "gates": ListSpec(ANY_STAFF, ("gate", "name", "last_minute", "per_minute", "today",
-                                  "denied_today", "warning"), _gates),
+        ANY_STAFF, ("id", "at", "severity", "kind", "message", "acknowledged_by"), _alerts
+    ),
+    "gates": ListSpec(
+        ANY_STAFF,
+        ("gate", "name", "last_minute", "per_minute", "today", "denied_today", "warning"),
+        _gates,
+    ),
     "denials": ListSpec(SECURITY, ("at", "gate", "name", "method", "reason"), _denials),
     "audit": ListSpec(ADMIN, ("id", "at", "actor", "action", "target", "reason"), _audit),
     "attendees": ListSpec(
-        ANY_STAFF, (*PERSON, "category", "organisation", "id_number"), _attendees),
+        ANY_STAFF, (*PERSON, "category", "organisation", "id_number"), _attendees
+    ),
 }
 
 

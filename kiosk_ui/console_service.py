@@ -80,7 +80,8 @@ def waiting_passengers(session: Session, now: datetime) -> list[tuple[int, datet
         .order_by(Flight.landed_at, Flight.id)
     ).all()
     return [
-        (a, landed, num) for a, landed, num, state in rows
+        (a, landed, num)
+        for a, landed, num, state in rows
         if landed is not None and state in (None, "waiting")
     ]
 
@@ -122,20 +123,32 @@ def venue_state(session: Session, now: datetime) -> dict[str, Any]:
         ).all()
     )
     zones: list[dict[str, Any]] = [
-        {"id": z.id, "code": z.code, "name_zh": z.name_zh, "name_en": z.name_en,
-         "inside": int(inside.get(z.id, 0)), "capacity": z.capacity}
+        {
+            "id": z.id,
+            "code": z.code,
+            "name_zh": z.name_zh,
+            "name_en": z.name_en,
+            "inside": int(inside.get(z.id, 0)),
+            "capacity": z.capacity,
+        }
         for z in session.scalars(select(Zone).order_by(Zone.id))
     ]
     gates = gate_rates(session, now)
     warnings = [
         {"kind": "queue", "gate": g["code"], "per_minute": g["per_minute"]}
-        for g in gates if g["queue"]
+        for g in gates
+        if g["queue"]
     ] + [
         {"kind": "zone_full", "zone": z["code"], "inside": z["inside"], "capacity": z["capacity"]}
-        for z in zones if z["capacity"] and z["inside"] >= ZONE_FULL_SHARE * z["capacity"]
+        for z in zones
+        if z["capacity"] and z["inside"] >= ZONE_FULL_SHARE * z["capacity"]
     ]
-    return {"zones": zones, "gates": gates, "warnings": warnings,
-            "inside_total": sum(z["inside"] for z in zones)}
+    return {
+        "zones": zones,
+        "gates": gates,
+        "warnings": warnings,
+        "inside_total": sum(z["inside"] for z in zones),
+    }
 
 
 def _passes(since: datetime, *, granted: bool = True) -> Any:
@@ -157,12 +170,20 @@ def gate_rates(session: Session, now: datetime) -> list[dict[str, Any]]:
     out = []
     for gate in session.scalars(select(Gate).order_by(Gate.id)):
         mean = window[gate.id] / QUEUE_WINDOW_MIN
-        out.append({
-            "id": gate.id, "code": gate.code, "name": gate.name, "zone_id": gate.zone_id,
-            "open": gate.open, "last_minute": last_min[gate.id], "per_minute": round(mean, 1),
-            "today": today[gate.id], "denied_today": denied[gate.id],
-            "queue": mean >= QUEUE_SHARE * GATE_PER_MINUTE,
-        })
+        out.append(
+            {
+                "id": gate.id,
+                "code": gate.code,
+                "name": gate.name,
+                "zone_id": gate.zone_id,
+                "open": gate.open,
+                "last_minute": last_min[gate.id],
+                "per_minute": round(mean, 1),
+                "today": today[gate.id],
+                "denied_today": denied[gate.id],
+                "queue": mean >= QUEUE_SHARE * GATE_PER_MINUTE,
+            }
+        )
     return out
 
 
@@ -175,8 +196,9 @@ def gate_throughput(session: Session, now: datetime) -> dict[str, Any]:
         slot = int((at - since).total_seconds() // 60)
         if 0 <= slot < THROUGHPUT_MINUTES:
             series[codes.get(gate_id, str(gate_id))][slot] += 1
-    minutes = [to_local(since + timedelta(minutes=i)).strftime("%H:%M")
-               for i in range(THROUGHPUT_MINUTES)]
+    minutes = [
+        to_local(since + timedelta(minutes=i)).strftime("%H:%M") for i in range(THROUGHPUT_MINUTES)
+    ]
     return {"minutes": minutes, "gates": dict(sorted(series.items()))}
 
 
@@ -190,14 +212,18 @@ def arrivals_by_hour(session: Session, now: datetime) -> list[dict[str, Any]]:
     end = first + timedelta(hours=CHART_HOURS)
 
     def per_hour(column: Any) -> Counter[int]:
-        times = session.scalars(select(column).where(
-            Flight.kind == "arrival", column >= first, column < end))
+        times = session.scalars(
+            select(column).where(Flight.kind == "arrival", column >= first, column < end)
+        )
         return Counter(int((t - first).total_seconds() // 3600) for t in times if t)
 
     planned, landed = per_hour(Flight.scheduled_at), per_hour(Flight.landed_at)
     return [
-        {"hour": to_local(first + timedelta(hours=i)).hour, "planned": planned[i],
-         "landed": landed[i]}
+        {
+            "hour": to_local(first + timedelta(hours=i)).hour,
+            "planned": planned[i],
+            "landed": landed[i],
+        }
         for i in range(CHART_HOURS)
     ]
 
@@ -217,9 +243,15 @@ def alert_counts(session: Session) -> dict[str, int]:
 def alert_view(a: Alert) -> dict[str, Any]:
     """An alert as the console shows it (its message is masked when raised)."""
     return {
-        "id": a.id, "kind": a.kind, "severity": a.severity, "message": a.message,
-        "attendee_id": a.attendee_id, "gate_id": a.gate_id, "security": a.security,
-        "at": iso(a.created_at), "acknowledged_by": a.acknowledged_by,
+        "id": a.id,
+        "kind": a.kind,
+        "severity": a.severity,
+        "message": a.message,
+        "attendee_id": a.attendee_id,
+        "gate_id": a.gate_id,
+        "security": a.security,
+        "at": iso(a.created_at),
+        "acknowledged_by": a.acknowledged_by,
         "acknowledged_at": iso(a.acknowledged_at),
     }
 

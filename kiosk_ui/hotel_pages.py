@@ -10,9 +10,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, render_template, session
 from sqlalchemy import func, select
 
-from kiosk_ui.api import unit_of_work
-from kiosk_ui.auth import ANY_STAFF, staff_on_page, to_login
 from models.events import DomainEvent
+from web.api import unit_of_work
+from web.auth import ANY_STAFF, staff_on_page, to_login
 
 bp = Blueprint("hotel_pages", __name__)
 

@@ -79,7 +79,7 @@ def health() -> Response:
     """Liveness and database reachability, for load balancers and the set-up script."""
     from sqlalchemy import text
 
-    from kiosk_ui.api import unit_of_work
+    from web.api import unit_of_work
 
     with unit_of_work() as db:
         db.execute(text("SELECT 1"))

@@ -6,8 +6,8 @@ from flask import Blueprint, render_template, session
 from werkzeug.wrappers import Response
 
 from checkin.importer import COLUMNS
-from kiosk_ui.auth import STAFF, staff_on_page, to_login
 from models.attendee import CATEGORIES, ID_TYPES
+from web.auth import STAFF, staff_on_page, to_login
 
 bp = Blueprint("registration_pages", __name__)
 

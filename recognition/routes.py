@@ -20,13 +20,13 @@ from flask.blueprints import BlueprintSetupState
 from flask_socketio import SocketIO, emit
 
 from core.errors import Forbidden, SummitError, ValidationError
-from kiosk_ui.api import documented, runtime, unit_of_work, validate
-from kiosk_ui.auth import STAFF, current, requires
-from kiosk_ui.live import NAMESPACE, caller
-from kiosk_ui.ratelimit import limit
 from recognition.face import context
 from recognition.face.api import FaceStream, face_service
 from recognition.face.images import decode_image
+from web.api import documented, runtime, unit_of_work, validate
+from web.auth import STAFF, current, requires
+from web.live import NAMESPACE, caller
+from web.ratelimit import limit
 
 bp = Blueprint("recognition_routes", __name__)
 

@@ -18,13 +18,13 @@ from flask_socketio import SocketIO, emit
 from core.accounts import Principal
 from core.clock import utcnow
 from core.errors import SummitError
-from kiosk_ui.api import documented, runtime, unit_of_work, validate
-from kiosk_ui.auth import current, requires
-from kiosk_ui.live import NAMESPACE, caller
 from recognition.speech.audio import decode_upload
 from recognition.speech.errors import SpeechError
 from recognition.speech.registry import engines_of
 from recognition.speech.service import Asker, LiveQuery, answer_audio, request_help
+from web.api import documented, runtime, unit_of_work, validate
+from web.auth import current, requires
+from web.live import NAMESPACE, caller
 
 bp = Blueprint("recognition_speech_routes", __name__)
 ASKERS = ("admin", "staff", "kiosk")

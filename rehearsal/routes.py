@@ -12,9 +12,9 @@ from werkzeug.wrappers import Response as WzResponse
 
 from core.clock import iso, simulated, utcnow
 from core.errors import NotFound, SummitError, ValidationError
-from kiosk_ui.api import documented, parse_json, runtime
-from kiosk_ui.auth import ADMIN, ANY_STAFF, requires, staff_on_page, to_login
 from rehearsal.charts import bar_chart
+from web.api import documented, parse_json, runtime
+from web.auth import ADMIN, ANY_STAFF, requires, staff_on_page, to_login
 
 bp = Blueprint("rehearsal", __name__)
 

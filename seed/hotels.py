@@ -31,8 +31,11 @@ HOTELS = [
 ]
 SHORT_HOTEL = "FZWL"
 SHORT_ROOMS = 6
-ROOM_TYPES = [("KING", "大床房 King", 1, False), ("TWIN", "双床房 Twin", 2, False),
-              ("SUITE", "套房 Suite", 1, True)]
+ROOM_TYPES = [
+    ("KING", "大床房 King", 1, False),
+    ("TWIN", "双床房 Twin", 2, False),
+    ("SUITE", "套房 Suite", 1, True),
+]
 NO_HOTEL = ("staff", "visitor")
 
 
@@ -62,18 +65,32 @@ def seed_hotels(
     stays = _stays(session, hotels, types, plans)
     short = shortages(session, days[:3])
     for s in short:
-        note_shortage(session, next(h.code for h in hotels if h.id == s["hotel_id"]), s["night"],
-                      s["short"])
-    return hotels, {"hotels": len(hotels), "rooms": rooms, "blocks": blocks, "stays": stays,
-                    "shared_rooms": sum(1 for p in plans if p.partner is not None) // 2,
-                    "rooms_short": sum(s["short"] for s in short)}
+        note_shortage(
+            session, next(h.code for h in hotels if h.id == s["hotel_id"]), s["night"], s["short"]
+        )
+    return hotels, {
+        "hotels": len(hotels),
+        "rooms": rooms,
+        "blocks": blocks,
+        "stays": stays,
+        "shared_rooms": sum(1 for p in plans if p.partner is not None) // 2,
+        "rooms_short": sum(s["short"] for s in short),
+    }
 
 
 def _hotels(session: Session) -> list[Hotel]:
     hotels = [
-        Hotel(code=code, name_zh=zh, name_en=en, address=addr, travel_minutes_airport=air,
-              travel_minutes_station=rail, wifi_ssid=f"{code}-Summit",
-              wifi_password=f"DCS2026-{code[2:].lower()}", no_show_cutoff_hour=4)
+        Hotel(
+            code=code,
+            name_zh=zh,
+            name_en=en,
+            address=addr,
+            travel_minutes_airport=air,
+            travel_minutes_station=rail,
+            wifi_ssid=f"{code}-Summit",
+            wifi_password=f"DCS2026-{code[2:].lower()}",
+            no_show_cutoff_hour=4,
+        )
         for code, zh, en, addr, air, rail, _w in HOTELS
     ]
     session.add_all(hotels)
@@ -138,8 +155,12 @@ def _needs(plans: list[Plan], nights: list[date]) -> Counter[tuple[str, str, str
     return need
 
 
-def _rooms(session: Session, hotels: list[Hotel], types: dict[tuple[str, str], RoomType],
-           need: Counter[tuple[str, str, str, date]]) -> int:
+def _rooms(
+    session: Session,
+    hotels: list[Hotel],
+    types: dict[tuple[str, str], RoomType],
+    need: Counter[tuple[str, str, str, date]],
+) -> int:
     peak: Counter[tuple[str, str]] = Counter()
     per_night: Counter[tuple[str, str, date]] = Counter()
     for (code, kind, _cat, night), n in need.items():
@@ -153,15 +174,26 @@ def _rooms(session: Session, hotels: list[Hotel], types: dict[tuple[str, str], R
             for _ in range(math.ceil(peak[(hotel.code, kind)] * 1.08) + 2):
                 number += 1
                 floor, slot = 3 + (number - 1) // 30, 1 + (number - 1) % 30
-                rows.append({"hotel_id": hotel.id, "room_type_id": types[(hotel.code, kind)].id,
-                             "number": f"{floor}{slot:02d}", "floor": floor,
-                             "out_of_order": False})
+                rows.append(
+                    {
+                        "hotel_id": hotel.id,
+                        "room_type_id": types[(hotel.code, kind)].id,
+                        "number": f"{floor}{slot:02d}",
+                        "floor": floor,
+                        "out_of_order": False,
+                    }
+                )
     session.execute(insert(Room), rows)
     return len(rows)
 
 
-def _blocks(session: Session, hotels: list[Hotel], types: dict[tuple[str, str], RoomType],
-            need: Counter[tuple[str, str, str, date]], nights: list[date]) -> int:
+def _blocks(
+    session: Session,
+    hotels: list[Hotel],
+    types: dict[tuple[str, str], RoomType],
+    need: Counter[tuple[str, str, str, date]],
+    nights: list[date],
+) -> int:
     rows = []
     for hotel in hotels:
         for kind, *_rest in ROOM_TYPES:
@@ -173,20 +205,34 @@ def _blocks(session: Session, hotels: list[Hotel], types: dict[tuple[str, str], 
                     allotment = wanted + (2 if not cat else 0)
                     if (hotel.code, kind, cat, night) == (SHORT_HOTEL, "KING", "", nights[1]):
                         allotment = max(wanted - SHORT_ROOMS, 0)
-                    rows.append({"hotel_id": hotel.id, "room_type_id": types[(hotel.code, kind)].id,
-                                 "night": night, "category": cat, "allotment": allotment,
-                                 "used": 0})
+                    rows.append(
+                        {
+                            "hotel_id": hotel.id,
+                            "room_type_id": types[(hotel.code, kind)].id,
+                            "night": night,
+                            "category": cat,
+                            "allotment": allotment,
+                            "used": 0,
+                        }
+                    )
     session.execute(insert(RoomBlock), rows)
     return len(rows)
 
 
-def _stays(session: Session, hotels: list[Hotel], types: dict[tuple[str, str], RoomType],
-           plans: list[Plan]) -> int:
+def _stays(
+    session: Session, hotels: list[Hotel], types: dict[tuple[str, str], RoomType], plans: list[Plan]
+) -> int:
     hotel_ids = {h.code: h.id for h in hotels}
     stays = [
-        Stay(attendee_id=p.attendee.id, hotel_id=hotel_ids[p.hotel],
-             room_type_id=types[(p.hotel, p.room_type)].id, block_category=p.category,
-             check_in_date=p.first, check_out_date=p.end, state="reserved")
+        Stay(
+            attendee_id=p.attendee.id,
+            hotel_id=hotel_ids[p.hotel],
+            room_type_id=types[(p.hotel, p.room_type)].id,
+            block_category=p.category,
+            check_in_date=p.first,
+            check_out_date=p.end,
+            state="reserved",
+        )
         for p in plans
     ]
     session.add_all(stays)

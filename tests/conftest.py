@@ -20,10 +20,10 @@ from sqlalchemy import create_engine, text
 from core import accounts
 from core.config import PROJECT_ROOT, Config
 from core.runtime import Runtime, build_runtime, create_schema
-from kiosk_ui import ratelimit
 from kiosk_ui.app import create_app
 from models import Base
 from models.db import transaction
+from web import ratelimit
 
 SHARED_FACES = PROJECT_ROOT.parent / "shared" / "data" / "faces"
 PG_URL = os.environ.get("PG_TEST_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -1,9 +1,9 @@
 """Socket.IO handlers for driver phones on the `/live` namespace.
 
-A driver phone connects with its token (kiosk_ui.live puts it in room `driver:<id>`), then:
+A driver phone connects with its token (web.live puts it in room `driver:<id>`), then:
 - `driver_sync` -> `{acked_seq, trips}`: the trips to show and where catch-up resumes when
   the phone lost its own record of the last event it saw;
-- `catch_up {after}` (kiosk_ui.live): the missed events in order;
+- `catch_up {after}` (web.live): the missed events in order;
 - `trip_ack {seq, trips: {trip_id: version}}` -> `{acked_seq}`: stored, so the console sees
   which drivers got their latest assignment.
 Exactly-once is the page's part: it applies an event only if its `seq` is new (see driver.js).
@@ -18,10 +18,10 @@ from flask import Blueprint
 from flask_socketio import SocketIO
 
 from core.errors import SummitError
-from kiosk_ui.api import runtime, unit_of_work, validate
-from kiosk_ui.live import NAMESPACE, caller
 from models.db import transaction
 from transport import trips
+from web.api import runtime, unit_of_work, validate
+from web.live import NAMESPACE, caller
 
 bp = Blueprint("transport_events", __name__)
 

@@ -14,10 +14,10 @@ from flask import Blueprint, Response, jsonify, request
 
 from core.clock import iso, to_utc, utcnow
 from core.errors import Forbidden
-from kiosk_ui.api import documented, parse_json, runtime, unit_of_work, validate
-from kiosk_ui.auth import STAFF, current, requires
 from transport import board, fleet, service, trips
 from transport.snapshot import trip_snapshot
+from web.api import documented, parse_json, runtime, unit_of_work, validate
+from web.auth import STAFF, current, requires
 
 bp = Blueprint("transport_routes", __name__)
 DESK = (*STAFF, "airport_desk")

@@ -15,13 +15,13 @@ from sqlalchemy import select
 from checkin.codes import issue_code
 from checkin.portal import qr_data_url
 from core.runtime import Runtime
-from kiosk_ui.extensions import socketio
 from models import Alert, VenueCheckIn
 from models.db import transaction
 from tests.checkin.conftest import Venue
 from tests.checkin.faces import enrol, jpeg, load_rgb
 from tests.checkin.test_gate_rules import count
 from tests.conftest import Caller
+from web.extensions import socketio
 
 
 def connect(app: Flask, caller: Caller) -> Any:

@@ -51,13 +51,17 @@ def land_flights(rt: Runtime, rng: random.Random) -> None:
     """Flights due so far have landed; over half their passengers are on the road or at hotels."""
     now = utcnow()
     with transaction(rt.sessions) as db:
-        legs = db.scalars(select(Flight).where(Flight.kind == "arrival",
-                                               Flight.scheduled_at <= now)).all()
+        legs = db.scalars(
+            select(Flight).where(Flight.kind == "arrival", Flight.scheduled_at <= now)
+        ).all()
         for leg in legs:
             due = leg.estimated_at or leg.scheduled_at
             leg.landed_at = min(now, due + timedelta(minutes=rng.randint(-8, 12)))
-        rides = select(TripPassenger, Trip).join(Trip).where(
-            Trip.kind == "pickup", Trip.starts_at <= now - timedelta(minutes=20))
+        rides = (
+            select(TripPassenger, Trip)
+            .join(Trip)
+            .where(Trip.kind == "pickup", Trip.starts_at <= now - timedelta(minutes=20))
+        )
         for seat, trip in db.execute(rides).all():
             roll = rng.random()
             if roll < 0.3:
@@ -79,10 +83,22 @@ def gate_traffic(rt: Runtime, rng: random.Random, people: int) -> None:
             gate = gates[0] if rng.random() < 0.45 else rng.choice(gates)
             at = now - timedelta(seconds=rng.randint(0, 1800) if i % 3 else rng.randint(0, 300))
             denied = rng.random() < 0.03
-            record_gate_pass(db, attendee_id, gate.id, granted=not denied, at=at,
-                             reason="not_allowed_now" if denied else "ok")
-        raise_alert(db, "watchlist_hit", f"watchlist_hit at gate {gates[0].code}: 陈*明",
-                    severity="critical", gate_id=gates[0].id, security=True)
+            record_gate_pass(
+                db,
+                attendee_id,
+                gate.id,
+                granted=not denied,
+                at=at,
+                reason="not_allowed_now" if denied else "ok",
+            )
+        raise_alert(
+            db,
+            "watchlist_hit",
+            f"watchlist_hit at gate {gates[0].code}: 陈*明",
+            severity="critical",
+            gate_id=gates[0].id,
+            security=True,
+        )
         raise_alert(db, "flight_delayed", "MU5301 FOC T2: 45 min late, 12 passengers")
         raise_alert(db, "driver_silent", "Driver 7 has not answered trip 31 for 10 min")
 
@@ -99,8 +115,9 @@ def shoot(rt: Runtime, out: Path) -> list[Path]:
             ("console-attendee", "/console/attendees/1", "admin", (1366, 768)),
         ):
             page = browser.new_page(viewport={"width": size[0], "height": size[1]})
-            page.request.post(f"{base}/api/auth/login",
-                              data={"username": user, "password": DEMO_PASSWORDS[user]})
+            page.request.post(
+                f"{base}/api/auth/login", data={"username": user, "password": DEMO_PASSWORDS[user]}
+            )
             page.goto(base + path)
             page.wait_for_selector("body[data-ready='1']")
             page.wait_for_timeout(600)

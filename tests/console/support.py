@@ -30,8 +30,13 @@ from models.venue import AccessEvent, Gate, VenueCheckIn, ZonePresence
 
 
 def record_gate_pass(
-    session: Session, attendee_id: int, gate_id: int, *, granted: bool = True,
-    at: datetime | None = None, reason: str = "ok",
+    session: Session,
+    attendee_id: int,
+    gate_id: int,
+    *,
+    granted: bool = True,
+    at: datetime | None = None,
+    reason: str = "ok",
 ) -> AccessEvent:
     """One face scan at a gate: the access event, the day's check-in and presence, the event."""
     at = at or utcnow()
@@ -39,23 +44,51 @@ def record_gate_pass(
     attendee = session.get(Attendee, attendee_id)
     assert gate is not None and attendee is not None
     event = AccessEvent(
-        nonce=uuid.uuid4().hex, gate_id=gate_id, attendee_id=attendee_id, method="face",
-        direction=gate.direction, granted=granted, reason=reason, at=at,
+        nonce=uuid.uuid4().hex,
+        gate_id=gate_id,
+        attendee_id=attendee_id,
+        method="face",
+        direction=gate.direction,
+        granted=granted,
+        reason=reason,
+        at=at,
     )
     session.add(event)
     session.flush()
-    payload = {"attendee_id": attendee_id, "name": mask_name(attendee.name), "gate": gate.code,
-               "zone_id": gate.zone_id, "at": iso(at), "reason": reason}
+    payload = {
+        "attendee_id": attendee_id,
+        "name": mask_name(attendee.name),
+        "gate": gate.code,
+        "zone_id": gate.zone_id,
+        "at": iso(at),
+        "reason": reason,
+    }
     if not granted:
         emit(session, "gate_denied", payload, ["console", "security", f"zone:{gate.zone_id}"])
         return event
     day = to_local(at).date()
-    if session.scalar(select(VenueCheckIn.id).where(
-            VenueCheckIn.attendee_id == attendee_id, VenueCheckIn.day == day)) is None:
-        session.add(VenueCheckIn(attendee_id=attendee_id, day=day, first_seen=at,
-                                 gate_id=gate_id, access_event_id=event.id))
-    presence = session.scalar(select(ZonePresence).where(
-        ZonePresence.attendee_id == attendee_id, ZonePresence.zone_id == gate.zone_id))
+    if (
+        session.scalar(
+            select(VenueCheckIn.id).where(
+                VenueCheckIn.attendee_id == attendee_id, VenueCheckIn.day == day
+            )
+        )
+        is None
+    ):
+        session.add(
+            VenueCheckIn(
+                attendee_id=attendee_id,
+                day=day,
+                first_seen=at,
+                gate_id=gate_id,
+                access_event_id=event.id,
+            )
+        )
+    presence = session.scalar(
+        select(ZonePresence).where(
+            ZonePresence.attendee_id == attendee_id, ZonePresence.zone_id == gate.zone_id
+        )
+    )
     if presence is None:
         presence = ZonePresence(attendee_id=attendee_id, zone_id=gate.zone_id)
         session.add(presence)

@@ -49,9 +49,13 @@ def _counts_from_db(runtime: Runtime) -> dict[str, int]:
         return {
             "venue": db.scalar(select(func.count(VenueCheckIn.id))) or 0,
             "inside": db.scalar(
-                select(func.count(ZonePresence.id)).where(ZonePresence.inside.is_(True))) or 0,
+                select(func.count(ZonePresence.id)).where(ZonePresence.inside.is_(True))
+            )
+            or 0,
             "open_alerts": db.scalar(
-                select(func.count(Alert.id)).where(Alert.acknowledged_by.is_(None))) or 0,
+                select(func.count(Alert.id)).where(Alert.acknowledged_by.is_(None))
+            )
+            or 0,
         }
 
 
@@ -77,8 +81,14 @@ def test_counters_equal_the_database_and_a_second_pass_is_not_a_second_check_in(
 
 
 def _arrival(db: Any, attendee: int, number: str, scheduled: Any, landed: Any = None) -> Flight:
-    leg = Flight(attendee_id=attendee, kind="arrival", number=number, place="FOC",
-                 scheduled_at=scheduled, landed_at=landed)
+    leg = Flight(
+        attendee_id=attendee,
+        kind="arrival",
+        number=number,
+        place="FOC",
+        scheduled_at=scheduled,
+        landed_at=landed,
+    )
     db.add(leg)
     db.flush()
     return leg
@@ -93,8 +103,13 @@ def test_arrivals_count_waiting_on_the_road_at_hotel_and_plan_per_hour(
         _arrival(db, a, "MU1", now - timedelta(minutes=40), now - timedelta(minutes=30))
         leg_b = _arrival(db, b, "MU1", now - timedelta(minutes=40), now - timedelta(minutes=30))
         _arrival(db, d, "CA9", now + timedelta(minutes=50))
-        trip = Trip(kind="pickup", state="departed", place="FOC", starts_at=now,
-                    ends_at=now + timedelta(hours=1))
+        trip = Trip(
+            kind="pickup",
+            state="departed",
+            place="FOC",
+            starts_at=now,
+            ends_at=now + timedelta(hours=1),
+        )
         db.add(trip)
         db.flush()
         db.add(TripPassenger(trip_id=trip.id, attendee_id=b, flight_id=leg_b.id, state="on_board"))
@@ -104,11 +119,23 @@ def test_arrivals_count_waiting_on_the_road_at_hotel_and_plan_per_hour(
         kind = RoomType(hotel_id=hotel.id, code="KING", name="King")
         db.add(kind)
         db.flush()
-        db.add(Stay(attendee_id=c, hotel_id=hotel.id, room_type_id=kind.id, state="checked_in",
-                    check_in_date=date.today(), check_out_date=date.today() + timedelta(days=2)))
+        db.add(
+            Stay(
+                attendee_id=c,
+                hotel_id=hotel.id,
+                room_type_id=kind.id,
+                state="checked_in",
+                check_in_date=date.today(),
+                check_out_date=date.today() + timedelta(days=2),
+            )
+        )
     arrivals = staff.get("/api/console/summary").json["arrivals"]
     assert {k: arrivals[k] for k in ("landed", "waiting", "on_road", "at_hotel")} == {
-        "landed": 2, "waiting": 1, "on_road": 1, "at_hotel": 1}
+        "landed": 2,
+        "waiting": 1,
+        "on_road": 1,
+        "at_hotel": 1,
+    }
     assert 29 <= arrivals["longest_wait_min"] <= 31
     waiting = staff.get("/api/console/lists/waiting").json
     assert [r[2] for r in waiting["rows"]] == ["MU1"] and "*" in waiting["rows"][0][1]
@@ -117,18 +144,24 @@ def test_arrivals_count_waiting_on_the_road_at_hotel_and_plan_per_hour(
     assert sum(h["planned"] for h in hours) == 3 and len(hours) == 24
 
 
-def test_a_busy_gate_and_a_nearly_full_zone_raise_warnings(
-    runtime: Runtime, staff: Caller
-) -> None:
+def test_a_busy_gate_and_a_nearly_full_zone_raise_warnings(runtime: Runtime, staff: Caller) -> None:
     gate, people = _venue(runtime, people=2, capacity=2)
     now = utcnow()
     with transaction(runtime.sessions) as db:
         for p in people:
             record_gate_pass(db, p, gate)
         for i in range(80):  # 16 a minute over the last five minutes
-            db.add(AccessEvent(nonce=uuid.uuid4().hex, gate_id=gate, method="face",
-                               direction="in", granted=True, reason="ok",
-                               at=now - timedelta(seconds=3 * i + 1)))
+            db.add(
+                AccessEvent(
+                    nonce=uuid.uuid4().hex,
+                    gate_id=gate,
+                    method="face",
+                    direction="in",
+                    granted=True,
+                    reason="ok",
+                    at=now - timedelta(seconds=3 * i + 1),
+                )
+            )
     venue = staff.get("/api/console/summary").json["venue"]
     kinds = sorted(w["kind"] for w in venue["warnings"])
     assert kinds == ["queue", "zone_full"]
@@ -169,12 +202,15 @@ def test_acknowledging_needs_csrf_and_an_existing_alert_and_stores_nothing_other
     assert (missing.status_code, missing.json["error"]) == (404, "alert_not_found")
     with runtime.sessions() as db:
         assert db.get(Alert, alert_id).acknowledged_by is None  # type: ignore[union-attr]
-        assert db.scalar(select(func.count(AuditEntry.id)).where(
-            AuditEntry.action == "alert_acknowledged")) == 0
+        assert (
+            db.scalar(
+                select(func.count(AuditEntry.id)).where(AuditEntry.action == "alert_acknowledged")
+            )
+            == 0
+        )
 
 
-@pytest.mark.parametrize("text", ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)",
-                                  "\t=1+1"])
+@pytest.mark.parametrize("text", ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\t=1+1"])
 def test_csv_export_neutralises_cells_a_spreadsheet_would_run(
     runtime: Runtime, staff: Caller, text: str
 ) -> None:

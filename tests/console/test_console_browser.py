@@ -46,8 +46,9 @@ class Console:
     def open(self, user: str = "desk", path: str = "/console") -> Any:
         """A fresh page, logged in as `user`, with the console loaded and live."""
         page = self.browser.new_page()
-        res = page.request.post(f"{self.base}/api/auth/login",
-                                data={"username": user, "password": PASSWORD})
+        res = page.request.post(
+            f"{self.base}/api/auth/login", data={"username": user, "password": PASSWORD}
+        )
         assert res.ok, res.text()
         page.goto(self.base + path)
         page.wait_for_selector("body[data-ready='1']")
@@ -142,8 +143,16 @@ def test_a_check_in_at_the_gate_api_appears_within_a_second_without_a_reload(
 
 def test_an_alert_appears_and_is_acknowledged_from_the_keyboard(console: Console) -> None:
     page = console.open()
-    alert_id = console.write(lambda db: raise_alert(
-        db, "flight_delayed", "MU5301 FOC T2: 45 min late, 3 passengers", severity="critical").id)
+    alert_id = console.write(
+        lambda db: (
+            raise_alert(
+                db,
+                "flight_delayed",
+                "MU5301 FOC T2: 45 min late, 3 passengers",
+                severity="critical",
+            ).id
+        )
+    )
     item = page.wait_for_selector(f"#alerts li[data-id='{alert_id}']", timeout=1000)
     assert "MU5301" in str(item.text_content())
     wait_counter(page, "alerts.open", "1")
@@ -154,8 +163,11 @@ def test_an_alert_appears_and_is_acknowledged_from_the_keyboard(console: Console
     with console.runtime.sessions() as db:
         alert = db.get(Alert, alert_id)
         assert alert is not None and alert.acknowledged_by and alert.acknowledged_at
-        assert db.scalar(select(AuditEntry).where(AuditEntry.action == "alert_acknowledged",
-                                                  AuditEntry.target == f"alert:{alert_id}"))
+        assert db.scalar(
+            select(AuditEntry).where(
+                AuditEntry.action == "alert_acknowledged", AuditEntry.target == f"alert:{alert_id}"
+            )
+        )
 
 
 def test_search_by_pinyin_finds_an_attendee_and_opens_the_journey(console: Console) -> None:
@@ -175,7 +187,7 @@ def test_search_by_pinyin_finds_an_attendee_and_opens_the_journey(console: Conso
 
 def test_markup_in_names_and_organisations_is_shown_as_text(console: Console) -> None:
     evil_name = "<script>window.__xss=1</script>"
-    evil_org = "<img src=x onerror=\"window.__xss=2\">"
+    evil_org = '<img src=x onerror="window.__xss=2">'
 
     def insert(db: Any) -> int:
         # Registration refuses markup in names, so the row is written directly, as an import

@@ -27,12 +27,12 @@ from flask import Flask
 
 from core.clock import SimClock, iso, to_utc, use_clock
 from core.runtime import Runtime
-from kiosk_ui.extensions import socketio
 from models import Driver, Vehicle
 from models.db import transaction
 from tests.conftest import device_caller, login_as
 from tests.factories import make_gate, make_zone
 from tests.hotel.helpers import make_hotel, make_stay
+from web.extensions import socketio
 
 pytestmark = pytest.mark.slow
 STAGES = [

@@ -7,13 +7,13 @@ from pathlib import Path
 from flask import Flask
 
 from core.runtime import Runtime
-from kiosk_ui.extensions import socketio
 from models.auth import Device
 from models.db import transaction
 from recognition.face.evaluation import Sample
 from tests.conftest import Caller, device_caller
 from tests.face.conftest import enrol_vectors, jpeg, new_attendee, seed_templates
 from tests.face.test_stream import video_frames
+from web.extensions import socketio
 
 
 def connect(app: Flask, caller: Caller):  # type: ignore[no-untyped-def]

@@ -6,9 +6,9 @@ from flask import Flask
 
 from core.events import emit
 from core.runtime import Runtime
-from kiosk_ui.extensions import socketio
 from models.db import transaction
 from tests.conftest import Caller, device_caller
+from web.extensions import socketio
 
 
 def publish(runtime: Runtime, name: str, rooms: list[str], **data: object) -> None:

@@ -31,25 +31,55 @@ def make_hotel(
     """A hotel with `rooms` per type code and general blocks of `allotment` per type and night."""
     rooms = rooms or {"KING": 4, "TWIN": 2, "SUITE": 1}
     allotment = allotment or dict(rooms)
-    hotel = Hotel(code=code, name_zh=f"{code}酒店", name_en=f"{code} Hotel",
-                  wifi_ssid=f"{code}-Guest", wifi_password="summit2026")
+    hotel = Hotel(
+        code=code,
+        name_zh=f"{code}酒店",
+        name_en=f"{code} Hotel",
+        wifi_ssid=f"{code}-Guest",
+        wifi_password="summit2026",
+    )
     session.add(hotel)
     session.flush()
     for type_code, count in rooms.items():
-        rt = RoomType(hotel_id=hotel.id, code=type_code, name=type_code.title(),
-                      beds=2 if type_code == "TWIN" else 1, suite=type_code == "SUITE")
+        rt = RoomType(
+            hotel_id=hotel.id,
+            code=type_code,
+            name=type_code.title(),
+            beds=2 if type_code == "TWIN" else 1,
+            suite=type_code == "SUITE",
+        )
         session.add(rt)
         session.flush()
         for i in range(count):
-            session.add(Room(hotel_id=hotel.id, room_type_id=rt.id,
-                             number=f"{type_code[0]}{i + 1:03d}", floor=1 + i // 10))
+            session.add(
+                Room(
+                    hotel_id=hotel.id,
+                    room_type_id=rt.id,
+                    number=f"{type_code[0]}{i + 1:03d}",
+                    floor=1 + i // 10,
+                )
+            )
         vip = vip_suites if type_code == "SUITE" else 0
         for night in nights or NIGHTS:
-            session.add(RoomBlock(hotel_id=hotel.id, room_type_id=rt.id, night=night,
-                                  category="", allotment=allotment.get(type_code, 0) - vip))
+            session.add(
+                RoomBlock(
+                    hotel_id=hotel.id,
+                    room_type_id=rt.id,
+                    night=night,
+                    category="",
+                    allotment=allotment.get(type_code, 0) - vip,
+                )
+            )
             if vip:
-                session.add(RoomBlock(hotel_id=hotel.id, room_type_id=rt.id, night=night,
-                                      category="vip", allotment=vip))
+                session.add(
+                    RoomBlock(
+                        hotel_id=hotel.id,
+                        room_type_id=rt.id,
+                        night=night,
+                        category="vip",
+                        allotment=vip,
+                    )
+                )
     session.flush()
     return hotel
 
@@ -67,10 +97,14 @@ def room_type(session: Session, hotel: Hotel, code: str) -> RoomType:
 def make_stay(
     session: Session, attendee_id: int, hotel: Hotel, type_code: str = "KING", **kw: Any
 ) -> Stay:
-    stay = Stay(attendee_id=attendee_id, hotel_id=hotel.id,
-                room_type_id=room_type(session, hotel, type_code).id,
-                check_in_date=kw.pop("check_in_date", ARRIVAL),
-                check_out_date=kw.pop("check_out_date", DEPARTURE), **kw)
+    stay = Stay(
+        attendee_id=attendee_id,
+        hotel_id=hotel.id,
+        room_type_id=room_type(session, hotel, type_code).id,
+        check_in_date=kw.pop("check_in_date", ARRIVAL),
+        check_out_date=kw.pop("check_out_date", DEPARTURE),
+        **kw,
+    )
     session.add(stay)
     session.flush()
     return stay

@@ -96,8 +96,9 @@ def check_ledger(rt: Runtime, partners: list[int]) -> None:
         assert set(per_stay.values()) == {len(NIGHTS)}
         for block in db.scalars(select(RoomBlock)):
             rooms_counted = db.scalar(
-                select(func.count(func.distinct(RoomNight.room_id)))
-                .where(RoomNight.block_id == block.id)
+                select(func.count(func.distinct(RoomNight.room_id))).where(
+                    RoomNight.block_id == block.id
+                )
             )
             assert block.used == rooms_counted
         king = db.scalar(select(func.max(RoomBlock.used)).where(RoomBlock.allotment == 10))

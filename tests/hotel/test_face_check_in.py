@@ -48,9 +48,11 @@ def lobby(app: Flask, runtime: Runtime, faces_dir: Path) -> tuple[Caller, dict[s
 
 
 def show(desk: Caller, photo: Path) -> tuple[int, dict]:  # type: ignore[type-arg]
-    res = desk.post("/api/hotel/kiosk/identify",
-                    data={"image": (io.BytesIO(photo.read_bytes()), photo.name)},
-                    content_type="multipart/form-data")
+    res = desk.post(
+        "/api/hotel/kiosk/identify",
+        data={"image": (io.BytesIO(photo.read_bytes()), photo.name)},
+        content_type="multipart/form-data",
+    )
     return res.status_code, res.json
 
 
@@ -79,7 +81,10 @@ def test_guest_of_another_hotel_is_not_matched_here_and_nothing_changes(
     status, body = show(desk, faces_dir / "enroll/biden/biden2.jpg")
     assert (status, body["error"]) == (422, "face_not_recognised")
     status, body = show(desk, faces_dir / "group/two_people.jpg")
-    assert (status, body["error"], body["decision"]) == (422, "face_not_recognised",
-                                                         "multiple_faces")
+    assert (status, body["error"], body["decision"]) == (
+        422,
+        "face_not_recognised",
+        "multiple_faces",
+    )
     with transaction(runtime.sessions) as db:
         assert snapshot(db) == before

@@ -38,8 +38,9 @@ def lobby(rt: Runtime, name: str = "张小三") -> tuple[int, str]:
     with transaction(rt.sessions) as db:
         hotel = make_hotel(db, "HERE", nights=[TONIGHT])
         guest = make_attendee(db, rt.pii, name=name).id
-        make_stay(db, guest, hotel, check_in_date=TONIGHT,
-                  check_out_date=TONIGHT + timedelta(days=1))
+        make_stay(
+            db, guest, hotel, check_in_date=TONIGHT, check_out_date=TONIGHT + timedelta(days=1)
+        )
         _device, token = create_device(db, "lobby-1", "hotel_desk", "test", hotel_id=hotel.id)
     return guest, token
 
@@ -103,8 +104,11 @@ def test_kiosk_camera_recognises_the_guest_through_the_real_face_service(
     with transaction(runtime.sessions) as db:
         faces.enrol(db, guest, (faces_dir / "enroll/obama/obama.jpg").read_bytes(), "test")
     camera = fake_camera(faces_dir / "probe/obama1.jpg", tmp_path / "camera.mjpeg")
-    args = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-video-capture={camera}"]
+    args = [
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={camera}",
+    ]
     with live_server(app) as base, chromium(args) as browser:
         page = browser.new_page()
         page.goto(f"{base}/hotel/kiosk#token={token}")
@@ -114,9 +118,7 @@ def test_kiosk_camera_recognises_the_guest_through_the_real_face_service(
         assert page.text_content("#r-name") == mask_name("Barack Test")
 
 
-def test_desk_page_needs_a_staff_login_and_shows_for_staff(
-    app: Flask, runtime: Runtime
-) -> None:
+def test_desk_page_needs_a_staff_login_and_shows_for_staff(app: Flask, runtime: Runtime) -> None:
     client = app.test_client()
     res = client.get("/console/hotels")
     assert res.status_code == 302 and "/login" in res.headers["Location"]
@@ -130,7 +132,7 @@ def test_desk_page_needs_a_staff_login_and_shows_for_staff(
 def test_staff_ask_occupancy_over_socketio_and_devices_are_refused(
     app: Flask, runtime: Runtime
 ) -> None:
-    from kiosk_ui.extensions import socketio
+    from web.extensions import socketio
 
     _guest, token = lobby(runtime)
     with transaction(runtime.sessions) as db:

@@ -27,11 +27,13 @@ def test_unclaimed_pre_assigned_room_is_released_after_the_cut_off_only(
         hotel = make_hotel(db)
         late = make_stay(db, make_attendee(db, runtime.pii).id, hotel).id
         arrived = make_stay(db, make_attendee(db, runtime.pii).id, hotel).id
-        tomorrow = make_stay(db, make_attendee(db, runtime.pii).id, hotel,
-                             check_in_date=NIGHTS[1]).id
+        tomorrow = make_stay(
+            db, make_attendee(db, runtime.pii).id, hotel, check_in_date=NIGHTS[1]
+        ).id
         service.assign_room(db, late, "staff:1")
-        service.check_in_guest(db, KeyMaker.from_runtime(runtime), arrived, "test",
-                               now=local(ARRIVAL, 18))
+        service.check_in_guest(
+            db, KeyMaker.from_runtime(runtime), arrived, "test", now=local(ARRIVAL, 18)
+        )
     assert release_at(runtime, 1, 3)["released"] == 0  # 03:00: still before the 04:00 cut-off
     assert release_at(runtime, 1, 5) == {"released": 1, "by_hotel": {"HTL": 1}}
     assert release_at(runtime, 1, 6)["released"] == 0  # a second run changes nothing
@@ -41,12 +43,16 @@ def test_unclaimed_pre_assigned_room_is_released_after_the_cut_off_only(
         assert db.get(Stay, late).room_id is None  # type: ignore[union-attr]
         assert db.scalar(select(func.count()).where(RoomNight.stay_id == late)) == 0
         assert db.scalar(select(func.sum(RoomBlock.used))) == len(NIGHTS)  # only `arrived`
-        assert db.scalar(select(func.count()).where(
-            AuditEntry.action == "hotel_no_show_released", AuditEntry.target == f"stay:{late}"))
+        assert db.scalar(
+            select(func.count()).where(
+                AuditEntry.action == "hotel_no_show_released", AuditEntry.target == f"stay:{late}"
+            )
+        )
         assert db.scalar(select(func.count()).where(Alert.kind == "hotel_no_shows")) == 1
     with pytest.raises(SummitError) as err, transaction(runtime.sessions) as db:
-        service.check_in_guest(db, KeyMaker.from_runtime(runtime), late, "test",
-                               now=local(NIGHTS[1], 9))
+        service.check_in_guest(
+            db, KeyMaker.from_runtime(runtime), late, "test", now=local(NIGHTS[1], 9)
+        )
     assert err.value.code == "reservation_released"
 
 
@@ -57,8 +63,9 @@ def test_no_show_partner_leaves_the_shared_room_to_the_one_who_came(runtime: Run
         absent = make_stay(db, make_attendee(db, runtime.pii).id, hotel, "TWIN")
         pair(db, came, absent)
         ids = came.id, absent.id
-        service.check_in_guest(db, KeyMaker.from_runtime(runtime), came.id, "test",
-                               now=local(ARRIVAL, 18))
+        service.check_in_guest(
+            db, KeyMaker.from_runtime(runtime), came.id, "test", now=local(ARRIVAL, 18)
+        )
     assert release_at(runtime, 1, 5)["released"] == 1
     with transaction(runtime.sessions) as db:
         ledger = db.execute(select(RoomNight.stay_id, func.count()).group_by(RoomNight.stay_id))

@@ -162,12 +162,18 @@ def test_staff_desk_check_in_into_a_chosen_room_and_a_taken_room(
     with transaction(runtime.sessions) as db:
         hotel = db.get(Hotel, world.hotel_id)
         assert hotel is not None
-        other = make_stay(db, world.nobody, hotel, check_in_date=TONIGHT,
-                          check_out_date=TONIGHT + timedelta(days=1)).id
+        other = make_stay(
+            db,
+            world.nobody,
+            hotel,
+            check_in_date=TONIGHT,
+            check_out_date=TONIGHT + timedelta(days=1),
+        ).id
     first = staff.post(f"/api/hotel/stays/{world.stay}/check-in", json={}).json
     with transaction(runtime.sessions) as db:
-        taken = db.scalar(select(Room.id).where(Room.hotel_id == world.hotel_id,
-                                                Room.number == first["room"]))
+        taken = db.scalar(
+            select(Room.id).where(Room.hotel_id == world.hotel_id, Room.number == first["room"])
+        )
     before = state(runtime)
     res = staff.post(f"/api/hotel/stays/{other}/check-in", json={"room_id": taken})
     assert (res.status_code, res.json["error"]) == (409, "room_taken")

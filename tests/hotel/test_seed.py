@@ -32,8 +32,14 @@ def seeded(path: Path, people: int = 250) -> tuple[Runtime, dict[str, int]]:
 def reservations(rt: Runtime) -> list[Any]:
     with transaction(rt.sessions) as db:
         return db.execute(
-            select(Attendee.ref, Hotel.code, RoomType.code, Stay.check_in_date,
-                   Stay.check_out_date, Stay.block_category)
+            select(
+                Attendee.ref,
+                Hotel.code,
+                RoomType.code,
+                Stay.check_in_date,
+                Stay.check_out_date,
+                Stay.block_category,
+            )
             .join(Attendee, Attendee.id == Stay.attendee_id)
             .join(Hotel, Hotel.id == Stay.hotel_id)
             .join(RoomType, RoomType.id == Stay.room_type_id)
@@ -66,8 +72,11 @@ def test_seed_makes_five_hotels_sharing_pairs_vip_suites_and_a_visible_shortage(
                     assert by_id[s.partner_id].check_in_date == s.check_in_date
             categories = {a.id: a.category for a in db.scalars(select(Attendee))}
             assert not [s for s in stays if categories[s.attendee_id] in ("staff", "visitor")]
-            vip_types = {db.get(RoomType, s.room_type_id).code  # type: ignore[union-attr]
-                         for s in stays if categories[s.attendee_id] == "vip"}
+            vip_types = {
+                db.get(RoomType, s.room_type_id).code  # type: ignore[union-attr]
+                for s in stays
+                if categories[s.attendee_id] == "vip"
+            }
             assert vip_types <= {"SUITE"}
             assert db.scalar(select(func.count(RoomBlock.id)).where(RoomBlock.category == "vip"))
             alerts = db.scalars(select(Alert.message).where(Alert.kind == "hotel_rooms_short"))

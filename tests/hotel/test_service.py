@@ -61,7 +61,8 @@ def test_check_in_assigns_a_room_for_every_night_and_issues_a_working_key(runtim
         assert db.scalar(select(func.sum(RoomBlock.used))) == 3
         stay = db.get(Stay, stay_id)
         assert stay and stay.key_pin_digest == KeyMaker.from_runtime(runtime).pin_digest(
-            stay_id, welcome["key"]["pin"])
+            stay_id, welcome["key"]["pin"]
+        )
         assert [s["stage"] for s in timeline(db, stay.attendee_id)][-1] == "hotel_checked_in"
 
 
@@ -96,13 +97,21 @@ def test_sharing_partners_get_the_same_twin_room_and_one_block_count(runtime: Ru
 def test_vip_takes_the_vip_sub_block_before_the_general_one(runtime: Runtime) -> None:
     with transaction(runtime.sessions) as db:
         hotel = make_hotel(db, rooms={"SUITE": 3}, vip_suites=1)
-        vip = make_stay(db, make_attendee(db, runtime.pii, category="vip").id, hotel, "SUITE",
-                        block_category="vip")
+        vip = make_stay(
+            db,
+            make_attendee(db, runtime.pii, category="vip").id,
+            hotel,
+            "SUITE",
+            block_category="vip",
+        )
         vip_id = vip.id
     check_in(runtime, vip_id)
     with transaction(runtime.sessions) as db:
-        used = dict(db.execute(select(RoomBlock.category, func.sum(RoomBlock.used))
-                               .group_by(RoomBlock.category)).all())
+        used = dict(
+            db.execute(
+                select(RoomBlock.category, func.sum(RoomBlock.used)).group_by(RoomBlock.category)
+            ).all()
+        )
     assert used == {"vip": 3, "": 0}
 
 
@@ -117,8 +126,12 @@ def test_full_block_answers_rooms_short_raises_one_alert_and_assigns_nothing(
     with transaction(runtime.sessions) as db:
         stay = db.get(Stay, stays[2])
         assert stay and stay.state == "reserved" and stay.room_id is None
-        assert db.scalar(select(func.count()).select_from(RoomNight)
-                         .where(RoomNight.stay_id == stays[2])) == 0
+        assert (
+            db.scalar(
+                select(func.count()).select_from(RoomNight).where(RoomNight.stay_id == stays[2])
+            )
+            == 0
+        )
         assert db.scalar(select(func.count(Alert.id)).where(Alert.kind == "hotel_rooms_short")) == 1
 
 
@@ -225,6 +238,5 @@ def test_partner_leaving_early_keeps_the_shared_room_for_the_one_who_stays(
     assert left["nights_released"] == 2
     with transaction(runtime.sessions) as db:
         remaining = db.execute(select(RoomNight.stay_id, RoomNight.night)).all()
-        assert sorted(remaining) == sorted(
-            [(ids[0], ARRIVAL)] + [(ids[1], n) for n in NIGHTS])
+        assert sorted(remaining) == sorted([(ids[0], ARRIVAL)] + [(ids[1], n) for n in NIGHTS])
         assert db.scalar(select(func.sum(RoomBlock.used))) == len(NIGHTS)  # still one room

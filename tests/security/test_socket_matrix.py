@@ -12,11 +12,11 @@ from flask import Flask
 from core import accounts
 from core.clock import utcnow
 from core.runtime import Runtime
-from kiosk_ui.extensions import socketio
 from models import Driver
 from models.db import transaction
 from tests.conftest import device_caller, login_as
 from tests.factories import make_gate, make_zone
+from web.extensions import socketio
 
 ROLES = ("driver", "kiosk", "gate", "hotel_desk", "staff", "security", "admin")
 DENIED = {"forbidden", "unauthenticated"}

@@ -14,12 +14,12 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from core.runtime import Runtime
-from kiosk_ui import ratelimit
 from kiosk_ui.app import create_app
 from models import FaceTemplate
 from models.db import transaction
 from tests.conftest import PASSWORD, Caller, device_caller, login_as
 from tests.factories import make_attendee
+from web import ratelimit
 
 FACE = "enroll/obama/obama.jpg"
 

@@ -6,10 +6,10 @@ import numpy as np
 from flask import Flask
 
 from core.runtime import Runtime
-from kiosk_ui.extensions import socketio
 from recognition.speech.synth import read_pcm
 from tests.conftest import device_caller
 from tests.speech.conftest import Summit, Voice
+from web.extensions import socketio
 
 
 def connect(app: Flask, runtime: Runtime, kind: str = "kiosk", name: str = "") -> object:

@@ -163,7 +163,7 @@ def test_a_bad_ack_gets_an_error_and_a_staff_socket_cannot_ack(
     setup: dict[str, Any],
 ) -> None:
     client = app.test_client()
-    sio = __import__("kiosk_ui.extensions", fromlist=["socketio"]).socketio
+    sio = __import__("web.extensions", fromlist=["socketio"]).socketio
     driver = sio.test_client(
         app, namespace=NS, flask_test_client=client, auth={"token": setup["token"]}
     )

@@ -18,10 +18,10 @@ from sqlalchemy import select
 from core.accounts import Principal
 from core.errors import SummitError
 from core.events import Published, events_since
-from kiosk_ui.api import unit_of_work
-from kiosk_ui.auth import resolve_principal
 from models.auth import Device
 from models.venue import Gate
+from web.api import unit_of_work
+from web.auth import resolve_principal
 
 NAMESPACE = "/live"
 

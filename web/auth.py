@@ -18,8 +18,8 @@ from core.accounts import (
     principal_for_user,
 )
 from core.errors import Forbidden, SummitError, Unauthorized
-from kiosk_ui.api import documented, parse_json, unit_of_work
-from kiosk_ui.ratelimit import limit
+from web.api import documented, parse_json, unit_of_work
+from web.ratelimit import limit
 
 F = TypeVar("F", bound=Callable[..., Any])
 
