@@ -75,9 +75,9 @@ def prepare(instance: Path, url: str, attendees: int) -> None:
     """Schema, the demo summit starting today, and the load test's admin login."""
     from core.accounts import create_user
     from core.config import Config
+    from core.migrate import upgrade_database
     from core.runtime import build_runtime
     from models.db import transaction
-    from models.migrate import upgrade_database
     from seed import seed_summit
 
     rt = build_runtime(Config.for_tests(instance, url).with_changes(testing=False))

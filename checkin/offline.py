@@ -151,7 +151,8 @@ class OfflineGate:
         return self._decide(nonce, "face", attendee_id, failure)
 
     def _match(self, image: bytes) -> tuple[int | None, str | None]:
-        from recognition.face.api import get_engine, main_face
+        from recognition.face.api import get_engine
+        from recognition.face.engine import main_face
         from recognition.face.images import decode_image
 
         if self._need_bundle().get("liveness_required", True):

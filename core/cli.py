@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 import click
 
 from core.config import Config
 from core.errors import SummitError
+from core.migrate import upgrade_database
 from core.runtime import Runtime, build_runtime
 from models.db import transaction
-from models.migrate import upgrade_database
 
 
 def open_runtime() -> Runtime:
@@ -95,24 +94,3 @@ def register(cli: click.Group) -> None:
         except SummitError as exc:
             fail(exc)
         click.echo(f"device {device_id} revoked")
-
-    @cli.command("import-attendees")
-    @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-    def import_attendees(path: Path) -> None:
-        """Import attendees from CSV/XLSX; the whole file lands or nothing (errors per row)."""
-        from tqdm import tqdm
-
-        from checkin.importer import import_attendees as run_import
-        from checkin.importer import read_rows
-
-        rt = open_runtime()
-        try:
-            rows = read_rows(path.name, path.read_bytes())
-            with transaction(rt.sessions) as db, tqdm(total=len(rows), unit="row") as bar:
-                report = run_import(db, rt.pii, rows, "cli", progress=bar.update)
-        except SummitError as exc:
-            fail(exc)
-        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
-        if not report.ok:
-            click.echo(f"{len(report.errors)} rows have errors; nothing was imported", err=True)
-            sys.exit(1)

@@ -64,7 +64,7 @@ def prepare_instance(
             config = Config.for_tests(instance, f"sqlite:///{db_path}").with_changes(testing=False)
         rt = build_runtime(config)
     else:
-        from models.migrate import upgrade_database
+        from core.migrate import upgrade_database
         from seed import seed_summit
 
         rt = build_runtime(config)

@@ -27,7 +27,15 @@ from models.attendee import Attendee
 from models.face import FaceTemplate
 from recognition.face import store
 from recognition.face.decision import Identification, Thresholds, identification, load_thresholds
-from recognition.face.engine import ENROL, ENROL_JITTERS, PHOTO, DetectOptions, Engine, Face
+from recognition.face.engine import (
+    ENROL,
+    ENROL_JITTERS,
+    PHOTO,
+    DetectOptions,
+    Engine,
+    Face,
+    main_face,
+)
 from recognition.face.errors import FaceError
 from recognition.face.gallery import GalleryIndex
 from recognition.face.images import decode_image, ensure_rgb_array
@@ -38,7 +46,6 @@ from recognition.face.sync import GallerySync
 __all__ = ["FaceService", "FaceStream", "Identification", "StreamDecision", "face_service"]
 
 MAX_TEMPLATES_PER_ATTENDEE = 5
-CROWD_RATIO = 0.6  # a second face at least this wide (relative) means several people in view
 
 
 @lru_cache(maxsize=1)
@@ -208,16 +215,6 @@ def purge_biometrics(session: Session, actor: str) -> int:
     audit(session, actor, "biometrics_purged", "face_template", str(deleted))
     emit(session, "faces_purged", {"count": deleted}, ["gallery"])
     return deleted
-
-
-def main_face(faces: list[Face]) -> Face | None:
-    """The largest face, unless another face in view is nearly as large (None then)."""
-    if not faces:
-        return None
-    ranked = sorted(faces, key=lambda f: f.width, reverse=True)
-    if len(ranked) > 1 and ranked[1].width >= CROWD_RATIO * ranked[0].width:
-        return None
-    return ranked[0]
 
 
 def _consenting_attendee(session: Session, attendee_id: int) -> Attendee:

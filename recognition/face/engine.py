@@ -173,3 +173,16 @@ def _resize(rgb: np.ndarray, scale: float) -> np.ndarray:
     h, w = rgb.shape[:2]
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+
+
+CROWD_RATIO = 0.6  # a second face at least this wide (relative) means several people in view
+
+
+def main_face(faces: list[Face]) -> Face | None:
+    """The largest face, unless another face in view is nearly as large (None then)."""
+    if not faces:
+        return None
+    ranked = sorted(faces, key=lambda f: f.width, reverse=True)
+    if len(ranked) > 1 and ranked[1].width >= CROWD_RATIO * ranked[0].width:
+        return None
+    return ranked[0]

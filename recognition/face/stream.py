@@ -16,12 +16,12 @@ import secrets
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
 from recognition.face.decision import Identification
-from recognition.face.engine import LIVE, Face, yaw_ratio
+from recognition.face.engine import LIVE, Engine, Face, main_face, yaw_ratio
 from recognition.face.images import ensure_rgb_array
 from recognition.face.liveness import (
     BlinkDetector,
@@ -30,8 +30,15 @@ from recognition.face.liveness import (
     eye_aspect_ratio,
 )
 
-if TYPE_CHECKING:
-    from recognition.face.api import FaceService
+
+class Identifier(Protocol):
+    """What a stream needs of the face service: its engine and the open-set decision."""
+
+    engine: Engine
+
+    def identify_face(
+        self, rgb: np.ndarray, faces: list[Face], candidates: Collection[int] | None
+    ) -> Identification: ...
 
 
 @dataclass(frozen=True)
@@ -62,7 +69,7 @@ class FaceStream:
 
     def __init__(
         self,
-        service: FaceService,
+        service: Identifier,
         liveness: bool,
         candidates: Collection[int] | None,
         config: StreamConfig,
@@ -171,7 +178,6 @@ def _tracked(faces: list[Face], track: Face | None) -> Face | None:
         near = [f for f in faces if _same_place(f, track)]
         if near:
             return max(near, key=lambda f: f.width)
-    from recognition.face.api import main_face
 
     return main_face(faces)
 

@@ -14,10 +14,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.config import Config
+from core.migrate import upgrade_database
 from core.runtime import Runtime, build_runtime
 from models import Base, Hotel, JourneyStep, Room, RoomBlock, RoomType, Trip, Vehicle
 from models.db import transaction
-from models.migrate import upgrade_database
 from tests.conftest import PG_URL, postgres_available, reset_postgres
 from tests.factories import at, make_attendee
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from checkin.assistant import build_answer, summit_words
+from checkin.speech_service import Asker, answer_transcript
 from core.runtime import Runtime
 from models.attendee import Attendee
 from models.db import transaction
 from models.events import DomainEvent
 from recognition.speech.engines import Transcript
 from recognition.speech.intents import Intent, match_intent
-from recognition.speech.service import Asker, answer_transcript
 from tests.factories import at
 from tests.speech.conftest import Summit
 

@@ -15,13 +15,13 @@ import pydantic
 from flask import Blueprint, Response, jsonify, request
 from flask_socketio import SocketIO, emit
 
+from checkin.speech_service import Asker, LiveQuery, answer_audio, request_help
 from core.accounts import Principal
 from core.clock import utcnow
 from core.errors import SummitError
 from recognition.speech.audio import decode_upload
 from recognition.speech.errors import SpeechError
 from recognition.speech.registry import engines_of
-from recognition.speech.service import Asker, LiveQuery, answer_audio, request_help
 from web.api import documented, runtime, unit_of_work, validate
 from web.auth import current, requires
 from web.live import NAMESPACE, caller

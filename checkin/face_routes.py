@@ -19,8 +19,8 @@ from flask import Blueprint, Response, jsonify, request
 from flask.blueprints import BlueprintSetupState
 from flask_socketio import SocketIO, emit
 
+from checkin import identification as context
 from core.errors import Forbidden, SummitError, ValidationError
-from recognition.face import context
 from recognition.face.api import FaceStream, face_service
 from recognition.face.images import decode_image
 from web.api import documented, runtime, unit_of_work, validate
