@@ -15,7 +15,7 @@ from core.clock import utcnow
 from core.crypto import hash_token
 from core.errors import Conflict, NotFound, Unauthorized, ValidationError
 from core.events import emit
-from models.auth import DEVICE_KINDS, ROLES, Device, StaffUser
+from models.auth import DEVICE_KINDS, LIVENESS_BY_DEFAULT, ROLES, Device, StaffUser
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,7 @@ def create_device(
     gate_id: int | None = None,
     hotel_id: int | None = None,
     driver_id: int | None = None,
+    liveness: bool | None = None,
 ) -> tuple[Device, str]:
     """Register a device and return it with its bearer token (shown once, stored hashed)."""
     if kind not in DEVICE_KINDS:
@@ -94,11 +95,13 @@ def create_device(
         gate_id=gate_id,
         hotel_id=hotel_id,
         driver_id=driver_id,
-        liveness_required=kind == "gate",
+        liveness_required=kind in LIVENESS_BY_DEFAULT if liveness is None else liveness,
     )
     session.add(device)
     session.flush()
     audit(session, actor, "device_created", f"device:{device.id}", kind)
+    if not device.liveness_required and kind in LIVENESS_BY_DEFAULT:
+        audit(session, actor, "device_liveness_off", f"device:{device.id}", "set at creation")
     return device, f"{device.id}.{secret}"
 
 
@@ -133,4 +136,41 @@ def revoke_device(session: Session, device_id: int, actor: str, reason: str = ""
         audit(session, actor, "device_revoked", f"device:{device_id}", reason)
         # The web layer closes the device's open live connections when this is published.
         emit(session, "device_revoked", {"device_id": device_id, "kind": device.kind}, ["security"])
+    return device
+
+
+def set_device_liveness(
+    session: Session, device_id: int, required: bool, actor: str, reason: str
+) -> Device:
+    """Turn a device's liveness check on or off (off: a person watches it; audited)."""
+    device = _device(session, device_id)
+    if bool(device.liveness_required) != required:
+        device.liveness_required = required
+        action = "device_liveness_on" if required else "device_liveness_off"
+        audit(session, actor, action, f"device:{device_id}", reason)
+    return device
+
+
+def bind_device(
+    session: Session,
+    device_id: int,
+    actor: str,
+    *,
+    gate_id: int | None = None,
+    hotel_id: int | None = None,
+) -> Device:
+    """Bind a device to its place (a gate or a hotel); it acts only there (audited)."""
+    device = _device(session, device_id)
+    if device.kind == "driver":
+        raise ValidationError("a driver phone is bound to its driver", "invalid_binding")
+    device.gate_id, device.hotel_id = gate_id, hotel_id
+    place = f"gate:{gate_id}" if gate_id else f"hotel:{hotel_id}" if hotel_id else "unbound"
+    audit(session, actor, "device_bound", f"device:{device_id}", place)
+    return device
+
+
+def _device(session: Session, device_id: int) -> Device:
+    device = session.get(Device, device_id)
+    if device is None:
+        raise NotFound(f"no device {device_id}", "device_not_found")
     return device

@@ -1,7 +1,7 @@
 """Persistence only: one module per aggregate. Importing this package registers every table."""
 
 from models.attendee import Attendee, JourneyStep
-from models.auth import AuditEntry, Device, StaffUser
+from models.auth import AuditEntry, Device, StaffUser, TicketUse
 from models.base import Base
 from models.events import Alert, DomainEvent
 from models.face import FaceTemplate
@@ -41,6 +41,7 @@ __all__ = [
     "RoomType",
     "StaffUser",
     "Stay",
+    "TicketUse",
     "Trip",
     "TripPassenger",
     "Vehicle",

@@ -7,10 +7,13 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from core.clock import utcnow
 from models.base import Base, Timestamped, enum_check
 
 ROLES = ("admin", "staff", "security")
 DEVICE_KINDS = ("kiosk", "gate", "hotel_desk", "airport_desk", "registration", "driver")
+# Devices that admit people or hand out keys check liveness unless an admin turns it off.
+LIVENESS_BY_DEFAULT = ("kiosk", "gate", "hotel_desk")
 
 
 class StaffUser(Timestamped, Base):
@@ -52,3 +55,16 @@ class AuditEntry(Timestamped, Base):
     action: Mapped[str] = mapped_column(String(60))
     target: Mapped[str] = mapped_column(String(80), default="")
     reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class TicketUse(Base):
+    """A redeemed single-use identification ticket (its random id): a second use is refused."""
+
+    __tablename__ = "ticket_use"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    jti: Mapped[str] = mapped_column(String(32), unique=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("device.id", ondelete="CASCADE"))
+    attendee_id: Mapped[int] = mapped_column(ForeignKey("attendee.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(String(20))
+    used_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -133,7 +133,9 @@ class CodeUse(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     nonce: Mapped[str] = mapped_column(String(32), unique=True)
     attendee_id: Mapped[int] = mapped_column(ForeignKey("attendee.id", ondelete="CASCADE"))
-    gate_id: Mapped[int] = mapped_column(ForeignKey("gate.id", ondelete="CASCADE"))
+    # None when the code was used at a place other than a gate (see `place`).
+    gate_id: Mapped[int | None] = mapped_column(ForeignKey("gate.id", ondelete="CASCADE"))
+    place: Mapped[str] = mapped_column(String(40), default="")  # "gate:3", "hotel:2", ...
     expires_at: Mapped[datetime] = mapped_column(DateTime)
     used_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 

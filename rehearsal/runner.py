@@ -77,7 +77,7 @@ def register_devices(db: Session, prefix: str, actor: str) -> dict[str, Any]:
     """One token per gate, hotel desk and driver, an airport desk and a kiosk (names prefixed)."""
     tokens: dict[str, Any] = {"gates": {}, "hotels": {}, "drivers": {}}
 
-    def token(name: str, kind: str, **links: int) -> str:
+    def token(name: str, kind: str, **links: Any) -> str:
         return create_device(db, f"{prefix}-{name}", kind, actor, **links)[1]
 
     for gate in db.scalars(select(Gate)):

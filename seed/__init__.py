@@ -78,7 +78,7 @@ def _seed_accounts(db: Any) -> dict[str, str]:
         create_user(db, role, password, role)
     tokens: dict[str, str] = {}
 
-    def add(name: str, kind: str, **links: int) -> None:
+    def add(name: str, kind: str, **links: Any) -> None:
         _device, token = create_device(db, name, kind, "seed", **links)
         tokens[name] = token
 

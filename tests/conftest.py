@@ -168,6 +168,12 @@ def kiosk(app: Flask, runtime: Runtime) -> Caller:
 
 
 @pytest.fixture
+def photo_kiosk(app: Flask, runtime: Runtime) -> Caller:
+    """A staff-watched kiosk whose liveness check an admin turned off (still photos allowed)."""
+    return device_caller(app, runtime, "kiosk", "photo-kiosk", liveness=False)
+
+
+@pytest.fixture
 def faces_dir() -> Path:
     """The shared labelled face photos; skips (saying why) when the folder is absent."""
     if not SHARED_FACES.exists():

@@ -32,44 +32,56 @@ def gallery_of(runtime: Runtime, samples: dict[str, Sample], *names: str) -> dic
 
 
 def test_kiosk_identifies_an_enrolled_face_with_a_masked_attendee(
-    kiosk: Caller, runtime: Runtime, samples: dict[str, Sample], photos: Path
+    photo_kiosk: Caller, runtime: Runtime, samples: dict[str, Sample], photos: Path
 ) -> None:
     ids = gallery_of(runtime, samples, "obama", "biden")
-    res = identify(kiosk, read(photos, "probe/obama1.jpg"))
+    res = identify(photo_kiosk, read(photos, "probe/obama1.jpg"))
     assert res.status_code == 200, res.json
     body = res.json
     assert body["decision"] == "match" and body["attendee"]["id"] == ids["obama"]
     assert body["attendee"]["name"] == "张*三"
     assert body["distance"] < 0.49 and body["margin"] >= 0.12
     assert not {"template", "vector", "encoding", "attendee_id"} & set(body)
+    assert body["purpose"] == "assistant" and len(body["ticket"]) > 40
+
+
+def test_a_still_photo_is_refused_where_the_device_checks_liveness(
+    kiosk: Caller, runtime: Runtime, samples: dict[str, Sample], photos: Path
+) -> None:
+    gallery_of(runtime, samples, "obama")
+    res = identify(kiosk, read(photos, "probe/obama1.jpg"))
+    assert res.status_code == 403
+    assert res.json["error"] == "liveness_required" and "ticket" not in res.json
 
 
 def test_someone_never_enrolled_is_unknown(
-    kiosk: Caller, runtime: Runtime, samples: dict[str, Sample], photos: Path
+    photo_kiosk: Caller, runtime: Runtime, samples: dict[str, Sample], photos: Path
 ) -> None:
     gallery_of(runtime, samples, "obama", "biden")
-    body = identify(kiosk, read(photos, "probe/kit_harington_johnsnow.jpg")).json
+    body = identify(photo_kiosk, read(photos, "probe/kit_harington_johnsnow.jpg")).json
     assert body["decision"] == "unknown" and body["attendee"] is None
 
 
 def test_two_people_in_view_is_multiple_faces(
-    kiosk: Caller, runtime: Runtime, samples: dict[str, Sample], photos: Path
+    photo_kiosk: Caller, runtime: Runtime, samples: dict[str, Sample], photos: Path
 ) -> None:
     gallery_of(runtime, samples, "obama", "biden")
     assert (
-        identify(kiosk, read(photos, "group/two_people.jpg")).json["decision"] == "multiple_faces"
+        identify(photo_kiosk, read(photos, "group/two_people.jpg")).json["decision"]
+        == "multiple_faces"
     )
 
 
-def test_a_frame_without_a_face_is_no_face_and_junk_is_an_error(kiosk: Caller) -> None:
+def test_a_frame_without_a_face_is_no_face_and_junk_is_an_error(photo_kiosk: Caller) -> None:
     import numpy as np
 
     from tests.face.conftest import jpeg
 
     assert (
-        identify(kiosk, jpeg(np.full((300, 300, 3), 100, np.uint8))).json["decision"] == "no_face"
+        identify(photo_kiosk, jpeg(np.full((300, 300, 3), 100, np.uint8))).json["decision"]
+        == "no_face"
     )
-    res = identify(kiosk, b"\x89PNG\r\n\x1a\n garbage")
+    res = identify(photo_kiosk, b"\x89PNG\r\n\x1a\n garbage")
     assert res.status_code == 422 and res.json["error"] == "invalid_image"
 
 
@@ -79,9 +91,9 @@ def test_only_devices_identify(staff: Caller, client, photos: Path) -> None:  # 
     assert res.status_code == 401
 
 
-def test_identify_is_rate_limited(app: Flask, kiosk: Caller) -> None:
+def test_identify_is_rate_limited(app: Flask, photo_kiosk: Caller) -> None:
     app.config["RATE_LIMIT_FACTOR"] = 2 / 120  # two requests a minute
-    codes = [identify(kiosk, b"").status_code for _ in range(3)]
+    codes = [identify(photo_kiosk, b"").status_code for _ in range(3)]
     assert codes == [422, 422, 429]
 
 
@@ -91,7 +103,7 @@ def test_gate_searches_only_attendees_allowed_in_its_zone(
     ids = gallery_of(runtime, samples, "obama")
     with transaction(runtime.sessions) as db:
         vip_gate = make_gate(db, make_zone(db, "vip_lounge", categories="vip"), "V1").id
-    gate = device_caller(app, runtime, "gate", "gate-v1", gate_id=vip_gate)
+    gate = device_caller(app, runtime, "gate", "gate-v1", gate_id=vip_gate, liveness=False)
     body = identify(gate, read(photos, "probe/obama1.jpg")).json
     assert ids["obama"] and body["decision"] == "unknown"  # a delegate is not a candidate here
 
