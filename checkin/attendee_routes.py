@@ -77,7 +77,7 @@ def update_attendee(attendee_id: int) -> Response:
 @requires(*ANY_STAFF)
 def get_attendee(attendee_id: int) -> Response:
     """One attendee, masked, with the journey timeline."""
-    with unit_of_work() as db:
+    with unit_of_work(read_only=True) as db:
         return jsonify(registration.attendee_detail(db, attendee_id))
 
 
@@ -101,7 +101,7 @@ def search_attendees() -> Response:
     limit_raw = request.args.get("limit", "50")
     if not limit_raw.isdigit() or not 1 <= int(limit_raw) <= 500:
         raise ValidationError("limit: a whole number from 1 to 500", "invalid_limit")
-    with unit_of_work() as db:
+    with unit_of_work(read_only=True) as db:
         results = registration.search_attendees(db, query, int(limit_raw))
     return jsonify({"results": results})
 
@@ -130,6 +130,6 @@ def import_attendees() -> tuple[Response, int]:
 @requires(*ANY_STAFF)
 def journey(attendee_id: int) -> Response:
     """The attendee's journey timeline."""
-    with unit_of_work() as db:
+    with unit_of_work(read_only=True) as db:
         detail = registration.attendee_detail(db, attendee_id)
     return jsonify({"attendee_id": attendee_id, "journey": detail["journey"]})

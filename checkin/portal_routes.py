@@ -51,7 +51,7 @@ def phone_status() -> Response:
     attendee_id = session.get(PHONE_KEY)
     if not isinstance(attendee_id, int):
         raise Unauthorized("open the phone page with your link first", "phone_login_required")
-    with unit_of_work() as db:
+    with unit_of_work(read_only=True) as db:
         return jsonify(portal.phone_status(runtime(), db, attendee_id))
 
 

@@ -41,7 +41,7 @@ def occupancy_answer(data: Any) -> dict[str, Any]:
     except SummitError as exc:
         return exc.to_dict()
     night = ask.night or hotel_night(utcnow())
-    with unit_of_work() as db:
+    with unit_of_work(read_only=True) as db:
         return {"night": night.isoformat(), "hotels": views.occupancy(db, night)}
 
 

@@ -71,7 +71,7 @@ def create_device() -> tuple[Response, int]:
 @requires(*ADMIN)
 def list_devices() -> Response:
     """Registered devices (never their tokens)."""
-    with unit_of_work() as db:
+    with unit_of_work(read_only=True) as db:
         rows = db.scalars(select(Device).order_by(Device.id)).all()
         out = [
             {
@@ -106,7 +106,7 @@ def audit_log() -> Response:
     before = request.args.get("before", "")
     if before and not before.isdigit():
         raise ValidationError("before must be an entry id", "invalid_cursor")
-    with unit_of_work() as db:
+    with unit_of_work(read_only=True) as db:
         stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(200)
         if before:
             stmt = stmt.where(AuditEntry.id < int(before))

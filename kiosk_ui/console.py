@@ -80,7 +80,7 @@ def attendee_page(attendee_id: int) -> str | WResponse:
 @requires(*ANY_STAFF)
 def summary() -> Response:
     """All counters and chart series of the console, counted from the database."""
-    with unit_of_work() as db:
+    with unit_of_work(read_only=True) as db:
         return jsonify(console_service.summary(db))
 
 
@@ -88,7 +88,7 @@ def summary() -> Response:
 @requires(*ANY_STAFF)
 def alerts() -> Response:
     """Open alerts, newest first (?all=1 includes acknowledged ones, ?security=1 filters)."""
-    with unit_of_work() as db:
+    with unit_of_work(read_only=True) as db:
         out = console_service.list_alerts(
             db,
             open_only=request.args.get("all") != "1",
@@ -112,7 +112,7 @@ def events() -> Response:
     raw = request.args.get("limit", "50")
     if not raw.isdigit() or not 1 <= int(raw) <= 500:
         raise ValidationError("limit: a whole number from 1 to 500", "invalid_limit")
-    with unit_of_work() as db:
+    with unit_of_work(read_only=True) as db:
         out = console_service.recent_events(db, rooms_for(current()), int(raw))
         seq = console_service.last_seq(db)
     return jsonify({"events": out, "seq": seq})
@@ -122,7 +122,7 @@ def events() -> Response:
 @requires(*ANY_STAFF)
 def list_rows(name: str) -> Response:
     """The list behind a number, as a table of masked rows."""
-    with unit_of_work() as db:
+    with unit_of_work(read_only=True) as db:
         columns, rows = console_lists.build_list(db, name, current().role, request.args)
     return jsonify({"list": name, "columns": columns, "rows": rows})
 
@@ -131,7 +131,7 @@ def list_rows(name: str) -> Response:
 @requires(*ANY_STAFF)
 def export_csv(name: str) -> Response:
     """Any console list as a CSV file (cells that would run as formulas are neutralised)."""
-    with unit_of_work() as db:
+    with unit_of_work(read_only=True) as db:
         columns, rows = console_lists.build_list(db, name, current().role, request.args)
     return Response(
         console_lists.to_csv(columns, rows),

@@ -31,7 +31,7 @@ def desk_page() -> str | Response:
         return to_login()  # type: ignore[return-value]
     if principal.role not in ANY_STAFF:
         return Response("forbidden", status=403)
-    with unit_of_work() as db:
+    with unit_of_work(read_only=True) as db:
         seq = db.scalar(select(func.max(DomainEvent.id))) or 0
     return render_template(
         "hotel_desk.html",

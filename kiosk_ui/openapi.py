@@ -81,7 +81,7 @@ def health() -> Response:
 
     from web.api import unit_of_work
 
-    with unit_of_work() as db:
+    with unit_of_work(read_only=True) as db:
         db.execute(text("SELECT 1"))
     return jsonify({"ok": True})
 

@@ -1,7 +1,10 @@
 """Engine and session set-up for SQLite (embedded default) and PostgreSQL (psycopg 3).
 
-SQLite gets WAL, a busy timeout and foreign keys, and every transaction starts with
+SQLite gets WAL, a busy timeout and foreign keys, and every writing transaction starts with
 `BEGIN IMMEDIATE` so two writers never both hold a read lock and then deadlock on upgrade.
+A transaction opened read-only (`transaction(..., read_only=True)`, `reading(session)`) takes
+no write lock on SQLite and is `READ ONLY` on PostgreSQL; on both a write inside it fails
+at once instead of silently taking a lock (see docs/architecture.md, "Transactions").
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    _configure_postgres(engine)
+    return engine
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -45,11 +50,21 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         # Readers take no write lock, so many kiosks can read at once; writers start with the
-        # write lock so two of them never deadlock upgrading from a read lock.
+        # write lock so two of them never deadlock upgrading from a read lock. `query_only`
+        # makes a write in a reader fail loudly rather than try to upgrade its lock.
+        read_only = bool(conn.get_execution_options().get(READ_ONLY))
+        if conn.info.get(READ_ONLY, False) != read_only:  # a per-connection flag: set on change
+            conn.exec_driver_sql(f"PRAGMA query_only={'ON' if read_only else 'OFF'}")
+            conn.info[READ_ONLY] = read_only
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def _configure_postgres(engine: Engine) -> None:
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # The driver opens the transaction with this statement; it then refuses writes.
         if conn.get_execution_options().get(READ_ONLY):
-            conn.exec_driver_sql("BEGIN")
-        else:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.exec_driver_sql("SET TRANSACTION READ ONLY")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -64,8 +79,8 @@ def transaction(factory: sessionmaker[Session], read_only: bool = False) -> Iter
     """One unit of work: commit on success, roll back on any error.
 
     `read_only=True` is for work that only reads: on SQLite it starts a deferred transaction
-    that does not block other readers (a write inside it may then fail with "database is
-    locked", so only pass it where nothing is written).
+    that takes no write lock (others keep writing meanwhile), on PostgreSQL a READ ONLY one.
+    A write inside it fails. Nothing infers it: the caller says so.
     """
     session = factory()
     if read_only:
@@ -78,3 +93,22 @@ def transaction(factory: sessionmaker[Session], read_only: bool = False) -> Iter
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def reading(session: Session) -> Iterator[Session]:
+    """A short read-only transaction on `session`, ended (released) when the block ends.
+
+    For services that read, work without any transaction open (a solver), then write in the
+    session's next transaction. The session must have no transaction open: pending work of the
+    caller is never committed behind its back.
+    """
+    if session.in_transaction():
+        raise RuntimeError("reading() needs a session with no open transaction; commit first")
+    session.connection(execution_options={READ_ONLY: True})
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise

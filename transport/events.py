@@ -18,9 +18,8 @@ from flask import Blueprint
 from flask_socketio import SocketIO
 
 from core.errors import SummitError
-from models.db import transaction
 from transport import trips
-from web.api import runtime, unit_of_work, validate
+from web.api import unit_of_work, validate
 from web.live import NAMESPACE, caller
 
 bp = Blueprint("transport_events", __name__)
@@ -44,9 +43,7 @@ def on_trip_ack(data: Any) -> dict[str, Any]:
     try:
         driver_id = _driver()
         body = validate(AckEvent, data)
-        # Not unit_of_work(): inside a Socket.IO event the request is the handshake GET, which
-        # it would treat as read-only, and this writes.
-        with transaction(runtime().sessions) as db:
+        with unit_of_work() as db:
             return trips.acknowledge(db, driver_id, body.seq, body.trips)
     except SummitError as exc:
         return exc.to_dict()
@@ -56,7 +53,7 @@ def on_driver_sync(_data: Any = None) -> dict[str, Any]:
     """The driver's active trips and last acknowledged event number."""
     try:
         driver_id = _driver()
-        with unit_of_work() as db:
+        with unit_of_work(read_only=True) as db:
             return trips.driver_overview(db, driver_id)
     except SummitError as exc:
         return exc.to_dict()

@@ -204,7 +204,7 @@ def replan_attendee(attendee_id: int) -> Response:
 def arrivals_board() -> Response:
     """Flights landing now and soon, with waiting, on-board and at-hotel counts."""
     query = validate(BoardQuery, request.args.to_dict())
-    with unit_of_work() as db:
+    with unit_of_work(read_only=True) as db:
         return jsonify(board.arrivals_board(db, hours=query.hours, place=query.place))
 
 
@@ -213,7 +213,7 @@ def arrivals_board() -> Response:
 def without_trip() -> Response:
     """Passengers whose leg no trip carries (kind=arrival|departure)."""
     kind = "departure" if request.args.get("kind") == "departure" else "arrival"
-    with unit_of_work() as db:
+    with unit_of_work(read_only=True) as db:
         return jsonify({"passengers": board.passengers_without_trip(db, kind)})
 
 
@@ -221,7 +221,7 @@ def without_trip() -> Response:
 @requires(*DESK)
 def not_accepted() -> Response:
     """Drivers with a trip soon that they have not accepted."""
-    with unit_of_work() as db:
+    with unit_of_work(read_only=True) as db:
         return jsonify({"drivers": board.drivers_not_accepted(db)})
 
 
@@ -229,7 +229,7 @@ def not_accepted() -> Response:
 @requires(*STAFF, "kiosk")
 def attendee_trips(attendee_id: int) -> Response:
     """An attendee's pickup and departure trips (for the kiosk and the delegate's phone)."""
-    with unit_of_work() as db:
+    with unit_of_work(read_only=True) as db:
         return jsonify({"trips": trips.attendee_trips(db, attendee_id)})
 
 
@@ -238,7 +238,7 @@ def attendee_trips(attendee_id: int) -> Response:
 def my_trips() -> Response:
     """The calling driver's active trips and the last event number they acknowledged."""
     driver_id = _driver_id()
-    with unit_of_work() as db:
+    with unit_of_work(read_only=True) as db:
         return jsonify(trips.driver_overview(db, driver_id))
 
 
@@ -246,7 +246,7 @@ def my_trips() -> Response:
 @requires("driver")
 def my_trip(trip_id: int) -> Response:
     """One of the calling driver's trips."""
-    with unit_of_work() as db:
+    with unit_of_work(read_only=True) as db:
         return jsonify(trip_snapshot(db, trips.driver_trip(db, _driver_id(), trip_id)))
 
 

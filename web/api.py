@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import pydantic
-from flask import Flask, Response, current_app, has_request_context, jsonify, request
+from flask import Flask, Response, current_app, jsonify, request
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
@@ -27,14 +27,13 @@ def runtime() -> Runtime:
 
 
 @contextmanager
-def unit_of_work() -> Iterator[Session]:
-    """A session that commits when the block ends without error (GETs read without a write lock)."""
-    # Socket.IO events run inside the handshake's GET request context; they may write.
-    read_only = (
-        has_request_context()
-        and request.method in ("GET", "HEAD")
-        and getattr(request, "sid", None) is None
-    )
+def unit_of_work(read_only: bool = False) -> Iterator[Session]:
+    """A session that commits when the block ends without error.
+
+    Pass `read_only=True` where the block only reads: on SQLite it then takes no write lock, on
+    PostgreSQL it is a READ ONLY transaction, and on both a write inside it fails. It is never
+    guessed from the HTTP method or from Socket.IO (a GET may audit; an event may only read).
+    """
     with transaction(runtime().sessions, read_only=read_only) as session:
         yield session
 

@@ -36,12 +36,12 @@ def resolve_principal(token: str | None = None) -> Principal | None:
     """The caller from a bearer token (header or given) or from the staff session cookie."""
     header = request.headers.get("Authorization", "") if token is None else f"Bearer {token}"
     if header.startswith("Bearer "):
-        with unit_of_work() as db:
+        with unit_of_work(read_only=True) as db:
             return authenticate_token(db, header.removeprefix("Bearer ").strip())
     user_id = session.get("user_id")
     if user_id is None:
         return None
-    with unit_of_work() as db:
+    with unit_of_work(read_only=True) as db:
         return principal_for_user(db, int(user_id))
 
 
@@ -100,7 +100,7 @@ class LoginBody(pydantic.BaseModel):
 @documented(LoginBody, "Log a staff user in; returns the CSRF token for later writes.")
 def login() -> Response:
     body = parse_json(LoginBody)
-    with unit_of_work() as db:
+    with unit_of_work(read_only=True) as db:
         principal = authenticate_user(db, body.username, body.password)
     session.clear()
     session["user_id"] = principal.id

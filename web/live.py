@@ -42,7 +42,7 @@ def caller() -> Principal | None:
 
 
 def _revoked(device_id: int) -> bool:
-    with unit_of_work() as db:
+    with unit_of_work(read_only=True) as db:
         device = db.get(Device, device_id)
         return device is None or device.revoked_at is not None
 
@@ -58,7 +58,7 @@ def rooms_for(principal: Principal) -> list[str]:
         return [f"driver:{principal.driver_id}"]
     rooms = [f"kiosk:{principal.id}"]
     if principal.gate_id is not None:
-        with unit_of_work() as db:
+        with unit_of_work(read_only=True) as db:
             zone_id = db.scalar(select(Gate.zone_id).where(Gate.id == principal.gate_id))
         rooms.append(f"zone:{zone_id}")
     return rooms
@@ -121,7 +121,7 @@ def register(socketio: SocketIO) -> None:
         with _lock:
             rooms = list(_rooms.get(request.sid, []))  # type: ignore[attr-defined]
         last = after
-        with unit_of_work() as db:
+        with unit_of_work(read_only=True) as db:
             missed = events_since(db, after, rooms)
         for event in missed:
             emit("event", event.envelope())
