@@ -5,8 +5,9 @@
     .venv/bin/python benchmarks/gate_bench.py --devices 1,4 --seconds 20
 
 Builds a throw-away instance: one zone with a lane (gate) per device, the identities of
-../shared/data/faces enrolled with the real engine, one kiosk device per lane (liveness off:
-a still photo cannot blink; with liveness on a decision waits for the person's blink). A
+../shared/data/faces enrolled with the real engine, one kiosk device bound to each lane
+(liveness off, as for a staff-watched kiosk: a still photo cannot blink; with liveness on a
+decision waits for the person's blink). A
 separate server process (`--serve`) runs the real app; each device is a python-socketio client
 sending real 480x360 JPEG frames of a probe photo (with sensor noise) one at a time, as the gate
 page does, until the decision for that person arrives; then the next person steps up.
@@ -73,7 +74,9 @@ def prepare(instance: Path, lanes: int) -> list[tuple[int, str]]:
         lanes_out = []
         for i in range(lanes):
             gate = make_gate(db, zone, f"L{i + 1}")
-            _device, token = create_device(db, f"bench-kiosk-{i + 1}", "kiosk", "bench")
+            _device, token = create_device(
+                db, f"bench-kiosk-{i + 1}", "kiosk", "bench", gate_id=gate.id, liveness=False
+            )
             lanes_out.append((gate.id, token))
     for who, (photos, _probe) in PEOPLE.items():
         for photo in photos:
@@ -135,8 +138,8 @@ def device(
             for frame in frames * 3:
                 sent = time.monotonic()
                 ack = client.call(
-                    "gate_frame",
-                    {"image": frame, "t": t, "gate_id": gate_id},
+                    "camera_frame",
+                    {"image": frame, "t": t, "purpose": "gate", "gate_id": gate_id},
                     namespace="/live",
                     timeout=30,
                 )

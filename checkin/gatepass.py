@@ -1,49 +1,50 @@
 """A pass at a gate from what its device sent: an entrance code, a photo, or a stream decision.
 
-Face work (decode, detect, encode) runs before the decision's transaction opens, so a gate
-never holds a database write lock while dlib thinks. Faces are matched only against the
-attendees allowed in the gate's zone now (context shrinks 1:N), cached for a few seconds.
+The device's policy and place come from `checkin.identification`: `gate_policy` refuses a
+device that is not bound to this gate (`device_not_bound`, `wrong_gate`) before anything is
+stored; a still photo at a device that checks liveness is the recorded denial
+`liveness_required`. Face work (decode, detect, encode) runs before the decision's transaction
+opens, so a gate never holds a database write lock while dlib thinks. Faces are matched only
+against the attendees allowed in the gate's zone now (context shrinks 1:N).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
 from datetime import datetime
 
-from checkin.codes import read_code
-from checkin.errors import CheckInError
+from checkin.identification import (
+    Identified,
+    Policy,
+    identify_code,
+    identify_photo,
+    load_policy,
+    require_place,
+    verify_photo,
+)
 from checkin.rules import allowed_attendee_ids
 from checkin.service import Claim, Decision, decide_pass, load_gate
+from core.accounts import Principal
 from core.clock import utcnow
 from core.runtime import Runtime
 from models.db import transaction
 
-CANDIDATE_TTL = 5.0  # seconds a zone's candidate list is reused
-FACE_FAILURES = {
-    "unknown": "face_unknown",
-    "ambiguous": "face_ambiguous",
-    "no_face": "no_face",
-    "multiple_faces": "multiple_faces",
-    "low_quality": "low_quality",
-    "spoof_suspected": "liveness_failed",
-}
-
-
-@dataclass(frozen=True)
-class Device:
-    """The calling device as the service needs it: actor string, id, liveness switch."""
-
-    actor: str
-    device_id: int | None
-    liveness_required: bool
-
+CANDIDATE_TTL = 5.0  # seconds a zone's candidate list is reused by still-photo passes
 
 _cache_lock = threading.Lock()
 
 
-def candidates_for_gate(rt: Runtime, gate_id: int, at: datetime | None = None) -> frozenset[int]:
+def gate_policy(rt: Runtime, principal: Principal, gate_id: int | None) -> Policy:
+    """The calling device's policy, refused unless the device may pass people at this gate."""
+    policy = load_policy(rt, principal)
+    require_place(policy, "gate", gate_id=gate_id)
+    return policy
+
+
+def candidates_for_gate(
+    rt: Runtime, gate_id: int, at: datetime | None = None, *, cached: bool = True
+) -> frozenset[int]:
     """Attendees allowed in the gate's zone now (the face candidates), briefly cached."""
     now = time.monotonic()
     with _cache_lock:
@@ -51,7 +52,7 @@ def candidates_for_gate(rt: Runtime, gate_id: int, at: datetime | None = None) -
             "checkin.candidates", {}
         )
         hit = cache.get(gate_id)
-    if hit and now - hit[0] < CANDIDATE_TTL and at is None:
+    if cached and hit and now - hit[0] < CANDIDATE_TTL and at is None:
         return hit[1]
     with transaction(rt.sessions, read_only=True) as db:
         _gate, zone = load_gate(db, gate_id)
@@ -61,72 +62,57 @@ def candidates_for_gate(rt: Runtime, gate_id: int, at: datetime | None = None) -
     return ids
 
 
-def code_claim(rt: Runtime, code: str) -> Claim:
-    """A claim from an entrance code: the attendee, or the code's refusal reason."""
-    try:
-        entrance = read_code(rt, code)
-    except CheckInError as exc:
-        return Claim("code", failure=exc.code)
+def claim_of(found: Identified, note: str = "") -> Claim:
+    """The gate's claim from an identification: the attendee, or why they could not be named."""
     return Claim(
-        "code", entrance.attendee_id, code_nonce=entrance.nonce, code_expires=entrance.expires
+        found.method,
+        found.attendee_id,
+        failure=found.failure,
+        code_nonce=found.code_nonce,
+        code_expires=found.code_expires,
+        note=note,
     )
 
 
-def face_claim(decision: str, attendee_id: int | None, liveness: str, note: str = "") -> Claim:
-    """A claim from a face identification (and the stream's liveness verdict)."""
-    if liveness == "failed":
-        return Claim("face", attendee_id, failure="liveness_failed", note=note)
-    if decision == "match" and attendee_id is not None:
-        return Claim("face", attendee_id, note=note)
-    return Claim("face", failure=FACE_FAILURES.get(decision, "face_unknown"), note=note)
-
-
-def _note(distance: float | None, margin: float | None) -> str:
+def _note(found: Identified) -> str:
+    ident = found.identification
+    if ident is None:
+        return ""
     parts = [
-        f"distance={distance:.3f}" if distance is not None else "",
-        f"margin={margin:.3f}" if margin is not None else "",
+        f"distance={ident.distance:.3f}" if ident.distance is not None else "",
+        f"margin={ident.margin:.3f}" if ident.margin is not None else "",
     ]
     return " ".join(p for p in parts if p)
 
 
 def pass_by_code(
-    rt: Runtime, gate_id: int, nonce: str, code: str, device: Device, image: bytes | None = None
+    rt: Runtime, policy: Policy, gate_id: int, nonce: str, code: str, image: bytes | None = None
 ) -> Decision:
     """Pass with an entrance code; with a photo too, the face must match the code's holder 1:1."""
-    claim = code_claim(rt, code)
-    if image is not None and claim.attendee_id is not None:
-        from recognition.face.api import face_service
-
-        result = face_service(rt).identify_bytes(image, candidates=[claim.attendee_id])
-        if result.decision != "match":
-            claim = Claim(
-                "code",
-                claim.attendee_id,
-                failure="face_mismatch",
-                note=_note(result.distance, None),
-            )
-    return _decide(rt, gate_id, nonce, claim, device)
-
-
-def pass_by_face(rt: Runtime, gate_id: int, nonce: str, image: bytes, device: Device) -> Decision:
-    """Pass with one photo (kiosks; gates that need liveness must use the camera stream)."""
-    if device.liveness_required:
-        claim = Claim("face", failure="liveness_required")
-        return _decide(rt, gate_id, nonce, claim, device)
-    from recognition.face.api import face_service
-
-    result = face_service(rt).identify_bytes(image, candidates_for_gate(rt, gate_id))
-    claim = face_claim(
-        result.decision, result.attendee_id, "not_required", _note(result.distance, result.margin)
+    found = identify_code(rt, policy, "gate", code)
+    claim = claim_of(found)
+    holder = found.attendee_id if found.ok else None
+    mismatch = (
+        image is not None
+        and holder is not None
+        and not verify_photo(rt, policy, "gate", image, holder)
     )
-    return _decide(rt, gate_id, nonce, claim, device)
+    if mismatch:
+        claim = Claim("code", holder, failure="face_mismatch", note="1:1 no match")
+    return decide(rt, policy, gate_id, nonce, claim)
 
 
-def pass_by_stream(rt: Runtime, gate_id: int, nonce: str, claim: Claim, device: Device) -> Decision:
-    """Record the decision a camera stream reached (see checkin.events)."""
-    return _decide(rt, gate_id, nonce, claim, device)
+def pass_by_face(rt: Runtime, policy: Policy, gate_id: int, nonce: str, image: bytes) -> Decision:
+    """Pass with one photo: only where the device's liveness check is off (staff watch it).
+
+    Elsewhere the photo is refused as `liveness_required` (recorded): use the camera stream.
+    """
+    candidates = None if policy.liveness_required else candidates_for_gate(rt, gate_id)
+    found = identify_photo(rt, policy, "gate", image, candidates)
+    return decide(rt, policy, gate_id, nonce, claim_of(found, _note(found)))
 
 
-def _decide(rt: Runtime, gate_id: int, nonce: str, claim: Claim, device: Device) -> Decision:
+def decide(rt: Runtime, policy: Policy, gate_id: int, nonce: str, claim: Claim) -> Decision:
+    """Decide and record the pass in its own transaction (idempotent by nonce)."""
     with transaction(rt.sessions) as db:
-        return decide_pass(db, gate_id, nonce, claim, device.actor, device.device_id)
+        return decide_pass(db, gate_id, nonce, claim, policy.actor, policy.device_id)

@@ -3,12 +3,14 @@
 Every domain event is emitted to its rooms as `event` with `{seq, event, at, data}`. A client
 that reconnects sends `catch_up {after: <last seq seen>}` and receives, in order, the events it
 missed for its rooms, then `caught_up {seq}`. Domain packages add their own handlers on this
-namespace with `socketio.on(name, namespace=NAMESPACE)` and find the caller with `caller()`.
+namespace with `socketio.on(name, namespace=NAMESPACE)`, find the caller with `caller()`, and
+free what they keep per connection with `on_disconnect(callback)`.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from flask import request
@@ -28,6 +30,7 @@ NAMESPACE = "/live"
 _callers: dict[str, Principal] = {}
 _rooms: dict[str, list[str]] = {}
 _lock = threading.Lock()
+_on_disconnect: list[Callable[[str], None]] = []
 
 
 def caller() -> Principal | None:
@@ -62,6 +65,13 @@ def rooms_for(principal: Principal) -> list[str]:
             zone_id = db.scalar(select(Gate.zone_id).where(Gate.id == principal.gate_id))
         rooms.append(f"zone:{zone_id}")
     return rooms
+
+
+def on_disconnect(callback: Callable[[str], None]) -> None:
+    """Call `callback(sid)` when a connection closes, to free state a package keeps per socket."""
+    with _lock:
+        if callback not in _on_disconnect:
+            _on_disconnect.append(callback)
 
 
 def drop_device(socketio: SocketIO, device_id: int) -> None:
@@ -109,9 +119,13 @@ def register(socketio: SocketIO) -> None:
 
     @socketio.on("disconnect", namespace=NAMESPACE)  # type: ignore[untyped-decorator]
     def _disconnect(*_args: Any) -> None:
+        sid: str = request.sid  # type: ignore[attr-defined]
         with _lock:
-            _callers.pop(request.sid, None)  # type: ignore[attr-defined]
-            _rooms.pop(request.sid, None)  # type: ignore[attr-defined]
+            _callers.pop(sid, None)
+            _rooms.pop(sid, None)
+            callbacks = list(_on_disconnect)
+        for callback in callbacks:
+            callback(sid)
 
     @socketio.on("catch_up", namespace=NAMESPACE)  # type: ignore[untyped-decorator]
     def _catch_up(data: Any) -> dict[str, Any]:

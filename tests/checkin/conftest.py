@@ -123,5 +123,12 @@ def gate_device(app: Flask, runtime: Runtime, venue: Venue) -> Caller:
 
 
 @pytest.fixture
-def kiosk_device(app: Flask, runtime: Runtime, venue: Venue) -> Iterator[Caller]:
-    yield device_caller(app, runtime, "kiosk", "kiosk-hall")
+def kiosk_device(app: Flask, runtime: Runtime, venue: Venue) -> Caller:
+    """A staff-watched kiosk at hall gate A1: its liveness check is off, still photos pass."""
+    return device_caller(app, runtime, "kiosk", "kiosk-hall", gate_id=venue.gate_in, liveness=False)
+
+
+@pytest.fixture
+def live_kiosk(app: Flask, runtime: Runtime, venue: Venue) -> Caller:
+    """A kiosk at hall gate A1 as kiosks come by default: it checks liveness."""
+    return device_caller(app, runtime, "kiosk", "kiosk-live", gate_id=venue.gate_in)

@@ -1,4 +1,4 @@
-"""The Socket.IO camera stream: frames in, one decision out; QR codes in frames; liveness."""
+"""The one camera stream on "/live": frames in, one decision out; QR codes; liveness; candidates."""
 
 from __future__ import annotations
 
@@ -12,15 +12,19 @@ from flask import Flask
 from PIL import Image
 from sqlalchemy import select
 
+from checkin import camera
 from checkin.codes import issue_code
+from checkin.identification import read_ticket
 from checkin.portal import qr_data_url
 from core.runtime import Runtime
 from models import Alert, VenueCheckIn
 from models.db import transaction
+from recognition.face.api import face_service
 from tests.checkin.conftest import Venue
-from tests.checkin.faces import enrol, jpeg, load_rgb
+from tests.checkin.faces import enrol, jpeg, load_rgb, nobody
 from tests.checkin.test_gate_rules import count
-from tests.conftest import Caller
+from tests.conftest import Caller, device_caller
+from tests.factories import make_attendee
 from web.extensions import socketio
 
 
@@ -31,16 +35,23 @@ def connect(app: Flask, caller: Caller) -> Any:
     return client
 
 
-def send(client: Any, frames: list[bytes], gate_id: int | None = None) -> dict[str, Any]:
-    """Send frames 0.25 s apart until one answers with a decision."""
-    for i, frame in enumerate(frames):
-        body: dict[str, Any] = {"image": frame, "t": 0.25 * i}
-        if gate_id is not None:
-            body["gate_id"] = gate_id
-        ack = client.emit("gate_frame", body, namespace="/live", callback=True)
+def frame(client: Any, image: bytes, t: float, **extra: Any) -> dict[str, Any]:
+    body = {"image": image, "t": t, **extra}
+    return client.emit("camera_frame", body, namespace="/live", callback=True)  # type: ignore[no-any-return]
+
+
+def send(client: Any, frames: list[bytes], **extra: Any) -> dict[str, Any]:
+    """Send frames 0.25 s apart until one answers with a decision (or an error)."""
+    for i, image in enumerate(frames):
+        ack = frame(client, image, 0.25 * i, **extra)
         if "decision" in ack or "error" in ack:
-            return ack  # type: ignore[no-any-return]
+            return ack
+        assert ack["pending"] is True, ack
     raise AssertionError("no decision after all frames")
+
+
+def pushed(client: Any, name: str) -> list[dict[str, Any]]:
+    return [m["args"][0] for m in client.get_received("/live") if m["name"] == name]
 
 
 def jittered(rgb: np.ndarray, n: int) -> list[bytes]:
@@ -59,12 +70,53 @@ def test_a_kiosk_stream_of_an_enrolled_face_checks_them_in(
 ) -> None:
     enrol(runtime, venue.vip_guest, faces_dir / "enroll/obama/obama.jpg")
     client = connect(app, kiosk_device)
-    ack = send(client, jittered(load_rgb(faces_dir / "probe/obama1.jpg", 480), 8), venue.gate_in)
+    ack = send(client, jittered(load_rgb(faces_dir / "probe/obama1.jpg", 480), 8))
     assert ack["decision"]["reason"] == "checked_in" and ack["face"] == "match"
     assert ack["liveness"] == "not_required"
-    pushed = [m for m in client.get_received("/live") if m["name"] == "gate_decision"]
-    assert pushed and pushed[0]["args"][0]["decision"]["event_id"] == ack["decision"]["event_id"]
+    decisions = pushed(client, "gate_decision")
+    assert decisions and decisions[0]["decision"]["event_id"] == ack["decision"]["event_id"]
     assert count(runtime, VenueCheckIn) == 1
+
+
+def test_real_video_is_identified_only_once_several_frames_agree(
+    app: Flask, runtime: Runtime, kiosk_device: Caller, faces_dir: Path
+) -> None:
+    from tests.face.test_stream import video_frames
+
+    with transaction(runtime.sessions) as db:
+        lin = make_attendee(db, runtime.pii, name="Lin Miranda").id
+    enrol(runtime, lin, faces_dir / "enroll/lin_manuel_miranda/lin-manuel-miranda.png")
+    client = connect(app, kiosk_device)
+    acks = [
+        frame(client, jpeg(rgb), i / 10, purpose="assistant")
+        for i, rgb in enumerate(video_frames(faces_dir, 145, 185))
+    ]
+    decided = [a for a in acks if "decision" in a]
+    assert decided, acks[-1]
+    first = acks.index(decided[0])
+    assert first >= 2 and all(a == {"pending": True, "challenge": None} for a in acks[:first])
+    ack = decided[0]
+    assert (ack["decision"], ack["reason"], ack["liveness"]) == ("match", None, "not_required")
+    assert ack["attendee"]["id"] == lin and ack["attendee"]["name"] == "L*** Miranda"
+    assert "attendee_id" not in ack and ack["ticket_seconds"] > 0
+    ticket = read_ticket(runtime, ack["ticket"], kiosk_device.principal_id, ["assistant"])
+    assert ticket.attendee_id == lin
+    assert pushed(client, "camera_identified")[0]["ticket"] == ack["ticket"]
+    assert count(runtime, VenueCheckIn) == 0  # the assistant only recognises; nobody passes
+
+
+def test_a_liveness_kiosk_asks_for_a_head_turn_and_refuses_a_held_photo(
+    app: Flask, runtime: Runtime, venue: Venue, live_kiosk: Caller, faces_dir: Path
+) -> None:
+    enrol(runtime, venue.vip_guest, faces_dir / "enroll/obama/obama.jpg")
+    client = connect(app, live_kiosk)
+    frames = jittered(load_rgb(faces_dir / "probe/obama1.jpg", 480), 40)
+    first = frame(client, frames[0], 0.0)
+    assert first["pending"] and first["challenge"] in ("turn_left", "turn_right")
+    ack = send(client, frames[1:])
+    assert (ack["decision"]["granted"], ack["decision"]["reason"]) == (False, "liveness_failed")
+    assert (ack["face"], ack["liveness"]) == ("spoof_suspected", "failed")
+    assert count(runtime, VenueCheckIn) == 0
 
 
 def test_a_photo_held_to_a_gate_camera_fails_liveness_and_alerts_security(
@@ -93,41 +145,103 @@ def test_an_entrance_qr_code_in_a_frame_is_a_code_pass(
     app: Flask, runtime: Runtime, venue: Venue, gate_device: Caller
 ) -> None:
     client = connect(app, gate_device)
-    frame = qr_frame(issue_code(runtime, venue.delegate))
-    ack = send(client, [frame])
+    image = qr_frame(issue_code(runtime, venue.delegate))
+    ack = send(client, [image])
     assert (ack["decision"]["granted"], ack["decision"]["method"]) == (True, "code")
-    again = client.emit("gate_frame", {"image": frame, "t": 9.0}, namespace="/live", callback=True)
-    assert again == {"held": True}  # the person is walking through
+    assert frame(client, image, 9.0) == {"held": True}  # the person is walking through
     assert count(runtime, VenueCheckIn) == 1
 
 
-def test_bad_frames_and_callers_get_error_codes(
+def test_a_typed_code_is_decided_like_a_scanned_one(
+    app: Flask, runtime: Runtime, venue: Venue, live_kiosk: Caller
+) -> None:
+    client = connect(app, live_kiosk)
+    body = {"code": issue_code(runtime, venue.delegate), "nonce": "typed-code-0001"}
+    ack = client.emit("camera_code", body, namespace="/live", callback=True)
+    assert (ack["decision"]["granted"], ack["face"], ack["liveness"]) == (True, None, None)
+    assert pushed(client, "gate_decision") == [ack]
+    again = client.emit("camera_code", body, namespace="/live", callback=True)
+    assert again["decision"]["event_id"] == ack["decision"]["event_id"]  # same nonce, same pass
+    assert count(runtime, VenueCheckIn) == 1
+
+
+def test_bad_frames_get_error_codes_and_store_nothing(
+    app: Flask, runtime: Runtime, venue: Venue, gate_device: Caller
+) -> None:
+    gate = connect(app, gate_device)
+    assert frame(gate, b"not a jpeg at all", 0)["error"] == "invalid_image"
+    assert frame(gate, b"", 0)["error"] == "invalid_image"
+    assert frame(gate, "%%%", 0)["error"] == "invalid_image"
+    assert frame(gate, b"x", 0, gate_id=venue.gate_in2)["error"] == "wrong_gate"
+    assert frame(gate, b"x", 0, purpose="boarding")["error"] == "validation_error"
+    no_image = gate.emit("camera_frame", {"t": 0}, namespace="/live", callback=True)
+    assert no_image["error"] == "validation_error"
+    late = gate.emit("camera_frame", {"image": b"x", "t": "soon"}, namespace="/live", callback=True)
+    assert late["error"] == "validation_error"
+    assert count(runtime, VenueCheckIn) == 0
+
+
+def test_a_hotel_camera_gives_a_ticket_only_to_a_guest_expected_there(
+    app: Flask, runtime: Runtime, faces_dir: Path
+) -> None:
+    from tests.hotel.helpers import make_hotel, make_stay
+
+    with transaction(runtime.sessions) as db:
+        hotel = make_hotel(db, "CAM")
+        guest = make_attendee(db, runtime.pii, name="Barack Guest").id
+        walk_in = make_attendee(db, runtime.pii, name="Kit Visitor").id
+        make_stay(db, guest, hotel)
+        hotel_id = hotel.id
+    enrol(runtime, guest, faces_dir / "enroll/obama/obama.jpg")
+    enrol(runtime, walk_in, faces_dir / "enroll/kit_harington/john1.jpeg")
+    desk = device_caller(app, runtime, "hotel_desk", "lobby-cam", hotel_id=hotel_id, liveness=False)
+    runtime.config = runtime.config.with_changes(
+        extra={**runtime.config.extra, "GATE_HOLD_SECONDS": "0"}  # the next guest steps up
+    )
+    client = connect(app, desk)
+    stranger = jittered(load_rgb(faces_dir / "probe/kit_harington_johnsnow.jpg", 480), 12)
+    refused = send(client, stranger, purpose="hotel")
+    assert (refused["decision"], refused["reason"], refused["ticket"]) == (
+        "unknown",
+        "face_unknown",
+        None,
+    )
+    found = send(
+        client, jittered(load_rgb(faces_dir / "probe/obama1.jpg", 480), 8), purpose="hotel"
+    )
+    assert found["decision"] == "match" and found["attendee"]["id"] == guest
+    ticket = read_ticket(runtime, found["ticket"], desk.principal_id, ["hotel"])
+    assert (ticket.attendee_id, ticket.purpose) == (guest, "hotel")
+    assert [a["decision"] for a in pushed(client, "camera_identified")] == ["unknown", "match"]
+
+
+def test_a_person_enrolled_after_the_camera_connected_is_recognised_without_reconnecting(
+    app: Flask, runtime: Runtime, venue: Venue, kiosk_device: Caller, faces_dir: Path
+) -> None:
+    client = connect(app, kiosk_device)
+    assert frame(client, nobody(), 0.0)["pending"]  # the camera has read its candidates
+    with transaction(runtime.sessions) as db:
+        newcomer = make_attendee(db, runtime.pii, name="Kit Newcomer", category="delegate").id
+    svc = face_service(runtime)
+    with transaction(runtime.sessions) as db:  # publishes face_enrolled on commit
+        svc.enrol(db, newcomer, (faces_dir / "enroll/kit_harington/john1.jpeg").read_bytes(), "t")
+    probe = load_rgb(faces_dir / "probe/kit_harington_johnsnow.jpg", 480)
+    ack = send(client, jittered(probe, 12))
+    assert (ack["decision"]["granted"], ack["decision"]["reason"]) == (True, "checked_in")
+    assert ack["decision"]["attendee"]["id"] == newcomer
+
+
+def test_stop_and_disconnect_free_the_connections_camera(
     app: Flask, runtime: Runtime, venue: Venue, kiosk_device: Caller, gate_device: Caller
 ) -> None:
-    kiosk = connect(app, kiosk_device)
-    gate = connect(app, gate_device)
-    assert (
-        kiosk.emit("gate_frame", {"image": b"x" * 10, "t": 0}, namespace="/live", callback=True)[
-            "error"
-        ]
-        == "gate_required"
-    )
-    bad = gate.emit(
-        "gate_frame", {"image": b"not a jpeg at all", "t": 0}, namespace="/live", callback=True
-    )
-    assert bad["error"] == "invalid_image"
-    other = gate.emit(
-        "gate_frame",
-        {"image": b"x", "t": 0, "gate_id": venue.gate_in2},
-        namespace="/live",
-        callback=True,
-    )
-    assert other["error"] == "wrong_gate"
-    assert (
-        gate.emit("gate_frame", {"t": 0}, namespace="/live", callback=True)["error"]
-        == "validation_error"
-    )
-    assert count(runtime, VenueCheckIn) == 0
+    before = camera.active()
+    kiosk, gate = connect(app, kiosk_device), connect(app, gate_device)
+    assert frame(kiosk, nobody(), 0.0)["pending"] and frame(gate, nobody(1), 0.0)["pending"]
+    assert camera.active() == before + 2
+    assert kiosk.emit("camera_stop", namespace="/live", callback=True) == {"ok": True}
+    assert camera.active() == before + 1
+    gate.disconnect(namespace="/live")
+    assert camera.active() == before
 
 
 def test_the_staff_console_receives_passes_and_denials_live(

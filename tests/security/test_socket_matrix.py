@@ -16,16 +16,18 @@ from models import Driver
 from models.db import transaction
 from tests.conftest import device_caller, login_as
 from tests.factories import make_gate, make_zone
+from tests.hotel.helpers import make_hotel
 from web.extensions import socketio
 
 ROLES = ("driver", "kiosk", "gate", "hotel_desk", "staff", "security", "admin")
-DENIED = {"forbidden", "unauthenticated"}
+DENIED = {"forbidden", "unauthenticated", "wrong_device_kind", "device_not_bound", "wrong_gate"}
 
 
 @dataclass
 class Links:
     gate_id: int
     driver_id: int
+    hotel_id: int
 
 
 @pytest.fixture
@@ -37,7 +39,7 @@ def links(runtime: Runtime) -> Links:
         )
         db.add(driver)
         db.flush()
-        return Links(gate.id, driver.id)
+        return Links(gate.id, driver.id, make_hotel(db, "SEC").id)
 
 
 def connect(app: Flask, runtime: Runtime, role: str, links: Links) -> Any:
@@ -45,7 +47,12 @@ def connect(app: Flask, runtime: Runtime, role: str, links: Links) -> Any:
     if role in ("staff", "security", "admin"):
         caller = login_as(app, runtime, role)
         return socketio.test_client(app, namespace="/live", flask_test_client=caller.client)
-    extra = {"gate": {"gate_id": links.gate_id}, "driver": {"driver_id": links.driver_id}}
+    extra = {
+        "gate": {"gate_id": links.gate_id},
+        "kiosk": {"gate_id": links.gate_id},
+        "hotel_desk": {"hotel_id": links.hotel_id},
+        "driver": {"driver_id": links.driver_id},
+    }
     caller = device_caller(app, runtime, role, **extra.get(role, {}))
     token = caller.headers["Authorization"].removeprefix("Bearer ")
     return socketio.test_client(app, namespace="/live", auth={"token": token})
@@ -55,20 +62,21 @@ def code_body(links: Links) -> dict[str, Any]:
     return {"code": "not-a-code", "nonce": uuid.uuid4().hex, "gate_id": links.gate_id}
 
 
-# event -> (roles that get past the role check, payload builder)
-EVENTS: dict[str, tuple[set[str], Any]] = {
-    "catch_up": (set(ROLES), lambda _l: {"after": 0}),
-    "gate_code": ({"gate", "kiosk"}, code_body),
-    "gate_frame": (
-        {"gate", "kiosk"},
-        lambda v: {"image": b"\xff\xd8junk", "t": 0.0, "gate_id": v.gate_id},
-    ),
-    "trip_ack": ({"driver"}, lambda _l: {"seq": 0, "trips": {}}),
-    "driver_sync": ({"driver"}, lambda _l: {}),
-    "face_stream_start": ({"kiosk", "gate", "hotel_desk"}, lambda _l: {"liveness": False}),
-    # after face_stream_start (above) a frame reaches the decoder; without a stream: no_stream
-    "face_frame": ({"kiosk", "gate", "hotel_desk"}, lambda _l: {"image": "", "t": 0.0}),
-    "face_stream_stop": (set(ROLES), lambda _l: None),
+def frame_body(purpose: str) -> Any:
+    return lambda v: {"image": b"\xff\xd8junk", "t": 0.0, "purpose": purpose, "gate_id": v.gate_id}
+
+
+# (event, purpose) -> (roles whose device may do this where it is bound, payload builder)
+EVENTS: dict[tuple[str, str], tuple[set[str], Any]] = {
+    ("catch_up", ""): (set(ROLES), lambda _l: {"after": 0}),
+    ("camera_code", "gate"): ({"gate", "kiosk"}, code_body),
+    ("camera_frame", "gate"): ({"gate", "kiosk"}, frame_body("gate")),
+    ("camera_frame", "hotel"): ({"hotel_desk"}, frame_body("hotel")),
+    ("camera_frame", "assistant"): ({"gate", "kiosk", "hotel_desk"}, frame_body("assistant")),
+    ("camera_frame", "journey"): ({"kiosk", "hotel_desk"}, frame_body("journey")),
+    ("camera_stop", ""): (set(ROLES), lambda _l: None),
+    ("trip_ack", ""): ({"driver"}, lambda _l: {"seq": 0, "trips": {}}),
+    ("driver_sync", ""): ({"driver"}, lambda _l: {}),
 }
 
 
@@ -89,13 +97,13 @@ def test_every_live_event_answers_or_refuses_each_role_as_designed(
 ) -> None:
     client = connect(app, runtime, role, links)
     assert client.is_connected("/live")
-    for event, (allowed, payload) in EVENTS.items():
+    for (event, purpose), (allowed, payload) in EVENTS.items():
         answer = client.emit(event, payload(links), namespace="/live", callback=True)
         code = error_of(answer)
         if role in allowed:
-            assert code not in DENIED | {"no_stream"}, (event, role, answer)
+            assert code not in DENIED, (event, purpose, role, answer)
         else:
-            assert code in DENIED | {"no_stream"}, (event, role, answer)
+            assert code in DENIED, (event, purpose, role, answer)
     client.disconnect(namespace="/live")
 
 
@@ -105,7 +113,7 @@ def test_a_revoked_device_token_stops_on_its_open_socket_and_on_http(
     gate = device_caller(app, runtime, "gate", "gate-revoked", gate_id=links.gate_id)
     token = gate.headers["Authorization"].removeprefix("Bearer ")
     client = socketio.test_client(app, namespace="/live", auth={"token": token})
-    before = client.emit("gate_code", code_body(links), namespace="/live", callback=True)
+    before = client.emit("camera_code", code_body(links), namespace="/live", callback=True)
     assert error_of(before) not in DENIED, before
     with transaction(runtime.sessions) as db:
         accounts.revoke_device(db, int(token.split(".")[0]), "test", "stolen")

@@ -1,6 +1,9 @@
 // Gate / kiosk page: camera frames (downscaled JPEG, about 4 a second, one in flight at a
-// time) go to the server over Socket.IO; the decision comes back and is shown full screen.
-// A typed or scanner-entered entrance code goes the same way. Server text is set as text only.
+// time) go to the server over Socket.IO as `camera_frame` (purpose "gate"); the decision comes
+// back and is shown full screen. While the server waits, it may ask for a blink or head turn
+// (liveness); the page shows that. A typed or scanner-entered entrance code goes the same way
+// (`camera_code`). The device must be bound to this gate by an admin. Server text is set as
+// text only.
 (function () {
   "use strict";
   const $ = (id) => document.getElementById(id);
@@ -23,6 +26,9 @@
     offline: ["离线", "Offline"],
     no_camera: ["摄像头不可用，请输入入场码", "No camera: please enter your entrance code"],
     looking: ["正在识别…", "Looking…"],
+    blink: ["请眨眨眼", "Please blink"],
+    turn_left: ["请眨眼，或把头慢慢转向左边", "Please blink, or turn your head slowly to the left"],
+    turn_right: ["请眨眼，或把头慢慢转向右边", "Please blink, or turn your head slowly to the right"],
   };
 
   function setup() {
@@ -59,7 +65,7 @@
     inFlight = false;
     if (out && out.decision) show(out);
     else if (out && out.error) $("status").textContent = T.reason(out.error) + " (" + out.error + ")";
-    else if (out && out.pending) $("status").textContent = T.t(WORDS.looking);
+    else if (out && out.pending) $("status").textContent = T.t(WORDS[out.challenge] || WORDS.looking);
   }
 
   function sendFrame(video, canvas) {
@@ -70,8 +76,8 @@
     inFlight = true;
     canvas.toBlob((blob) => {
       blob.arrayBuffer().then((buf) => {
-        socket.timeout(5000).emit("gate_frame", { image: buf, t: performance.now() / 1000, gate_id: gateId },
-          (err, out) => onAnswer(err ? null : out));
+        const frame = { image: buf, t: performance.now() / 1000, purpose: "gate", gate_id: gateId };
+        socket.timeout(5000).emit("camera_frame", frame, (err, out) => onAnswer(err ? null : out));
       });
     }, "image/jpeg", 0.8);
   }
@@ -112,7 +118,7 @@
       ev.preventDefault();
       const code = $("code").value.trim();
       $("code").value = "";
-      socket.emit("gate_code", { code, nonce: nonce(), gate_id: gateId }, onAnswer);
+      socket.emit("camera_code", { code, nonce: nonce(), purpose: "gate", gate_id: gateId }, onAnswer);
     });
   }
 
