@@ -5,12 +5,14 @@ HotelError (core.errors.SummitError subclasses, by HTTP meaning)
  +-- HotelConflict        409  wrong_hotel, not_checked_in, already_checked_in, room_taken,
  |                             rooms_short, too_early, reservation_ended, reservation_released
  +-- HotelInvalid         400  room_wrong_hotel, room_type_mismatch, no_identity, bad_night
- +-- TicketError          401  ticket_invalid, ticket_expired
+
+The lobby kiosk also passes on the refusals of `checkin.identification` (core errors): 403
+ticket_*, liveness_required, device_not_bound, wrong_hotel (desk); 409 code_replayed.
 """
 
 from __future__ import annotations
 
-from core.errors import Conflict, NotFound, Unauthorized, ValidationError
+from core.errors import Conflict, NotFound, ValidationError
 
 
 class HotelNotFound(NotFound):
@@ -23,10 +25,6 @@ class HotelConflict(Conflict):
 
 class HotelInvalid(ValidationError):
     """The request is malformed for the hotel domain (wrong hotel's room, no identity...)."""
-
-
-class TicketError(Unauthorized):
-    """A kiosk ticket is forged, for another device, or too old."""
 
 
 class RoomsShort(HotelConflict):

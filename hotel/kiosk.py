@@ -1,156 +1,169 @@
-"""The lobby kiosk: who is this (face or entrance code), then check in or out on a ticket.
+"""The lobby kiosk: who is this (live camera, entrance code or, at a watched desk, a photo),
+then check in or out on the identification ticket.
 
 Identification and the action are two requests so that a guest sees their reservation and
-confirms before anything changes (nobody is checked out by walking past the camera). The
-ticket binds the stay, the action and the kiosk, is signed with the server's secret key, and
-lives for three minutes.
+confirms before anything changes (nobody is checked out by walking past the camera). Both go
+through `checkin.identification`: the desk's policy and binding are read fresh on every call,
+a still photo is refused where the desk checks liveness (the default), an entrance code is
+spent like a gate scan (a code used at a gate, or here, is a replay), and the action redeems
+a single-use identification ticket issued to this desk for purpose "hotel" in the same
+transaction as the key it grants.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.errors import RecognitionError, SummitError
+from checkin import identification
+from checkin.identification import Identified, Policy
+from core.accounts import Principal
+from core.errors import Forbidden, RecognitionError
 from core.runtime import Runtime
 from hotel import service
-from hotel.errors import HotelConflict, HotelInvalid, TicketError
+from hotel.errors import HotelConflict, HotelInvalid
 from hotel.keys import KeyMaker
 from models.attendee import Attendee
 from models.db import transaction
 from models.hotel import Stay
 
-TICKET_SECONDS = 180
+PURPOSE = "hotel"
 ACTIONS = {"reserved": "check_in", "checked_in": "check_out"}
+CODE_MESSAGES = {
+    "code_expired": "the entrance code has expired; refresh it on the phone",
+    "code_not_yet_valid": "the entrance code is not valid yet",
+    "code_forged": "this entrance code was not issued by the summit",
+}
 
 
-def _serializer(rt: Runtime) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(rt.config.secret_key, salt="hotel-kiosk-ticket")
+def expected_guests(session: Session, hotel_id: int) -> set[int]:
+    """Attendees with an open reservation at this hotel: the faces its lobby camera may match."""
+    query = select(Stay.attendee_id).where(
+        Stay.hotel_id == hotel_id, Stay.state.in_(service.OPEN_STATES)
+    )
+    return set(session.scalars(query))
+
+
+def desk_hotel(policy: Policy, principal: Principal) -> int:
+    """The hotel this desk serves; refuses other devices and desks not bound to it."""
+    identification.require_place(policy, PURPOSE, hotel_id=principal.hotel_id)
+    assert policy.hotel_id is not None  # require_place refuses an unbound desk
+    return policy.hotel_id
 
 
 def identify_guest(
     rt: Runtime,
-    hotel_id: int,
-    device_id: int,
+    principal: Principal,
     *,
-    image: bytes | None,
-    code: str | None,
+    ticket: str | None = None,
+    code: str | None = None,
+    image: bytes | None = None,
     now: datetime,
 ) -> dict[str, Any]:
-    """Find the guest by face or entrance code; return their reservation and a ticket.
+    """Find the guest by live-camera ticket, entrance code or photo; return their reservation.
 
-    This use case writes nothing and opens its own short read transactions: the face engine
-    takes its own sessions, and half a second of dlib work must not hold SQLite's write lock.
+    Face work runs before any transaction opens. Only an entrance code writes (its use), in the
+    same short transaction that reads the reservation, so a refusal spends nothing.
     """
-    if (image is None) == (code is None):
-        raise HotelInvalid("send either a face image or an entrance code", "no_identity")
-    attendee_id = _by_face(rt, hotel_id, image) if image is not None else _by_code(rt, code or "")
-    with transaction(rt.sessions) as session:
-        attendee = session.get(Attendee, attendee_id)
+    if sum(x is not None for x in (ticket, code, image)) != 1:
+        raise HotelInvalid("send one of a ticket, an entrance code or a photo", "no_identity")
+    policy = identification.load_policy(rt, principal)
+    hotel_id = desk_hotel(policy, principal)
+    if ticket is not None:
+        found = _by_ticket(rt, policy, ticket)
+    elif code is not None:
+        found = _by_code(rt, policy, code)
+    else:
+        found = _by_photo(rt, policy, hotel_id, image or b"")
+    return _answer(rt, found, hotel_id, now)
+
+
+def _answer(rt: Runtime, found: Identified, hotel_id: int, now: datetime) -> dict[str, Any]:
+    """The reservation of an identified guest, with the ticket for the action it offers."""
+    assert found.attendee_id is not None and found.ticket is not None
+    with transaction(rt.sessions, read_only=found.code_nonce is None) as session:
+        identification.record_code_use(session, found, f"hotel:{hotel_id}", now)
+        attendee = session.get(Attendee, found.attendee_id)
         if attendee is None or attendee.revoked:
             raise HotelConflict("please see the front desk", "attendee_revoked")
-        stay = service.find_stay(session, attendee_id, hotel_id, now)
+        # Raises wrong_hotel (naming it) for a guest identified here who sleeps elsewhere.
+        stay = service.find_stay(session, found.attendee_id, hotel_id, now)
         action = ACTIONS.get(stay.state)
         if action is None:
             service.require_state(stay, tuple(ACTIONS))
         view = service.reservation_view(session, stay)
-    ticket = _serializer(rt).dumps({"d": device_id, "s": stay.id, "a": action})
-    return {"ticket": ticket, "action": action, "reservation": view}
+    return {
+        "ticket": found.ticket,
+        "ticket_seconds": identification.TICKET_SECONDS,
+        "action": action,
+        "reservation": view,
+    }
 
 
-def _by_face(rt: Runtime, hotel_id: int, image: bytes) -> int:
-    from recognition.face.api import face_service
+def _by_ticket(rt: Runtime, policy: Policy, ticket: str) -> Identified:
+    """The live camera stream (or an earlier identify) named the guest to this desk."""
+    read = identification.read_ticket(rt, ticket, policy.device_id, [PURPOSE])
+    return Identified(PURPOSE, "ticket", read.attendee_id, ticket=ticket)
 
-    with transaction(rt.sessions) as session:
-        candidates = set(
-            session.scalars(
-                select(Stay.attendee_id).where(
-                    Stay.hotel_id == hotel_id, Stay.state.in_(tuple(ACTIONS))
-                )
-            )
+
+def _by_code(rt: Runtime, policy: Policy, code: str) -> Identified:
+    found = identification.identify_code(rt, policy, PURPOSE, code)
+    if not found.ok:
+        failure = found.failure or "code_malformed"
+        message = CODE_MESSAGES.get(failure, "this is not a summit entrance code")
+        raise HotelInvalid(message, failure)
+    return found
+
+
+def _by_photo(rt: Runtime, policy: Policy, hotel_id: int, image: bytes) -> Identified:
+    """A still photo, at a staff-watched desk only; matched among this hotel's guests."""
+    with transaction(rt.sessions, read_only=True) as session:
+        candidates = expected_guests(session, hotel_id)
+    found = identification.identify_photo(rt, policy, PURPOSE, image, candidates)
+    if found.failure == "liveness_required":
+        raise Forbidden(
+            "this desk checks liveness: look at the live camera, or use your entrance code",
+            "liveness_required",
         )
-    if not candidates:
-        raise RecognitionError("no guest is expected at this hotel", "face_not_recognised")
-    found = face_service(rt).identify_bytes(image, candidates=candidates)
-    if found.decision != "match" or found.attendee_id is None:
+    if not found.ok:
+        ident = found.identification
         raise RecognitionError(
             "we could not recognise you; use your entrance code or see the front desk",
             "face_not_recognised",
-            decision=found.decision,
+            decision=ident.decision if ident is not None else "unknown",
         )
-    return found.attendee_id
-
-
-def _by_code(rt: Runtime, code: str) -> int:
-    from checkin.codes import verify_code
-
-    try:
-        return verify_code(rt, code)
-    except SummitError as exc:  # code_malformed, code_forged, code_expired, ...
-        raise HotelInvalid(exc.message, exc.code) from exc
-
-
-def read_ticket(rt: Runtime, ticket: str, device_id: int, action: str) -> int:
-    """The stay id a ticket was issued for, if it is ours, fresh, for this kiosk and action."""
-    try:
-        data = _serializer(rt).loads(ticket, max_age=TICKET_SECONDS)
-    except SignatureExpired as exc:
-        raise TicketError("the session timed out; please start again", "ticket_expired") from exc
-    except BadSignature as exc:
-        raise TicketError("this ticket was not issued here", "ticket_invalid") from exc
-    if not isinstance(data, dict) or data.get("d") != device_id or data.get("a") != action:
-        raise TicketError("this ticket was not issued for this action here", "ticket_invalid")
-    stay_id = data.get("s")
-    if not isinstance(stay_id, int):
-        raise TicketError("this ticket was not issued here", "ticket_invalid")
-    return stay_id
+    return found
 
 
 def kiosk_check_in(
-    session: Session, rt: Runtime, hotel_id: int, device_id: int, ticket: str, *, now: datetime
+    session: Session, rt: Runtime, principal: Principal, ticket: str, *, now: datetime
 ) -> dict[str, Any]:
-    """Check in the guest a ticket names (see `service.check_in_guest`)."""
-    return _on_ticket(
-        rt,
-        ticket,
-        device_id,
-        "check_in",
-        lambda stay_id: service.check_in_guest(
-            session,
-            KeyMaker.from_runtime(rt),
-            stay_id,
-            f"device:{device_id}",
-            now=now,
-            hotel_id=hotel_id,
-        ),
+    """Check in the guest an identification ticket names (see `service.check_in_guest`)."""
+    hotel_id, stay_id = _redeem(session, rt, principal, ticket, now)
+    keys = KeyMaker.from_runtime(rt)
+    return service.check_in_guest(
+        session, keys, stay_id, principal.actor, now=now, hotel_id=hotel_id
     )
 
 
 def kiosk_check_out(
-    session: Session, rt: Runtime, hotel_id: int, device_id: int, ticket: str, *, now: datetime
+    session: Session, rt: Runtime, principal: Principal, ticket: str, *, now: datetime
 ) -> dict[str, Any]:
-    """Check out the guest a ticket names (see `service.check_out_guest`)."""
-    return _on_ticket(
-        rt,
-        ticket,
-        device_id,
-        "check_out",
-        lambda stay_id: service.check_out_guest(
-            session, stay_id, f"device:{device_id}", now=now, hotel_id=hotel_id
-        ),
+    """Check out the guest an identification ticket names (see `service.check_out_guest`)."""
+    hotel_id, stay_id = _redeem(session, rt, principal, ticket, now)
+    return service.check_out_guest(session, stay_id, principal.actor, now=now, hotel_id=hotel_id)
+
+
+def _redeem(
+    session: Session, rt: Runtime, principal: Principal, ticket: str, now: datetime
+) -> tuple[int, int]:
+    """(hotel id, stay id) for a ticket, spent in the caller's transaction: a refusal that
+    follows (already checked in, wrong hotel) rolls the use back with everything else."""
+    hotel_id = desk_hotel(identification.device_policy(session, principal), principal)
+    attendee_id = identification.redeem_ticket(
+        session, rt, principal, ticket, [PURPOSE], single_use=True
     )
-
-
-def _on_ticket(
-    rt: Runtime,
-    ticket: str,
-    device_id: int,
-    action: str,
-    run: Callable[[int], dict[str, Any]],
-) -> dict[str, Any]:
-    return run(read_ticket(rt, ticket, device_id, action))
+    return hotel_id, service.find_stay(session, attendee_id, hotel_id, now).id

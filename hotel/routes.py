@@ -13,7 +13,6 @@ import pydantic
 from flask import Blueprint, Response, jsonify, request
 
 from core.clock import utcnow
-from core.errors import Forbidden
 from hotel import kiosk, release, service, views
 from hotel.clock import hotel_night
 from hotel.errors import HotelInvalid
@@ -25,9 +24,18 @@ from web.ratelimit import limit
 bp = Blueprint("hotel_routes", __name__)
 
 
-class CodeIn(pydantic.BaseModel):
+class IdentifyIn(pydantic.BaseModel):
+    """Exactly one of: a ticket from the live camera stream, or an entrance code."""
+
     model_config = pydantic.ConfigDict(extra="forbid", str_strip_whitespace=True)
-    code: str = pydantic.Field(min_length=1, max_length=200)
+    ticket: str | None = pydantic.Field(default=None, min_length=1, max_length=400)
+    code: str | None = pydantic.Field(default=None, min_length=1, max_length=200)
+
+    @pydantic.model_validator(mode="after")
+    def _one_identity(self) -> IdentifyIn:
+        if (self.ticket is None) == (self.code is None):
+            raise ValueError("send exactly one of ticket or code")
+        return self
 
 
 class TicketIn(pydantic.BaseModel):
@@ -50,33 +58,29 @@ def _answer(result: dict[str, Any]) -> tuple[Response, int]:
     return jsonify(result), 409 if "error" in result else 200
 
 
-def _desk() -> tuple[int, int]:
-    """The calling hotel desk's (device id, hotel id)."""
-    principal = current()
-    if principal.hotel_id is None:
-        raise Forbidden("this device is not linked to a hotel", "not_a_hotel_desk")
-    return principal.id, principal.hotel_id
-
-
 # -- lobby kiosk ---------------------------------------------------------------------------
 
 
 @bp.post("/api/hotel/kiosk/identify")
 @requires("hotel_desk")
 @limit("hotel_identify", per_minute=120)
-@documented(CodeIn, "Identify a guest by face (multipart `image`) or entrance code (JSON).")
+@documented(
+    IdentifyIn,
+    "Identify a guest: JSON `ticket` (live camera) or `code`, or a multipart `image` at a "
+    "desk whose liveness check is off; the reservation and a single-use ticket.",
+)
 def identify() -> Response:
-    device_id, hotel_id = _desk()
-    image, code = None, None
+    ticket, code, image = None, None, None
     if "image" in request.files:
         image = request.files["image"].read()
         if not image:
             raise HotelInvalid("the image is empty", "empty_image")
     else:
-        code = parse_json(CodeIn).code
-    # No unit of work here: identification writes nothing and runs its own short reads.
+        body = parse_json(IdentifyIn)
+        ticket, code = body.ticket, body.code
+    # No unit of work here: face work must not hold a transaction; the service opens its own.
     found = kiosk.identify_guest(
-        runtime(), hotel_id, device_id, image=image, code=code, now=utcnow()
+        runtime(), current(), ticket=ticket, code=code, image=image, now=utcnow()
     )
     return jsonify(found)
 
@@ -85,10 +89,9 @@ def identify() -> Response:
 @requires("hotel_desk")
 @documented(TicketIn, "Check in the identified guest: room, key PIN + QR, Wi-Fi.")
 def kiosk_check_in() -> tuple[Response, int]:
-    device_id, hotel_id = _desk()
     body = parse_json(TicketIn)
     with unit_of_work() as db:
-        result = kiosk.kiosk_check_in(db, runtime(), hotel_id, device_id, body.ticket, now=utcnow())
+        result = kiosk.kiosk_check_in(db, runtime(), current(), body.ticket, now=utcnow())
     return _answer(with_qr_images(result))
 
 
@@ -96,12 +99,9 @@ def kiosk_check_in() -> tuple[Response, int]:
 @requires("hotel_desk")
 @documented(TicketIn, "Check out the identified guest; shows the departure transfer.")
 def kiosk_check_out() -> Response:
-    device_id, hotel_id = _desk()
     body = parse_json(TicketIn)
     with unit_of_work() as db:
-        result = kiosk.kiosk_check_out(
-            db, runtime(), hotel_id, device_id, body.ticket, now=utcnow()
-        )
+        result = kiosk.kiosk_check_out(db, runtime(), current(), body.ticket, now=utcnow())
     return jsonify(result)
 
 

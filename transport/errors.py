@@ -29,3 +29,10 @@ class NotYourTrip(TransportError):
 
     def __init__(self, trip_id: int) -> None:
         super().__init__(f"trip {trip_id} is not assigned to you", "not_your_trip")
+
+
+class PlanConflict(TransportConflict):
+    """The data a re-plan was solved from changed before it could be stored, several times."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "plan_conflict")

@@ -7,12 +7,15 @@ The rules that turn a flight into a window live here, in one place:
   domestic one, 1 h to 30 min before a train.
 The destination is the hotel of the attendee's stay for that night; an attendee with no stay
 goes to (or comes from) the venue, whose travel times are VENUE_TRAVEL.
+
+`read_replan` gathers everything a re-plan's solve needs as plain values, with a marker that
+is equal on a second read exactly when the solve's inputs are unchanged.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -22,12 +25,13 @@ from sqlalchemy.orm import Session
 from core.clock import to_local
 from models.attendee import Attendee
 from models.hotel import Hotel, Stay
-from models.transport import Driver, Flight, Trip, Vehicle
+from models.transport import Driver, Flight, Trip, TripPassenger, Vehicle
 from transport.planner import Request, Resource, minutes
 
 STATION = "FZS"
 VENUE_TRAVEL = {"airport": 50, "station": 30}  # Fuzhou Strait International Conference Center
 PLACE_NAMES = {"FOC": "福州长乐国际机场 Changle Airport", "FZS": "福州南站 Fuzhou South"}
+OPEN_STATES = ("planned", "assigned", "accepted")  # planning may still change these
 
 
 @dataclass(frozen=True)
@@ -56,9 +60,9 @@ def meeting_point(leg: Flight) -> str:
     return f"酒店大堂 / hotel lobby -> {leg.place}"
 
 
-def window(leg: Flight, s: Settings) -> tuple[datetime, datetime]:
-    """The [lo, hi] window of the vehicle's time at the hub for this leg."""
-    t = eta(leg)
+def window(leg: Flight, s: Settings, at: datetime | None = None) -> tuple[datetime, datetime]:
+    """The [lo, hi] window of the vehicle's time at the hub for this leg (at time `at` if given)."""
+    t = at or eta(leg)
     if leg.kind == "arrival":
         if leg.place == STATION:
             bag = s.baggage_train
@@ -86,11 +90,11 @@ def stays_by_attendee(session: Session, attendee_ids: Iterable[int]) -> dict[int
     return out
 
 
-def hotel_for(leg: Flight, stays: Sequence[Stay]) -> int | None:
+def hotel_for(leg: Flight, stays: Sequence[Stay], at: datetime | None = None) -> int | None:
     """The stay that night: checking in on arrival day, checking out on departure day."""
     if not stays:
         return None
-    day: date = to_local(eta(leg)).date()
+    day: date = to_local(at or eta(leg)).date()
     if leg.kind == "arrival":
         same = [s for s in stays if s.check_in_date <= day < s.check_out_date]
         later = [s for s in stays if s.check_in_date >= day]
@@ -99,8 +103,13 @@ def hotel_for(leg: Flight, stays: Sequence[Stay]) -> int | None:
     return (same or stays)[-1].hotel_id
 
 
-def build_requests(session: Session, legs: Sequence[Flight], s: Settings) -> list[Request]:
-    """One planner request per leg."""
+def build_requests(
+    session: Session,
+    legs: Sequence[Flight],
+    s: Settings,
+    etas: Mapping[int, datetime] | None = None,
+) -> list[Request]:
+    """One planner request per leg; `etas` (leg id -> time) overrides stored estimates."""
     stays = stays_by_attendee(session, (leg.attendee_id for leg in legs))
     hotels = {h.id: h for h in session.scalars(select(Hotel))}
     ids = sorted({leg.attendee_id for leg in legs})
@@ -113,8 +122,9 @@ def build_requests(session: Session, legs: Sequence[Flight], s: Settings) -> lis
         )
     out = []
     for leg in legs:
-        hotel_id = hotel_for(leg, stays.get(leg.attendee_id, []))
-        lo, hi = window(leg, s)
+        at = (etas or {}).get(leg.id)
+        hotel_id = hotel_for(leg, stays.get(leg.attendee_id, []), at)
+        lo, hi = window(leg, s, at)
         out.append(
             Request(
                 key=leg.id,
@@ -175,3 +185,77 @@ def build_resources(session: Session, ignore_trips: Iterable[int] = ()) -> list[
         )
         for d in drivers
     ]
+
+
+@dataclass(frozen=True)
+class ReplanInput:
+    """What re-planning some legs reads, as plain values: the solve needs no session.
+
+    `resources` are the solver's to book into. `marker` is compared after the solve: the plan
+    is applied only if a fresh read gives an equal one, i.e. the solve's own inputs (requests,
+    every booking of every vehicle, the reopened trips and the legs' times) are unchanged.
+    """
+
+    requests: tuple[Request, ...]
+    resources: tuple[Resource, ...]
+    reopened: tuple[int, ...]  # open trips whose passengers are planned again (reused or cancelled)
+    released: tuple[int, ...]  # their trip_passenger rows, removed when the plan is applied
+    marker: tuple[object, ...]
+
+    @property
+    def kind(self) -> str:
+        return self.requests[0].kind if self.requests else "departure"
+
+
+def read_replan(
+    session: Session,
+    leg_ids: Sequence[int],
+    s: Settings,
+    etas: Mapping[int, datetime] | None = None,
+    *,
+    lock: bool = False,
+) -> ReplanInput:
+    """The open trips carrying these legs, the legs to plan again, requests and resources.
+
+    `lock=True` (in the writing transaction) locks the legs and trips on PostgreSQL so that the
+    marker checked stays true until commit; SQLite's write lock already covers it.
+    """
+    watched = select(Flight).where(Flight.id.in_(leg_ids)).order_by(Flight.id)
+    legs_read = session.scalars(watched.with_for_update() if lock else watched).all()
+    seats = session.scalars(select(TripPassenger).where(TripPassenger.flight_id.in_(leg_ids))).all()
+    open_trips = select(Trip).where(
+        Trip.id.in_({tp.trip_id for tp in seats}), Trip.state.in_(OPEN_STATES)
+    )
+    trips = session.scalars(
+        (open_trips.with_for_update() if lock else open_trips).order_by(Trip.id)
+    ).all()
+    open_ids = {t.id for t in trips}
+    locked = {tp.flight_id for tp in seats if tp.trip_id not in open_ids}
+    released = session.scalars(
+        select(TripPassenger).where(TripPassenger.trip_id.in_(open_ids)).order_by(TripPassenger.id)
+    ).all()
+    free = {tp.flight_id for tp in released} | (set(leg_ids) - locked)
+    legs = session.scalars(select(Flight).where(Flight.id.in_(free)).order_by(Flight.id)).all()
+    requests = tuple(build_requests(session, legs, s, etas))
+    resources = tuple(build_resources(session, open_ids))
+    marker = (
+        requests,
+        tuple(
+            (
+                r.driver_id,
+                r.vehicle_id,
+                r.capacity,
+                r.vip_only,
+                r.shift_start,
+                r.shift_end,
+                tuple(r.busy),
+            )
+            for r in resources
+        ),
+        tuple((t.id, t.version, t.state, t.driver_id) for t in trips),
+        tuple((tp.id, tp.trip_id, tp.flight_id) for tp in released),
+        tuple((f.id, f.scheduled_at, f.estimated_at, f.landed_at) for f in legs_read),
+    )
+    return ReplanInput(
+        requests, resources, tuple(sorted(open_ids)), tuple(tp.id for tp in released), marker
+    )

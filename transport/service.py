@@ -1,31 +1,44 @@
 """Transport use cases: plan pickups and departures, re-plan when a flight's estimate changes.
 
-Each function takes plain values and the caller's session, changes everything in that one
-transaction and publishes events that go out after commit: `trip_assigned`, `trip_updated`
-and `trip_cancelled` to the driver's room and the console; `flight_estimate_changed` and
-alerts to the console. Trips a driver has started (at the pickup point, departed, dropped
-off) are never changed by planning.
+Each function takes plain values and the caller's session and publishes events that go out
+after commit: `trip_assigned`, `trip_updated` and `trip_cancelled` to the driver's room and the
+console; `flight_estimate_changed` and alerts to the console. Trips a driver has started (at
+the pickup point, departed, dropped off) are never changed by planning.
+
+Bulk planning (`plan_pickups`, `plan_departures`) runs in the caller's transaction. Re-planning
+(`change_estimate`, `replan_attendee`, `replan_legs`) must not hold the write lock for the
+solve: it reads in a short read-only transaction, solves with none open, and applies in the
+session's next transaction (the caller commits) only if what it read is unchanged; otherwise
+it tries again, up to ATTEMPTS times, then raises `plan_conflict` having stored nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.clock import to_local, utcnow
+from models.db import reading
 from models.transport import Flight, Trip, TripPassenger
-from transport.errors import TransportConflict, TransportError, TransportNotFound
+from transport.errors import PlanConflict, TransportConflict, TransportError, TransportNotFound
 from transport.notices import alert_unplanned, announce_estimate
-from transport.planner import PlannedTrip, Request, plan
-from transport.requests import Settings, build_requests, build_resources, window
+from transport.planner import Plan, PlannedTrip, Request, plan
+from transport.requests import (
+    ReplanInput,
+    Settings,
+    build_requests,
+    build_resources,
+    read_replan,
+    window,
+)
 from transport.snapshot import publish_trips
 
-OPEN_STATES = ("planned", "assigned", "accepted")  # planning may still change these
+ATTEMPTS = 3  # reads and solves of one re-plan before it reports plan_conflict
 
 
 @dataclass
@@ -81,7 +94,8 @@ def _plan_new(
     future = [leg for leg in legs if window(leg, s)[1] >= now]
     report.skipped_past = len(legs) - len(future)
     report.legs = len(future)
-    _apply(session, build_requests(session, future, s), [], s, report)
+    requests = build_requests(session, future, s)
+    _apply(session, requests, [], plan(requests, build_resources(session), s.time_limit), report)
     return report
 
 
@@ -89,11 +103,10 @@ def _apply(
     session: Session,
     requests: Sequence[Request],
     reopened: Sequence[Trip],
-    s: Settings,
+    result: Plan,
     report: PlanReport,
 ) -> None:
-    """Plan `requests`, reusing `reopened` trips of the same driver, cancelling the rest."""
-    result = plan(requests, build_resources(session, [t.id for t in reopened]), s.time_limit)
+    """Store the plan of `requests`, reusing `reopened` trips of one driver, cancel the rest."""
     report.seconds, report.solver = result.seconds, dict(result.stats.__dict__)
     by_key = {r.key: r for r in requests}
     spare = {t.id: t for t in reopened}
@@ -188,20 +201,32 @@ def change_estimate(
     now: datetime | None = None,
     settings: Settings | None = None,
 ) -> PlanReport:
-    """Set a flight's estimated time and re-plan only the trips it touches."""
+    """Set a flight's estimated time and re-plan only the trips it touches.
+
+    The session must have no transaction open; the new time and the new plan are written
+    together in its last transaction, which the caller commits.
+    """
     now, s = now or utcnow(), settings or Settings()
-    legs = flight_legs(session, flight_id)
     if estimated_at < now - timedelta(minutes=5):
         raise TransportError("the estimated time is in the past", "time_in_past")
-    if any(leg.landed_at for leg in legs):
-        raise TransportConflict("this flight has landed; record no more estimates", "flight_landed")
+    with reading(session):
+        ids = [leg.id for leg in _unlanded_legs(session, flight_id)]
+    report = replan_legs(session, ids, s, etas=dict.fromkeys(ids, estimated_at))
+    # The legs read above, still not landed and at their old time: the re-plan's marker says so.
+    legs = session.scalars(select(Flight).where(Flight.id.in_(ids)).order_by(Flight.id)).all()
     first = legs[0]
     old = first.estimated_at or first.scheduled_at
     for leg in legs:
         leg.estimated_at = estimated_at
-    report = replan_legs(session, [leg.id for leg in legs], s)
     announce_estimate(session, first, old, estimated_at, actor, len(legs))
     return report
+
+
+def _unlanded_legs(session: Session, flight_id: int) -> list[Flight]:
+    legs = flight_legs(session, flight_id)
+    if any(leg.landed_at for leg in legs):
+        raise TransportConflict("this flight has landed; record no more estimates", "flight_landed")
+    return legs
 
 
 def replan_attendee(
@@ -210,40 +235,47 @@ def replan_attendee(
     """Re-plan one attendee's leg after their plans changed (another hotel, a new time)."""
     if kind not in ("arrival", "departure"):
         raise TransportError("kind must be arrival or departure", "invalid_kind")
-    leg = session.scalar(
-        select(Flight).where(Flight.attendee_id == attendee_id, Flight.kind == kind)
-    )
-    if leg is None:
-        raise TransportNotFound(f"attendee {attendee_id} has no {kind} leg", "flight_not_found")
-    return replan_legs(session, [leg.id], settings or Settings())
-
-
-def replan_legs(session: Session, leg_ids: Sequence[int], s: Settings) -> PlanReport:
-    """Re-plan the open trips that carry any of these legs, and plan legs that had none."""
-    seats = session.scalars(select(TripPassenger).where(TripPassenger.flight_id.in_(leg_ids))).all()
-    trips = {
-        t.id: t
-        for t in session.scalars(
-            select(Trip).where(
-                Trip.id.in_({tp.trip_id for tp in seats}), Trip.state.in_(OPEN_STATES)
-            )
+    with reading(session):
+        leg_id = session.scalar(
+            select(Flight.id).where(Flight.attendee_id == attendee_id, Flight.kind == kind)
         )
-    }
-    locked = {tp.flight_id for tp in seats if tp.trip_id not in trips}
-    released = session.scalars(select(TripPassenger).where(TripPassenger.trip_id.in_(trips))).all()
-    free_ids = {tp.flight_id for tp in released} | (set(leg_ids) - locked)
-    for tp in released:
-        session.delete(tp)
-    session.flush()
-    legs = session.scalars(select(Flight).where(Flight.id.in_(free_ids)).order_by(Flight.id)).all()
-    report = PlanReport(
-        "pickup" if legs and legs[0].kind == "arrival" else "departure", legs=len(legs)
+    if leg_id is None:
+        raise TransportNotFound(f"attendee {attendee_id} has no {kind} leg", "flight_not_found")
+    return replan_legs(session, [leg_id], settings or Settings())
+
+
+def replan_legs(
+    session: Session,
+    leg_ids: Sequence[int],
+    s: Settings,
+    *,
+    etas: Mapping[int, datetime] | None = None,
+) -> PlanReport:
+    """Re-plan the open trips that carry any of these legs, and plan legs that had none.
+
+    The session must have no transaction open (commit first). The solve runs with none open;
+    the plan is written in the session's next transaction, left open for the caller to commit.
+    `etas` (leg id -> time) plans as if those legs had that estimated time.
+    """
+    for _attempt in range(ATTEMPTS):
+        with reading(session):
+            before = read_replan(session, leg_ids, s, etas)
+        result = plan(before.requests, before.resources, s.time_limit)
+        session.expire_all()  # the write transaction below must see rows afresh, not cached
+        current = read_replan(session, leg_ids, s, etas, lock=True)
+        if current.marker == before.marker:
+            return _apply_replan(session, current, result)
+        session.rollback()  # nothing written yet; let go of the write lock and read again
+    raise PlanConflict(
+        f"the trips changed while {len(leg_ids)} legs were re-planned, {ATTEMPTS} times; try again"
     )
-    _apply(
-        session,
-        build_requests(session, legs, s),
-        sorted(trips.values(), key=lambda t: t.id),
-        s,
-        report,
-    )
+
+
+def _apply_replan(session: Session, job: ReplanInput, result: Plan) -> PlanReport:
+    """Write a re-plan whose inputs were just found unchanged (inside the write transaction)."""
+    if job.released:
+        session.execute(delete(TripPassenger).where(TripPassenger.id.in_(job.released)))
+    reopened = session.scalars(select(Trip).where(Trip.id.in_(job.reopened)).order_by(Trip.id))
+    report = PlanReport(job.kind, legs=len(job.requests))
+    _apply(session, job.requests, list(reopened), result, report)
     return report

@@ -111,7 +111,8 @@ def test_one_attendee_travels_the_whole_journey(
         db.flush()
         driver_id, gate_in_id, gate_out_id = driver.id, gate_in.id, gate_out.id
     airport = device_caller(app, runtime, "airport_desk", "foc-desk")
-    desk = device_caller(app, runtime, "hotel_desk", "fzh-lobby", hotel_id=hotel_id)
+    # A staff-watched lobby desk (liveness off) so that a still photo may identify the guest.
+    desk = device_caller(app, runtime, "hotel_desk", "fzh-lobby", hotel_id=hotel_id, liveness=False)
     kiosk = device_caller(app, runtime, "kiosk", "hall-kiosk")
     phone_of_driver = device_caller(app, runtime, "driver", "driver-phone", driver_id=driver_id)
     token = phone_of_driver.headers["Authorization"].removeprefix("Bearer ")
@@ -225,10 +226,13 @@ def test_one_attendee_travels_the_whole_journey(
     )
     assert res.json.get("granted") is True, res.json
 
-    # 6. A spoken question answered with their own hotel and pickup.
+    # 6. A spoken question answered with their own hotel, after showing the entrance code.
+    code = phone.get("/api/public/phone/status").json["code"]
+    found = kiosk.post("/api/recognition/identify-code", json={"code": code})
+    assert found.status_code == 200 and found.json["ticket"], found.json
     with speak(tmp_path, "where is my hotel").open("rb") as fh:
         res = kiosk.post(
-            f"/api/speech/query?language=en&attendee_id={me}",
+            f"/api/speech/query?language=en&ticket={found.json['ticket']}",
             data={"audio": (fh, "q.wav")},
             content_type="multipart/form-data",
         )

@@ -120,6 +120,8 @@ def snapshot(session: Session) -> dict[str, Any]:
     from sqlalchemy import func, select
 
     from models import DomainEvent, JourneyStep, RoomNight
+    from models.auth import TicketUse
+    from models.venue import CodeUse
 
     return {
         "stays": sorted(session.execute(select(Stay.id, Stay.state, Stay.room_id)).all()),
@@ -127,4 +129,6 @@ def snapshot(session: Session) -> dict[str, Any]:
         "used": session.scalar(select(func.sum(RoomBlock.used))),
         "steps": session.scalar(select(func.count(JourneyStep.id))),
         "events": session.scalar(select(func.count(DomainEvent.id))),
+        "tickets_used": session.scalar(select(func.count(TicketUse.id))),
+        "codes_used": session.scalar(select(func.count(CodeUse.id))),
     }
