@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,6 +17,17 @@ from core.crypto import hash_token
 from core.errors import Conflict, NotFound, Unauthorized, ValidationError
 from core.events import emit
 from models.auth import DEVICE_KINDS, LIVENESS_BY_DEFAULT, ROLES, Device, StaffUser
+from models.hotel import Hotel
+from models.transport import Driver
+from models.venue import Gate
+
+# Which kinds of device may be bound to which kind of place (a driver phone has its driver).
+BINDABLE = {"gate": ("gate", "kiosk"), "hotel": ("hotel_desk",), "driver": ("driver",)}
+PLACE_MODELS: dict[str, type[Gate] | type[Hotel] | type[Driver]] = {
+    "gate": Gate,
+    "hotel": Hotel,
+    "driver": Driver,
+}
 
 
 @dataclass(frozen=True)
@@ -87,6 +99,7 @@ def create_device(
         raise Conflict(f"device {name!r} exists", "duplicate_device")
     if kind == "driver" and driver_id is None:
         raise ValidationError("a driver token needs a driver id", "driver_required")
+    _check_place(session, kind, gate_id, hotel_id, driver_id)
     secret = secrets.token_urlsafe(32)
     device = Device(
         name=name,
@@ -143,6 +156,11 @@ def set_device_liveness(
     session: Session, device_id: int, required: bool, actor: str, reason: str
 ) -> Device:
     """Turn a device's liveness check on or off (off: a person watches it; audited)."""
+    reason = reason.strip()
+    if not required and not reason:
+        raise ValidationError(
+            "say why liveness may be off (who watches this device)", "reason_required"
+        )
     device = _device(session, device_id)
     if bool(device.liveness_required) != required:
         device.liveness_required = required
@@ -163,10 +181,94 @@ def bind_device(
     device = _device(session, device_id)
     if device.kind == "driver":
         raise ValidationError("a driver phone is bound to its driver", "invalid_binding")
+    _check_place(session, device.kind, gate_id, hotel_id, None)
     device.gate_id, device.hotel_id = gate_id, hotel_id
-    place = f"gate:{gate_id}" if gate_id else f"hotel:{hotel_id}" if hotel_id else "unbound"
-    audit(session, actor, "device_bound", f"device:{device_id}", place)
+    audit(session, actor, "device_bound", f"device:{device_id}", device_place(device))
     return device
+
+
+def device_place(device: Device) -> str:
+    """Where a device is bound, as staff read it: "gate:3", "hotel:2", "driver:5", "unbound"."""
+    for label, value in (
+        ("gate", device.gate_id),
+        ("hotel", device.hotel_id),
+        ("driver", device.driver_id),
+    ):
+        if value is not None:
+            return f"{label}:{value}"
+    return "unbound"
+
+
+@dataclass(frozen=True)
+class DeviceRow:
+    """A registered device as an admin lists it (never its token)."""
+
+    id: int
+    name: str
+    kind: str
+    place: str  # "gate:3", "hotel:2", "driver:5" or "unbound"
+    place_code: str  # the gate's or hotel's code ("MH-IN1"), "" otherwise
+    liveness_required: bool
+    revoked_at: datetime | None
+    gate_id: int | None
+    hotel_id: int | None
+    driver_id: int | None
+
+
+def list_devices(session: Session) -> list[DeviceRow]:
+    """Every registered device with its place and liveness policy, oldest first."""
+    gates: dict[int, str] = {i: c for i, c in session.execute(select(Gate.id, Gate.code))}
+    hotels: dict[int, str] = {i: c for i, c in session.execute(select(Hotel.id, Hotel.code))}
+    rows = []
+    for d in session.scalars(select(Device).order_by(Device.id)):
+        code = gates.get(d.gate_id or 0) or hotels.get(d.hotel_id or 0) or ""
+        rows.append(
+            DeviceRow(
+                d.id,
+                d.name,
+                d.kind,
+                device_place(d),
+                code,
+                bool(d.liveness_required),
+                d.revoked_at,
+                d.gate_id,
+                d.hotel_id,
+                d.driver_id,
+            )
+        )
+    return rows
+
+
+def binding_choices(session: Session) -> dict[str, list[dict[str, object]]]:
+    """The gates and hotels a device may be bound to, for an admin's picker."""
+    gates = session.execute(select(Gate.id, Gate.code, Gate.name).order_by(Gate.code))
+    hotels = session.execute(
+        select(Hotel.id, Hotel.code, Hotel.name_zh, Hotel.name_en).order_by(Hotel.code)
+    )
+    return {
+        "gates": [{"id": i, "code": c, "name": n} for i, c, n in gates],
+        "hotels": [{"id": i, "code": c, "name_zh": z, "name_en": e} for i, c, z, e in hotels],
+    }
+
+
+def _check_place(
+    session: Session, kind: str, gate_id: int | None, hotel_id: int | None, driver_id: int | None
+) -> None:
+    """A device has at most one place, of a kind that fits it, and the place must exist."""
+    given = [
+        (place, value)
+        for place, value in (("gate", gate_id), ("hotel", hotel_id), ("driver", driver_id))
+        if value is not None
+    ]
+    if len(given) > 1:
+        raise ValidationError("a device is bound to one place only", "invalid_binding")
+    if not given:
+        return
+    place, place_id = given[0]
+    if kind not in BINDABLE[place]:
+        raise ValidationError(f"a {kind} device cannot be bound to a {place}", "invalid_binding")
+    if session.get(PLACE_MODELS[place], place_id) is None:
+        raise NotFound(f"no {place} {place_id}", f"{place}_not_found")
 
 
 def _device(session: Session, device_id: int) -> Device:

@@ -1,4 +1,5 @@
-"""Admin API: staff users, device and driver tokens (shown once), revocation, audit log."""
+"""Admin API: staff users, device and driver tokens (shown once), revocation, a device's place
+and liveness policy, audit log."""
 
 from __future__ import annotations
 
@@ -30,6 +31,21 @@ class DeviceIn(pydantic.BaseModel):
     gate_id: pydantic.StrictInt | None = None
     hotel_id: pydantic.StrictInt | None = None
     driver_id: pydantic.StrictInt | None = None
+    liveness: pydantic.StrictBool | None = None  # None: the default for the kind
+
+
+class BindingIn(pydantic.BaseModel):
+    """Where a device stands: a gate, a hotel, or nowhere (both null)."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+    gate_id: pydantic.StrictInt | None = None
+    hotel_id: pydantic.StrictInt | None = None
+
+
+class LivenessIn(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid")
+    required: pydantic.StrictBool
+    reason: str = pydantic.Field(default="", max_length=500)
 
 
 class RevokeIn(pydantic.BaseModel):
@@ -62,30 +78,62 @@ def create_device() -> tuple[Response, int]:
             gate_id=body.gate_id,
             hotel_id=body.hotel_id,
             driver_id=body.driver_id,
+            liveness=body.liveness,
         )
         out = {"id": device.id, "name": device.name, "kind": device.kind, "token": token}
+        out |= _policy(device)
     return jsonify(out), 201
 
 
 @bp.get("/api/devices")
 @requires(*ADMIN)
 def list_devices() -> Response:
-    """Registered devices (never their tokens)."""
+    """Registered devices with their place and liveness policy (never their tokens)."""
     with unit_of_work(read_only=True) as db:
-        rows = db.scalars(select(Device).order_by(Device.id)).all()
-        out = [
-            {
-                "id": d.id,
-                "name": d.name,
-                "kind": d.kind,
-                "revoked_at": iso(d.revoked_at),
-                "gate_id": d.gate_id,
-                "hotel_id": d.hotel_id,
-                "driver_id": d.driver_id,
-            }
-            for d in rows
-        ]
-    return jsonify({"devices": out})
+        rows = accounts.list_devices(db)
+        choices = accounts.binding_choices(db)
+    out = [
+        {
+            "id": d.id,
+            "name": d.name,
+            "kind": d.kind,
+            "revoked_at": iso(d.revoked_at),
+            "place": d.place,
+            "place_code": d.place_code,
+            "liveness_required": d.liveness_required,
+            "gate_id": d.gate_id,
+            "hotel_id": d.hotel_id,
+            "driver_id": d.driver_id,
+        }
+        for d in rows
+    ]
+    return jsonify({"devices": out, "places": choices})
+
+
+@bp.post("/api/devices/<int:device_id>/binding")
+@requires(*ADMIN)
+@documented(BindingIn, "Bind a kiosk or gate to its gate, a hotel desk to its hotel, or unbind.")
+def bind_device(device_id: int) -> Response:
+    body = parse_json(BindingIn)
+    with unit_of_work() as db:
+        device = accounts.bind_device(
+            db, device_id, current().actor, gate_id=body.gate_id, hotel_id=body.hotel_id
+        )
+        out = {"id": device.id} | _policy(device)
+    return jsonify(out)
+
+
+@bp.post("/api/devices/<int:device_id>/liveness")
+@requires(*ADMIN)
+@documented(LivenessIn, "Require liveness at a device, or allow still photos (staff-watched).")
+def set_device_liveness(device_id: int) -> Response:
+    body = parse_json(LivenessIn)
+    with unit_of_work() as db:
+        device = accounts.set_device_liveness(
+            db, device_id, body.required, current().actor, body.reason
+        )
+        out = {"id": device.id} | _policy(device)
+    return jsonify(out)
 
 
 @bp.post("/api/devices/<int:device_id>/revoke")
@@ -97,6 +145,15 @@ def revoke_device(device_id: int) -> Response:
         device = accounts.revoke_device(db, device_id, current().actor, body.reason)
         out = {"id": device.id, "revoked_at": iso(device.revoked_at)}
     return jsonify(out)
+
+
+def _policy(device: Device) -> dict[str, object]:
+    return {
+        "place": accounts.device_place(device),
+        "liveness_required": bool(device.liveness_required),
+        "gate_id": device.gate_id,
+        "hotel_id": device.hotel_id,
+    }
 
 
 @bp.get("/api/audit")

@@ -13,7 +13,13 @@ from web.live import rooms_for
 
 bp = Blueprint("kiosk_ui_console", __name__)
 
-PAGE_ROLES = {"console": ANY_STAFF, "security": SECURITY, "audit": ADMIN, "attendee": ANY_STAFF}
+PAGE_ROLES = {
+    "console": ANY_STAFF,
+    "security": SECURITY,
+    "audit": ADMIN,
+    "devices": ADMIN,
+    "attendee": ANY_STAFF,
+}
 
 
 def _safe_next(target: str | None) -> str:
@@ -68,6 +74,12 @@ def security_page() -> str | WResponse:
 def audit_page() -> str | WResponse:
     """The audit log (admins)."""
     return _page("audit", "console_audit.html")
+
+
+@bp.get("/console/devices")
+def devices_page() -> str | WResponse:
+    """Devices with their place and liveness policy; admins bind them and set the policy."""
+    return _page("devices", "console_devices.html")
 
 
 @bp.get("/console/attendees/<int:attendee_id>")

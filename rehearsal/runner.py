@@ -87,7 +87,9 @@ def register_devices(db: Session, prefix: str, actor: str) -> dict[str, Any]:
     for driver in db.scalars(select(Driver)):
         tokens["drivers"][driver.id] = token(f"driver-{driver.id}", "driver", driver_id=driver.id)
     tokens["airport"] = token("airport", "airport_desk")
-    tokens["kiosk"] = token("kiosk", "kiosk")
+    # The kiosk answers questions; bound like every kiosk, at the first entrance gate.
+    entrance = db.scalar(select(Gate.id).where(Gate.direction == "in").order_by(Gate.id))
+    tokens["kiosk"] = token("kiosk", "kiosk", gate_id=entrance)
     tokens["hotel_of"] = {s.attendee_id: s.hotel_id for s in db.scalars(select(Stay))}
     return tokens
 

@@ -73,7 +73,7 @@ def seed_summit(
 
 
 def _seed_accounts(db: Any) -> dict[str, str]:
-    """Demo staff users and one device per gate, hotel desk and driver, plus kiosks."""
+    """Demo staff users and one device per gate, hotel desk and driver, plus three kiosks."""
     for role, password in DEMO_PASSWORDS.items():
         create_user(db, role, password, role)
     tokens: dict[str, str] = {}
@@ -82,10 +82,12 @@ def _seed_accounts(db: Any) -> dict[str, str]:
         _device, token = create_device(db, name, kind, "seed", **links)
         tokens[name] = token
 
-    for gate in db.scalars(select(Gate).order_by(Gate.id)):
-        add(f"gate-{gate.code}", "gate", gate_id=gate.id)
+    gates = {gate.code: gate.id for gate in db.scalars(select(Gate).order_by(Gate.id))}
+    for code, gate_id in gates.items():
+        add(f"gate-{code}", "gate", gate_id=gate_id)
+    # A kiosk passes people only at the gate it stands at: one at each main-hall entrance.
     for i in range(1, 4):
-        add(f"kiosk-{i}", "kiosk")
+        add(f"kiosk-{i}", "kiosk", gate_id=gates[f"MH-IN{i}"])
     for hotel in db.scalars(select(Hotel).order_by(Hotel.id)):
         add(f"hotel-desk-{hotel.code}", "hotel_desk", hotel_id=hotel.id)
     add("airport-desk-FOC", "airport_desk")

@@ -35,3 +35,8 @@ def api_routes(app: Flask) -> Iterator[ApiRoute]:
         fields = tuple(body.model_json_schema().get("properties", {})) if body else ()
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             yield ApiRoute(method, concrete_url(rule.rule), getattr(view, "_roles", None), fields)
+
+
+def route_index(app: Flask) -> dict[tuple[str, str], ApiRoute]:
+    """Every /api route by (method, concrete URL), for tests that look up particular routes."""
+    return {(r.method, r.url): r for r in api_routes(app)}
