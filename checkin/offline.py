@@ -5,10 +5,12 @@
     gate.pass_code(text)              # online if possible, else decided here and queued
     gate.flush()                      # replay the queue; safe to repeat (idempotent by nonce)
 
-Offline decisions use the same reason codes as the server. The queue is a SQLite file, so a
+Offline decisions use the same reason codes as the server, and the same rule function
+(`checkin.decision_rules.refusal`) on the bundle's facts. The queue is a SQLite file, so a
 gate that loses power keeps what it decided. What an offline gate cannot know: passes at
-other gates (a code shown at two offline gates passes at both; the server raises an alert on
-replay), and watch-list or revocation changes made after its last sync.
+other gates (a code shown at two offline gates passes at both), and watch-list or revocation
+changes made after its last sync. The server re-checks every replayed grant and alerts
+security when its own rules would have refused it (`checkin.sync.replay_offline`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import requests
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from checkin.codes import read_code
+from checkin.decision_rules import PassFacts, Window, ZoneAccess, refusal, split_categories
 from checkin.errors import GRANTED_REASONS, CheckInError
 from checkin.sync import gallery_key
 from core.clock import utcnow
@@ -37,6 +40,10 @@ OFFLINE_ERRORS = (requests.ConnectionError, requests.Timeout)
 
 def _parse(iso: str) -> datetime:
     return datetime.fromisoformat(iso).replace(tzinfo=None)
+
+
+def _parse_optional(iso: str | None) -> datetime | None:
+    return None if iso is None else _parse(iso)
 
 
 class Queue:
@@ -184,18 +191,25 @@ class OfflineGate:
             raise CheckInError("this gate has never synced: it cannot decide offline", "not_synced")
         return self.bundle
 
-    def _refusal(self, attendee_id: int, at: datetime) -> str | None:
+    def _facts(self, attendee_id: int | None, failure: str | None, at: datetime) -> PassFacts:
+        """The facts the bundle holds about this pass, for the server's own rule function."""
         b = self._need_bundle()
-        people = {a["id"]: a for a in b["attendees"]}
-        if attendee_id in b["revoked"]:
-            return "attendee_revoked"
-        if b["gate"]["direction"] == "out":
-            return None
-        if attendee_id in b["watchlist"]:
-            return "watchlist_hit"
-        if attendee_id not in people:
-            return "category_not_allowed"
-        return rule_refusal(b, people[attendee_id]["category"], at)
+        person = next((a for a in b["attendees"] if a["id"] == attendee_id), None)
+        return PassFacts(
+            at=at,
+            direction=b["gate"]["direction"],
+            zone=bundle_zone_access(b),
+            # The bundle lists only people allowed in this zone today: anyone else is refused
+            # as category_not_allowed.
+            category=person["category"] if person else None,
+            gate_open=b["gate"].get("open", True),
+            failure=failure,
+            attendee_known=attendee_id is not None,
+            revoked=attendee_id in b["revoked"],
+            watched=attendee_id in b["watchlist"],
+            code_replayed=False,  # passes at other gates are unknown here: replay checks them
+            already_inside=attendee_id in self.inside,
+        )
 
     def _decide(
         self,
@@ -206,7 +220,7 @@ class OfflineGate:
         code_nonce: str | None = None,
     ) -> dict[str, Any]:
         at = utcnow()
-        reason = failure or (self._refusal(attendee_id, at) if attendee_id else "face_unknown")
+        reason = refusal(self._facts(attendee_id, failure, at))
         if reason is None and attendee_id is not None:
             reason = self._move(attendee_id)
         granted = reason in GRANTED_REASONS
@@ -223,24 +237,22 @@ class OfflineGate:
         return {**item, "offline": True}
 
     def _move(self, attendee_id: int) -> str:
+        """The rules let the person through: remember it for anti-passback until the replay."""
         if self._need_bundle()["gate"]["direction"] == "out":
             self.inside.discard(attendee_id)
             return "exited"
-        if attendee_id in self.inside:
-            return "already_checked_in"
         self.inside.add(attendee_id)
         return "checked_in"
 
 
-def rule_refusal(bundle: dict[str, Any], category: str, at: datetime) -> str | None:
-    """checkin.rules.access_refusal on the bundle's copy of the zone's rules."""
-    rules = bundle["zone_rules"]
-    if not rules:
-        allowed = category in bundle["zone_categories"].split(",")
-        return None if allowed else "category_not_allowed"
-    mine = [r for r in rules if category in r["categories"].split(",")]
-    if not mine:
-        return "category_not_allowed"
-    if any(_parse(r["starts_at"]) <= at < _parse(r["ends_at"]) for r in mine):
-        return None
-    return "outside_hours"
+def bundle_zone_access(bundle: dict[str, Any]) -> ZoneAccess:
+    """The bundle's copy of the zone's rules, as `checkin.rules.zone_access` gives them online."""
+    return ZoneAccess(
+        categories=split_categories(bundle["zone_categories"]),
+        opens_at=_parse_optional(bundle.get("zone_opens_at")),
+        closes_at=_parse_optional(bundle.get("zone_closes_at")),
+        windows=tuple(
+            Window(split_categories(r["categories"]), _parse(r["starts_at"]), _parse(r["ends_at"]))
+            for r in bundle["zone_rules"]
+        ),
+    )

@@ -32,6 +32,24 @@ def first_seen(session: Session, attendee_id: int, at: datetime) -> datetime | N
     )
 
 
+def is_inside(session: Session, attendee_id: int, zone_id: int, at: datetime) -> bool:
+    """True when the attendee entered the zone on the summit day of `at` and has not left.
+
+    The anti-passback fact for `checkin.decision_rules`; `set_inside` still settles races.
+    """
+    return (
+        session.scalar(
+            select(ZonePresence.id).where(
+                ZonePresence.attendee_id == attendee_id,
+                ZonePresence.zone_id == zone_id,
+                ZonePresence.inside.is_(True),
+                ZonePresence.since >= day_start(at),
+            )
+        )
+        is not None
+    )
+
+
 def set_inside(session: Session, attendee_id: int, zone_id: int, at: datetime) -> bool:
     """Mark the attendee inside; True only for the one transaction that changed it."""
     flipped = session.execute(

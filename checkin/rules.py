@@ -12,6 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from checkin.decision_rules import Window, ZoneAccess, split_categories
 from core.clock import SUMMIT_TZ, to_local
 from models.attendee import Attendee
 from models.venue import Zone, ZoneRule
@@ -22,37 +23,27 @@ def summit_day(at: datetime) -> date:
     return to_local(at, SUMMIT_TZ).date()
 
 
-def _split(categories: str) -> set[str]:
-    return {c.strip() for c in categories.split(",") if c.strip()}
+def zone_access(session: Session, zone: Zone) -> ZoneAccess:
+    """The zone's admission rules as plain values, for `checkin.decision_rules`."""
+    rules = session.scalars(select(ZoneRule).where(ZoneRule.zone_id == zone.id)).all()
+    return ZoneAccess(
+        categories=split_categories(zone.categories),
+        opens_at=zone.opens_at,
+        closes_at=zone.closes_at,
+        windows=tuple(
+            Window(split_categories(r.categories), r.starts_at, r.ends_at) for r in rules
+        ),
+    )
 
 
 def access_refusal(session: Session, zone: Zone, category: str, at: datetime) -> str | None:
     """None when the category may enter now; else category_not_allowed or outside_hours."""
-    rules = session.scalars(select(ZoneRule).where(ZoneRule.zone_id == zone.id)).all()
-    if rules:
-        mine = [r for r in rules if category in _split(r.categories)]
-        if not mine:
-            return "category_not_allowed"
-        return None if any(r.starts_at <= at < r.ends_at for r in mine) else "outside_hours"
-    if category not in _split(zone.categories):
-        return "category_not_allowed"
-    if (zone.opens_at and at < zone.opens_at) or (zone.closes_at and at >= zone.closes_at):
-        return "outside_hours"
-    return None
+    return zone_access(session, zone).refusal(category, at)
 
 
 def allowed_categories(session: Session, zone: Zone, at: datetime) -> set[str]:
     """Categories that may enter the zone at `at`."""
-    rules = session.scalars(select(ZoneRule).where(ZoneRule.zone_id == zone.id)).all()
-    if rules:
-        out: set[str] = set()
-        for rule in rules:
-            if rule.starts_at <= at < rule.ends_at:
-                out |= _split(rule.categories)
-        return out
-    if (zone.opens_at and at < zone.opens_at) or (zone.closes_at and at >= zone.closes_at):
-        return set()
-    return _split(zone.categories)
+    return set(zone_access(session, zone).allowed_at(at))
 
 
 def allowed_attendee_ids(session: Session, zone: Zone, at: datetime) -> list[int]:

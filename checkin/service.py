@@ -17,9 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from checkin import presence
+from checkin.decision_rules import PassFacts, refusal
 from checkin.errors import GRANTED_REASONS, CheckInError
 from checkin.journey import record_stage
-from checkin.rules import access_refusal
+from checkin.rules import zone_access
 from checkin.store import insert_ignore
 from checkin.watchlist import is_watched
 from core.alerts import raise_alert
@@ -158,10 +159,37 @@ def replayed_decision(session: Session, gate: Gate, nonce: str) -> Decision:
     return decision_of(session, event, replayed=True)
 
 
-def _code_replayed(session: Session, claim: Claim, gate: Gate, at: datetime) -> bool:
+def pass_facts(session: Session, gate: Gate, zone: Zone, claim: Claim, at: datetime) -> PassFacts:
+    """What the database knows about this pass, for `checkin.decision_rules.refusal`."""
+    attendee = session.get(Attendee, claim.attendee_id) if claim.attendee_id else None
+    return PassFacts(
+        at=at,
+        direction=gate.direction,
+        zone=zone_access(session, zone),
+        category=attendee.category if attendee else None,
+        gate_open=gate.open,
+        failure=claim.failure,
+        attendee_known=attendee is not None,
+        revoked=attendee is not None and attendee.revoked,
+        watched=attendee is not None and is_watched(session, attendee.id),
+        code_replayed=_code_used_elsewhere(session, claim, gate),
+        already_inside=attendee is not None
+        and presence.is_inside(session, attendee.id, zone.id, at),
+    )
+
+
+def _code_used_elsewhere(session: Session, claim: Claim, gate: Gate) -> bool:
     """True when this code's nonce was first used at another gate."""
-    if claim.code_nonce is None or claim.attendee_id is None:
+    if claim.code_nonce is None:
         return False
+    first = session.scalar(select(CodeUse.gate_id).where(CodeUse.nonce == claim.code_nonce))
+    return first is not None and first != gate.id
+
+
+def _spend_code(session: Session, claim: Claim, gate: Gate, at: datetime) -> bool:
+    """Record the code's first use at this gate; False when another gate got there first."""
+    if claim.code_nonce is None or claim.attendee_id is None:
+        return True
     values = {
         "nonce": claim.code_nonce,
         "attendee_id": claim.attendee_id,
@@ -170,28 +198,23 @@ def _code_replayed(session: Session, claim: Claim, gate: Gate, at: datetime) -> 
         "used_at": at,
     }
     if insert_ignore(session, CodeUse, values, ["nonce"]) is not None:
-        return False
+        return True
     return (
-        session.scalar(select(CodeUse.gate_id).where(CodeUse.nonce == claim.code_nonce)) != gate.id
+        session.scalar(select(CodeUse.gate_id).where(CodeUse.nonce == claim.code_nonce)) == gate.id
     )
 
 
 def _refusal(session: Session, gate: Gate, zone: Zone, claim: Claim, at: datetime) -> str | None:
-    """The first rule this pass breaks, in a fixed order, or None. Exits check identity only."""
-    if not gate.open:
-        return "gate_closed"
-    if claim.failure:
-        return claim.failure
-    attendee = session.get(Attendee, claim.attendee_id) if claim.attendee_id else None
-    if attendee is None or attendee.revoked:
-        return "attendee_revoked"
-    if gate.direction == "out":
-        return None
-    if is_watched(session, attendee.id):
-        return "watchlist_hit"
-    if _code_replayed(session, claim, gate, at):
+    """The first rule this pass breaks, in the order of `checkin.decision_rules`, or None.
+
+    The facts are read first. Only when the rules let the pass through is the code spent; a
+    gate that loses that race to another one answers code_replayed, as the rule would have
+    (the presence flip in `decide_pass` settles anti-passback races the same way).
+    """
+    reason = refusal(pass_facts(session, gate, zone, claim, at))
+    if reason is None and gate.direction == "in" and not _spend_code(session, claim, gate, at):
         return "code_replayed"
-    return access_refusal(session, zone, attendee.category, at)
+    return reason
 
 
 def decide_pass(

@@ -4,7 +4,9 @@
 zone's rules, who may enter today (masked), revocations, the watch list, and the zone's face
 gallery. The gallery is biometric data, so it never leaves in the clear: it is sealed with
 AES-GCM under a key only this device can derive (from its own token), bound to the device id.
-`replay_offline` records queued decisions idempotently by nonce and applies granted passes.
+`replay_offline` records queued decisions idempotently by nonce and applies granted passes;
+it re-checks each new grant with the server's rules as they stood when the gate decided, and
+alerts security about a grant the server would have refused (revoked, watch-listed, ...).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,19 +27,28 @@ from sqlalchemy.orm import Session
 
 from checkin import presence
 from checkin.codes import public_key_b64
-from checkin.rules import allowed_categories, summit_day
-from checkin.service import Claim, Decision, finish_event, load_gate, masked_attendee, reserve_event
+from checkin.decision_rules import refusal
+from checkin.rules import summit_day, zone_access
+from checkin.service import (
+    Claim,
+    Decision,
+    finish_event,
+    load_gate,
+    masked_attendee,
+    pass_facts,
+    reserve_event,
+)
 from checkin.store import insert_ignore
 from checkin.venue import gate_view
 from checkin.watchlist import watched_ids
 from core.alerts import raise_alert
 from core.audit import audit
-from core.clock import iso, to_utc, utcnow
+from core.clock import iso, to_local, to_utc, utcnow
 from core.errors import Forbidden
 from core.runtime import Runtime
 from models.attendee import Attendee
 from models.auth import Device
-from models.venue import CodeUse, ZoneRule
+from models.venue import AccessEvent, CodeUse, Gate, Zone, ZoneRule
 
 BUNDLE_HOURS = 12
 
@@ -61,12 +72,13 @@ def seal_gallery(key: bytes, device_id: int, ids: np.ndarray, vectors: np.ndarra
     return base64.b64encode(nonce + box).decode()
 
 
-def _day_categories(session: Session, zone: Any, at: datetime) -> set[str]:
+def _day_categories(session: Session, zone: Zone, at: datetime) -> set[str]:
     """Every category allowed at some time of today's summit day (rules decide the hour)."""
     start = to_utc(datetime.combine(summit_day(at), datetime.min.time()))
+    access = zone_access(session, zone)
     out: set[str] = set()
-    for hour in range(0, 24 * 4):
-        out |= allowed_categories(session, zone, start + timedelta(minutes=15 * hour))
+    for quarter in range(0, 24 * 4):
+        out |= access.allowed_at(start + timedelta(minutes=15 * quarter))
     return out
 
 
@@ -105,6 +117,8 @@ def gate_bundle(rt: Runtime, session: Session, gate_id: int, device_id: int) -> 
             for r in rules
         ],
         "zone_categories": zone.categories,
+        "zone_opens_at": iso(zone.opens_at),
+        "zone_closes_at": iso(zone.closes_at),
         "attendees": [masked_attendee(a) for a in people],
         "revoked": list(session.scalars(select(Attendee.id).where(Attendee.revoked.is_(True)))),
         "watchlist": watched_ids(session),
@@ -147,15 +161,62 @@ def replay_offline(
         if event is None:
             out.append({"nonce": item.nonce, "status": "duplicate"})
             continue
-        if item.granted and item.attendee_id is not None:
-            _apply(session, gate, event.id, item)
-        claim = Claim(item.method, item.attendee_id, note="offline")
-        decision: Decision = finish_event(session, event, gate, zone, claim, item.reason)
-        out.append({"nonce": item.nonce, "status": "recorded", "event_id": decision.event_id})
+        out.append(_record(session, gate, zone, event, item))
     return out
 
 
-def _apply(session: Session, gate: Any, event_id: int, item: QueuedPass) -> None:
+def _record(
+    session: Session, gate: Gate, zone: Zone, event: AccessEvent, item: QueuedPass
+) -> dict[str, Any]:
+    """Store one new queued decision as the gate made it, with the server's verdict if it differs.
+
+    A refused grant is still applied: the person went through, and presence should say so.
+    """
+    verdict = server_verdict(session, gate, zone, item) if item.granted else None
+    if item.granted and item.attendee_id is not None:
+        _apply(session, gate, event.id, item)
+    note = "offline" if verdict is None else f"offline; the server refuses: {verdict}"
+    claim = Claim(item.method, item.attendee_id, note=note)
+    decision: Decision = finish_event(session, event, gate, zone, claim, item.reason)
+    result: dict[str, Any] = {
+        "nonce": item.nonce,
+        "status": "recorded",
+        "event_id": decision.event_id,
+    }
+    if verdict is not None:
+        _alert_refused_grant(session, gate, decision, verdict)
+        result["server_reason"] = verdict
+    return result
+
+
+def server_verdict(session: Session, gate: Gate, zone: Zone, item: QueuedPass) -> str | None:
+    """The reason the server's rules give a queued pass at the time the gate decided it.
+
+    The gate's open switch and presence are known only as they are now, not at `item.at`, so
+    they are left out (the gate judged anti-passback itself); a code used at two gates has
+    its own alert in `_apply`. Revocation and the watch list keep no history: what the server
+    knows now is what it would have answered.
+    """
+    facts = pass_facts(session, gate, zone, Claim(item.method, item.attendee_id), item.at)
+    return refusal(replace(facts, gate_open=True, already_inside=False))
+
+
+def _alert_refused_grant(session: Session, gate: Gate, decision: Decision, reason: str) -> None:
+    who = decision.attendee["name"] if decision.attendee else "an unknown attendee"
+    moved = "let in" if gate.direction == "in" else "let out"
+    when = to_local(decision.at).strftime("%H:%M")
+    raise_alert(
+        session,
+        "offline_grant_refused",
+        f"gate {gate.code} {moved} {who} at {when} while offline; the server refuses: {reason}",
+        severity="critical" if reason == "watchlist_hit" else "warning",
+        attendee_id=decision.attendee["id"] if decision.attendee else None,
+        gate_id=gate.id,
+        security=True,
+    )
+
+
+def _apply(session: Session, gate: Gate, event_id: int, item: QueuedPass) -> None:
     """The person went through while we were cut off: make presence and check-in say so."""
     assert item.attendee_id is not None
     if gate.direction == "in":

@@ -3,24 +3,28 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
 from checkin.codes import issue_code
 from checkin.offline import OfflineGate
+from checkin.watchlist import add_to_watchlist
 from core.accounts import create_device
 from core.clock import utcnow
+from core.masking import mask_name
 from core.runtime import Runtime
-from models import AccessEvent, Alert, Device, VenueCheckIn
+from models import AccessEvent, Alert, Attendee, Device, VenueCheckIn
 from models.db import transaction
-from tests.checkin.conftest import Venue
+from tests.checkin.conftest import Venue, new_nonce
 from tests.checkin.faces import enrol
 from tests.checkin.test_gate_rules import count, scan
 from tests.conftest import device_caller
@@ -179,3 +183,98 @@ def test_the_bundle_is_only_for_the_gates_own_device(
     assert "Barack" not in str(bundle["attendees"])  # names are masked
     with transaction(runtime.sessions) as db:
         assert db.get(Device, gate.principal_id) is not None
+
+
+def queued_grant(attendee_id: int, nonce: str) -> dict[str, Any]:
+    """What an offline gate queues when it lets someone in."""
+    return {
+        "nonce": nonce,
+        "method": "code",
+        "attendee_id": attendee_id,
+        "granted": True,
+        "reason": "checked_in",
+        "at": utcnow().isoformat() + "+00:00",
+    }
+
+
+def revoke(db: Session, venue: Venue) -> int:
+    db.get(Attendee, venue.delegate).revoked = True  # type: ignore[union-attr]
+    return venue.delegate
+
+
+def watch(db: Session, venue: Venue) -> int:
+    add_to_watchlist(db, venue.delegate, "seen at a protest", "test")
+    return venue.delegate
+
+
+def visitor(_db: Session, venue: Venue) -> int:
+    return venue.visitor  # the main hall does not admit visitors
+
+
+@pytest.mark.parametrize(
+    ("server_knows", "reason", "severity"),
+    [
+        (revoke, "attendee_revoked", "warning"),
+        (watch, "watchlist_hit", "critical"),
+        (visitor, "category_not_allowed", "warning"),
+    ],
+)
+def test_a_replayed_grant_the_server_refuses_is_stored_once_and_alerts_security_once(
+    app: Flask,
+    runtime: Runtime,
+    venue: Venue,
+    server_knows: Callable[[Session, Venue], int],
+    reason: str,
+    severity: str,
+) -> None:
+    with transaction(runtime.sessions) as db:
+        attendee_id = server_knows(db, venue)
+        name = mask_name(db.get(Attendee, attendee_id).name)  # type: ignore[union-attr]
+    gate = device_caller(app, runtime, "gate", "gate-A1", gate_id=venue.gate_in)
+    batch = {"events": [queued_grant(attendee_id, new_nonce())]}
+    first = gate.post(f"/api/gates/{venue.gate_in}/replay", json=batch).json["results"]
+    again = gate.post(f"/api/gates/{venue.gate_in}/replay", json=batch).json["results"]
+    assert (first[0]["status"], first[0]["server_reason"]) == ("recorded", reason)
+    assert again[0]["status"] == "duplicate"
+    with transaction(runtime.sessions) as db:
+        alerts = db.scalars(select(Alert).where(Alert.kind == "offline_grant_refused")).all()
+        assert len(alerts) == 1
+        alert = alerts[0]
+        assert (alert.severity, alert.security, alert.gate_id) == (severity, True, venue.gate_in)
+        assert alert.attendee_id == attendee_id
+        assert "gate A1" in alert.message and name in alert.message and reason in alert.message
+        event = db.scalars(select(AccessEvent)).one()  # the person did go through: kept as such
+        assert (event.granted, event.reason) == (True, "checked_in")
+        assert event.note == f"offline; the server refuses: {reason}"
+    assert count(runtime, VenueCheckIn) == 1
+
+
+def test_a_replayed_grant_the_server_agrees_with_raises_no_alert(
+    app: Flask, runtime: Runtime, venue: Venue
+) -> None:
+    gate = device_caller(app, runtime, "gate", "gate-A1", gate_id=venue.gate_in)
+    batch = {"events": [queued_grant(venue.delegate, new_nonce())]}
+    results = gate.post(f"/api/gates/{venue.gate_in}/replay", json=batch).json["results"]
+    assert results[0]["status"] == "recorded" and "server_reason" not in results[0]
+    assert count(runtime, Alert) == 0
+    with transaction(runtime.sessions) as db:
+        assert db.scalars(select(AccessEvent.note)).one() == "offline"
+
+
+def test_a_watch_listed_person_let_in_by_a_stale_gate_alerts_security_on_flush(
+    app: Flask, runtime: Runtime, venue: Venue, tmp_path: Path
+) -> None:
+    port, token = free_port(), gate_token(runtime, venue)
+    gate = OfflineGate(
+        f"http://127.0.0.1:{port}", token, venue.gate_in, tmp_path / "q.db", timeout=1
+    )
+    with serving(app, port):
+        gate.sync()
+    with transaction(runtime.sessions) as db:
+        watch(db, venue)  # while the gate is cut off: its bundle does not know
+    assert gate.pass_code(issue_code(runtime, venue.delegate))["granted"]
+    with serving(app, port):
+        assert gate.flush() == 1
+    with transaction(runtime.sessions) as db:
+        alert = db.scalars(select(Alert)).one()
+        assert (alert.kind, alert.severity) == ("offline_grant_refused", "critical")
