@@ -1,6 +1,10 @@
-// Hotel lobby kiosk: identify (face photo or entrance code) -> show reservation -> confirm
-// check-in (room, PIN, key QR, Wi-Fi) or check-out (departure transfer). All server text goes
-// in via textContent; QR images are data: URIs made by the server.
+// Hotel lobby kiosk: identify -> show reservation -> confirm check-in (room, PIN, key QR,
+// Wi-Fi) or check-out (departure transfer). "Recognise my face" streams camera frames
+// (downscaled JPEG, about 4 a second, one in flight) over Socket.IO as `camera_frame` with
+// purpose "hotel"; the server's face stream decides (asking for a blink or head turn where the
+// desk checks liveness) and answers with a short-lived identification ticket, which the page
+// hands to POST /api/hotel/kiosk/identify. An entrance code goes there directly. All server
+// text goes in via textContent; QR images are data: URIs made by the server.
 (function () {
   "use strict";
   const $ = (id) => document.getElementById(id);
@@ -10,11 +14,23 @@
   let action = null;
   let idleTimer = null;
   let shown = null; // the last welcome, so a language switch can re-word it
+  let socket = null;
+  let looking = null; // the frame timer while the camera is looking for a face
+  let lookUntil = 0;
+  let inFlight = false;
+  const FRAME_WIDTH = 480;
+  const FRAME_MS = 250;
+  const LOOK_MS = 20000; // stop looking after this long without an answer
 
   const WORDS = {
     check_in: ["确认入住", "Check in"],
     check_out: ["确认退房", "Check out"],
     working: ["请稍候…", "One moment…"],
+    looking: ["正在识别，请看摄像头…", "Looking: please face the camera…"],
+    blink: ["请眨眨眼", "Please blink"],
+    turn_left: ["请眨眼，或把头慢慢转向左边", "Please blink, or turn your head slowly to the left"],
+    turn_right: ["请眨眼，或把头慢慢转向右边", "Please blink, or turn your head slowly to the right"],
+    offline: ["网络断开，请稍后再试或使用入场码", "Offline: try again shortly, or use your entrance code"],
     no_camera: ["摄像头不可用，请使用入场码", "No camera: please use your entrance code"],
     no_token: ["请先输入设备令牌", "Enter this kiosk's device token first"],
     floor: ["{0} 层", "floor {0}"],
@@ -24,6 +40,9 @@
     transfer_pending: ["送站：{0} {1}，用车安排稍后发送到您的手机", "Departure {0} {1}: your ride will be sent to your phone"],
     // Error codes from the API.
     face_not_recognised: ["未能识别，请使用入场码或到前台办理", "We could not recognise you: use your entrance code or see the front desk"],
+    liveness_failed: ["活体检测未通过，请使用入场码或到前台办理", "Liveness check failed: use your entrance code or see the front desk"],
+    multiple_faces: ["请一次一人", "One person at a time, please"],
+    device_not_bound: ["此设备未绑定酒店，请联系工作人员", "This kiosk is not linked to a hotel: please call staff"],
     reservation_not_found: ["未找到您的酒店预订，请到前台", "No hotel reservation found: please see the front desk"],
     wrong_hotel: ["您的预订在另一家酒店：{0}", "Your reservation is at another hotel: {0}"],
     rooms_short: ["暂无可用房间，工作人员马上为您处理", "No room is free right now: staff have been alerted and will help you"],
@@ -66,6 +85,7 @@
   }
 
   function reset() {
+    stopLooking();
     ticket = null; action = null; shown = null;
     ["w-pin", "w-room", "w-wifi-pass"].forEach((id) => { $(id).textContent = ""; });
     $("w-key-qr").removeAttribute("src");
@@ -157,15 +177,59 @@
     }
   }
 
-  function snap() {
+  function connect() {
+    if (socket || !token) return;
+    socket = io("/live", { auth: { token }, transports: ["websocket", "polling"] });
+    socket.on("connect", () => { inFlight = false; });
+    socket.on("connect_error", () => { if (looking) { stopLooking(); status(t("offline"), true); } });
+  }
+
+  function stopLooking() {
+    clearInterval(looking);
+    looking = null;
+    inFlight = false;
+    if (socket && socket.connected) socket.emit("camera_stop");
+  }
+
+  // One camera answer: still looking (maybe with a liveness challenge), or the outcome.
+  function onAnswer(out) {
+    inFlight = false;
+    if (!looking || !out || out.held || out.dropped) return;
+    if (out.pending) { status(t(WORDS[out.challenge] ? out.challenge : "looking")); return; }
+    stopLooking();
+    if (out.error) { status(explain(out), true); return; }
+    if (out.ticket) {
+      identify({ method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ ticket: out.ticket }) });
+      return;
+    }
+    const reason = WORDS[out.reason] ? out.reason : "face_not_recognised";
+    status(t(reason), true);
+  }
+
+  function sendFrame() {
     const video = $("video"), canvas = $("frame");
-    canvas.width = video.videoWidth || 640; canvas.height = video.videoHeight || 480;
+    if (Date.now() > lookUntil) { stopLooking(); status(t("face_not_recognised"), true); return; }
+    if (inFlight || !socket || !socket.connected || !video.videoWidth) return;
+    canvas.width = FRAME_WIDTH;
+    canvas.height = Math.round(video.videoHeight * FRAME_WIDTH / video.videoWidth);
     canvas.getContext("2d").drawImage(video, 0, 0, canvas.width, canvas.height);
+    inFlight = true;
     canvas.toBlob((blob) => {
-      const form = new FormData();
-      form.append("image", blob, "kiosk.jpg");
-      identify({ method: "POST", body: form });
-    }, "image/jpeg", 0.9);
+      blob.arrayBuffer().then((buf) => {
+        const frame = { image: buf, t: performance.now() / 1000, purpose: "hotel" };
+        socket.timeout(5000).emit("camera_frame", frame, (err, out) => onAnswer(err ? null : out));
+      });
+    }, "image/jpeg", 0.8);
+  }
+
+  function look() {
+    if (!token) { status(t("no_token"), true); return; }
+    connect();
+    stopLooking();
+    status(t("looking"));
+    lookUntil = Date.now() + LOOK_MS;
+    looking = setInterval(sendFrame, FRAME_MS);
   }
 
   function askToken() {
@@ -187,13 +251,15 @@
       token = new FormData(e.target).get("token").trim();
       localStorage.setItem("hotel_desk_token", token);
       $("setup").hidden = true;
+      if (socket) { socket.disconnect(); socket = null; }
+      connect();
     });
     $("lang").addEventListener("click", () => {
       lang = lang === "zh" ? "en" : "zh";
       localStorage.setItem("lang", lang);
       applyLang();
     });
-    $("face").addEventListener("click", snap);
+    $("face").addEventListener("click", look);
     $("code-form").addEventListener("submit", (e) => {
       e.preventDefault();
       identify({ method: "POST", headers: { "Content-Type": "application/json" },
@@ -203,6 +269,7 @@
     $("cancel").addEventListener("click", reset);
     document.querySelectorAll("button.done").forEach((b) => b.addEventListener("click", reset));
     applyLang();
+    connect();
     startCamera();
   }
 
