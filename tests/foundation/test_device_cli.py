@@ -7,14 +7,16 @@ from dataclasses import dataclass
 
 import pytest
 from click.testing import CliRunner
+from flask import Flask
 from sqlalchemy import func, select
 
+from core import accounts
 from core import cli as core_cli
 from core.runtime import Runtime
 from models import AuditEntry, Device, Hotel
 from models.db import transaction
 from run import cli
-from tests.conftest import Caller
+from tests.conftest import PASSWORD, Caller
 from tests.factories import make_gate, make_zone
 
 
@@ -291,3 +293,36 @@ def test_the_devices_page_is_for_admins_and_shows_its_texts_in_chinese(
     html = page.get_data(as_text=True)
     assert "console-devices.js" in html and 'data-en="Devices"' in html and "活体检测" in html
     assert staff.get("/console/devices").status_code == 403
+
+
+@pytest.mark.browser
+def test_an_admin_binds_a_kiosk_and_allows_photos_on_the_devices_page(
+    app: Flask, runtime: Runtime, places: Places
+) -> None:
+    from tests.browser_support import chromium, live_server
+
+    with transaction(runtime.sessions) as db:
+        accounts.create_user(db, "boss", PASSWORD, "admin")
+        kiosk_id = accounts.create_device(db, "kiosk-1", "kiosk", "test")[0].id
+    with chromium() as browser, live_server(app) as base:
+        page = browser.new_page()
+        page.request.post(f"{base}/api/auth/login", data={"username": "boss", "password": PASSWORD})
+        page.goto(base + "/console/devices")
+        page.wait_for_selector("body[data-ready='1']")
+        row = f"#devices tr[data-id='{kiosk_id}']"
+        assert page.inner_text(f"{row} td:nth-child(4)") == "未绑定"
+        assert page.query_selector(f"{row} .badge.watched") is None
+        page.select_option(f"{row} select", f"gate:{places.gate_id}")
+        page.click(f"{row} td:nth-child(7) button")
+        page.wait_for_selector(f"{row} td:nth-child(4):text-is('闸机 MH-IN1')")
+        page.click(f"{row} td:nth-child(8) button")  # no reason: refused, in words
+        page.wait_for_selector("#devices-status:has-text('需要填写理由')")
+        page.fill(f"{row} td:nth-child(8) input", "registration desk, staffed")
+        page.click(f"{row} td:nth-child(8) button")
+        page.wait_for_selector(f"{row} .badge.watched:text-is('仅限有人值守：可用静态照片')")
+        page.click("#lang")
+        page.wait_for_selector(
+            f"{row} .badge.watched:text-is('Staff-watched: still photos allowed')"
+        )
+    assert not device(runtime, "kiosk-1").liveness_required
+    assert [a for a, _, _ in audit_actions(runtime)][-2:] == ["device_bound", "device_liveness_off"]
