@@ -1,5 +1,7 @@
 """Face HTTP handlers: enrol (`POST /api/attendees/<id>/faces`), delete (`DELETE` same) and
-identify a still photo (`POST /api/recognition/identify`, devices whose liveness check is off).
+identify a still photo (`POST /api/recognition/identify`, devices whose liveness check is off),
+plus identification by entrance code (`POST /api/recognition/identify-code`) for pages without
+a camera.
 
 Cameras use the one camera stream protocol of `checkin.events` instead.
 """
@@ -7,14 +9,16 @@ Cameras use the one camera stream protocol of `checkin.events` instead.
 from __future__ import annotations
 
 import threading
+from typing import Literal
 
+import pydantic
 from flask import Blueprint, Response, jsonify, request
 from flask.blueprints import BlueprintSetupState
 
 from checkin import gatepass, identification
 from core.errors import SummitError, ValidationError
 from recognition.face.api import face_service
-from web.api import documented, runtime, unit_of_work
+from web.api import documented, parse_json, runtime, unit_of_work
 from web.auth import STAFF, current, requires
 from web.ratelimit import limit
 
@@ -85,3 +89,28 @@ def identify() -> Response:
     # A gate's device searches only the attendees its zone admits now (1:N kept small).
     candidates = gatepass.candidates_for_gate(rt, principal.gate_id) if principal.gate_id else None
     return jsonify(identification.identify_upload(rt, principal, purpose, data, candidates))
+
+
+class IdentifyCodeBody(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid")
+    code: str = pydantic.Field(min_length=1, max_length=200)
+    purpose: Literal["assistant", "journey"] = "assistant"
+
+
+@bp.post("/api/recognition/identify-code")
+@requires(*IDENTIFY_DEVICES)
+@limit("identify_code", per_minute=120)
+@documented(
+    IdentifyCodeBody,
+    "Identify a delegate by the entrance code on their phone (typed or scanned): masked "
+    "attendee and a ticket for personal answers or their trips; the code's use is not recorded.",
+)
+def identify_code() -> Response:
+    body = parse_json(IdentifyCodeBody)
+    rt = runtime()
+    policy = identification.load_policy(rt, current())
+    identification.require_place(policy, body.purpose)
+    # Nothing is granted here (no entry, key or seat), so the code stays usable at the gate.
+    found = identification.identify_code(rt, policy, body.purpose, body.code)
+    with unit_of_work(read_only=True) as db:
+        return jsonify(identification.answer(db, found))

@@ -1,8 +1,10 @@
 """Spoken questions over HTTP (`POST /api/speech/query`) and the kiosk microphone stream.
 
-Trust: only kiosk devices and staff may ask, and only they may say which attendee is asking
-(`attendee_id`): the kiosk sends it after its own face step recognised the person. The server
-trusts an authenticated kiosk for that claim; see docs/speech.md.
+Trust: only kiosk devices and staff may ask. A device never says which attendee is asking; it
+shows an identification `ticket` (from an entrance code or its camera) that the server issued to
+that same device, and the attendee is read from the ticket. `attendee_id` is refused as an
+unknown field so an old client fails loudly instead of silently losing personal answers; see
+docs/speech.md.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import pydantic
 from flask import Blueprint, Response, jsonify, request
 from flask_socketio import SocketIO, emit
 
-from checkin.speech_service import Asker, LiveQuery, answer_audio, request_help
+from checkin.speech_service import Asker, LiveQuery, answer_audio, identify_asker, request_help
 from core.accounts import Principal
 from core.clock import utcnow
 from core.errors import SummitError
@@ -31,16 +33,23 @@ ASKERS = ("admin", "staff", "kiosk")
 RAW_TYPES = ("audio/l16", "audio/pcm")
 
 
-class QueryParams(pydantic.BaseModel):
-    model_config = pydantic.ConfigDict(extra="ignore")
+class AskParams(pydantic.BaseModel):
+    """`speech_start` and `speech_help` payloads: the language and an optional ticket."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
     language: Literal["en", "zh", "ko"] = "en"
-    attendee_id: int | None = pydantic.Field(default=None, ge=1)
+    ticket: str | None = pydantic.Field(default=None, max_length=400)
 
 
-def asker_for(principal: Principal, params: QueryParams) -> Asker:
-    """Who asks; kiosks get their own room so a help request reaches that kiosk too."""
-    room = f"kiosk:{principal.id}" if principal.kind == "device" else None
-    return Asker(principal.actor, params.language, params.attendee_id, room)
+class QueryParams(AskParams):
+    """`POST /api/speech/query` parameters (query string or form fields)."""
+
+    format: Literal["pcm", "wav"] | None = None
+
+
+def asker_for(principal: Principal, params: AskParams) -> Asker:
+    """Who asks, with the attendee only from a ticket this device was issued."""
+    return identify_asker(runtime(), principal, params.language, params.ticket)
 
 
 def _upload() -> tuple[bytes, bool]:
@@ -62,11 +71,11 @@ def _declared_raw(mimetype: str | None) -> bool:
 @requires(*ASKERS)
 @documented(None, "Answer a spoken question: WAV (8-48 kHz) or raw 16 kHz PCM, up to 30 s.")
 def query() -> Response:
-    """Transcribe, match the intent and answer; personal only with a recognised attendee."""
+    """Transcribe, match the intent and answer; personal only with an identification ticket."""
     params = validate(QueryParams, {**request.args.to_dict(), **request.form.to_dict()})
+    asker = asker_for(current(), params)  # a bad ticket is refused before any audio work
     data, raw = _upload()
     pcm = decode_upload(data, raw=raw)
-    asker = asker_for(current(), params)
     with unit_of_work() as db:
         result = answer_audio(db, engines_of(runtime()), pcm, asker, utcnow())
     return jsonify(result)
@@ -85,9 +94,10 @@ def _start(data: Any) -> dict[str, Any]:
     principal = caller()
     if principal is None or principal.role not in ASKERS:
         return {"error": "forbidden", "message": "only kiosks and staff may ask"}
-    params = validate(QueryParams, data if isinstance(data, dict) else {})
-    with unit_of_work() as db:
-        live = LiveQuery(db, engines_of(runtime()), asker_for(principal, params), utcnow())
+    params = validate(AskParams, data if isinstance(data, dict) else {})
+    asker = asker_for(principal, params)
+    with unit_of_work(read_only=True) as db:
+        live = LiveQuery(db, engines_of(runtime()), asker, utcnow())
     now = time.monotonic()
     with _live_lock:
         for sid in [s for s, (t, _) in _live.items() if now - t > STALE_SECONDS]:
@@ -128,9 +138,10 @@ def _help(data: Any) -> dict[str, Any]:
     principal = caller()
     if principal is None or principal.role not in ASKERS:
         return {"error": "forbidden", "message": "only kiosks and staff may ask"}
-    params = validate(QueryParams, data if isinstance(data, dict) else {})
+    params = validate(AskParams, data if isinstance(data, dict) else {})
+    asker = asker_for(principal, params)
     with unit_of_work() as db:
-        result = request_help(db, asker_for(principal, params), utcnow())
+        result = request_help(db, asker, utcnow())
     emit("speech_result", result)
     return {"ok": True}
 
@@ -151,7 +162,7 @@ def _guarded(fn: Any) -> Any:
 
 
 def register_socketio(socketio: SocketIO) -> None:
-    """Microphone stream on /live: speech_start {language, attendee_id}, speech_audio, stop."""
+    """Microphone stream on /live: speech_start {language, ticket?}, speech_audio, stop, help."""
     socketio.on_event("speech_start", _guarded(_start), namespace=NAMESPACE)
     socketio.on_event("speech_audio", _guarded(_audio), namespace=NAMESPACE)
     socketio.on_event("speech_stop", _guarded(_stop), namespace=NAMESPACE)

@@ -1,9 +1,12 @@
 """Spoken questions: audio -> transcript -> intent -> answer, for uploads and live streams.
 
-`answer_audio` serves one uploaded utterance; `LiveQuery` serves a microphone stream (partial
-transcripts while the person speaks, an answer once the endpointer hears them stop). Both end
-in `answer_transcript`, the one place that turns words into an answer. A help request also
-tells the staff console (event `assistant_help_requested`, masked name only).
+`identify_asker` says who is asking: the kiosk or staff member and, only when the kiosk shows an
+identification ticket it was issued itself (`checkin.identification`), the attendee the ticket
+names. A device never names an attendee by id. `answer_audio` serves one uploaded utterance;
+`LiveQuery` serves a microphone stream (partial transcripts while the person speaks, an answer
+once the endpointer hears them stop). Both end in `answer_transcript`, the one place that turns
+words into an answer. A help request also tells the staff console (event
+`assistant_help_requested`, masked name only).
 """
 
 from __future__ import annotations
@@ -14,9 +17,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from checkin import identification
 from checkin.assistant import build_answer, known_attendee, summit_words
+from core.accounts import Principal
+from core.errors import Forbidden
 from core.events import emit
 from core.masking import mask_name
+from core.runtime import Runtime
 from recognition.speech.audio import MAX_SECONDS, RATE, Endpointer, Pcm, require_speech
 from recognition.speech.catalogue import SummitWords
 from recognition.speech.engines import Stream, Transcript
@@ -27,16 +34,33 @@ from recognition.speech.registry import SpeechEngines
 CHUNK = 3200  # 100 ms of 16 kHz PCM: how uploads are fed to the streaming engines
 # Below this engine confidence the question is asked again (Vosk word confidences, 0..1).
 MIN_CONFIDENCE = {"vosk": 0.55}
+# Tickets a delegate may ask personal questions with; not single-use, so one identification
+# serves several questions while the ticket lasts (TICKET_SECONDS).
+ASKING_PURPOSES = ("assistant", "journey", "gate")
 
 
 @dataclass(frozen=True)
 class Asker:
-    """Who is asking: the kiosk or staff member, and the attendee the kiosk recognised."""
+    """Who is asking: the kiosk or staff member, and the attendee a ticket identified."""
 
     actor: str
     language: str
     attendee_id: int | None = None
     kiosk_room: str | None = None
+
+
+def identify_asker(rt: Runtime, principal: Principal, language: str, ticket: str | None) -> Asker:
+    """The asker; personal answers only for the attendee a ticket of this very device names.
+
+    Kiosks get their own room so a help request reaches that kiosk too.
+    """
+    room = f"kiosk:{principal.id}" if principal.kind == "device" else None
+    if ticket is None:
+        return Asker(principal.actor, language, None, room)
+    if principal.kind != "device":  # tickets are issued to devices; a staff id is not one
+        raise Forbidden("this ticket was issued to another device", "ticket_other_device")
+    found = identification.read_ticket(rt, ticket, principal.id, ASKING_PURPOSES)
+    return Asker(principal.actor, language, found.attendee_id, room)
 
 
 def answer_transcript(

@@ -228,9 +228,14 @@ def not_accepted() -> Response:
 @bp.get("/api/transport/attendees/<int:attendee_id>/trips")
 @requires(*STAFF, "kiosk")
 def attendee_trips(attendee_id: int) -> Response:
-    """An attendee's pickup and departure trips (for the kiosk and the delegate's phone)."""
+    """An attendee's pickup and departure trips; a kiosk shows the ticket that identified them.
+
+    The ticket comes as `?ticket=` or the `X-Identification-Ticket` header.
+    """
+    ticket = request.args.get("ticket") or request.headers.get("X-Identification-Ticket")
     with unit_of_work(read_only=True) as db:
-        return jsonify({"trips": trips.attendee_trips(db, attendee_id)})
+        found = trips.trips_for_caller(db, runtime(), current(), attendee_id, ticket)
+        return jsonify({"trips": found})
 
 
 @bp.get("/api/driver/trips")
@@ -260,13 +265,16 @@ def move_trip(trip_id: int, action: str) -> Response:
 
 @bp.post("/api/driver/trips/<int:trip_id>/board")
 @requires("driver")
-@documented(BoardBody, "Confirm a passenger on board by face photo or entrance code.")
+@documented(
+    BoardBody,
+    "Confirm the passenger picked on the manifest on board: face photo (1:1) or their entrance "
+    "code (used once; a replay is 409 code_replayed).",
+)
 def board_passenger(trip_id: int) -> Response:
     body = parse_json(BoardBody)
-    driver_id = _driver_id()
     proof = (body.photo if body.method == "face" else body.code) or ""
     snapshot = trips.confirm_passenger(
-        runtime(), driver_id, trip_id, body.attendee_id, body.method, proof
+        runtime(), current(), trip_id, body.attendee_id, body.method, proof
     )
     return jsonify(snapshot)
 

@@ -1,9 +1,11 @@
 """A driver's side of a trip: read own trips, acknowledge, accept, board, depart, drop off.
 
 State machine (TRIP_STATES): assigned -> accepted -> at_pickup -> departed -> dropped_off.
-Passengers: waiting -> on_board (confirmed by face or entrance code) | no_show; on_board ->
-dropped_off at the end. Journey stages: boarding a pickup records `arrived` (if the airport
-desk did not) and `picked_up`; dropping off a departure records `departed`.
+Passengers: waiting -> on_board (confirmed by face or entrance code through the identification
+service, see `transport.verify`) | no_show; on_board -> dropped_off at the end. Journey stages:
+boarding a pickup records `arrived` (if the airport desk did not) and `picked_up`; dropping off
+a departure records `departed`. A kiosk reads a delegate's trips only with an identification
+ticket it was issued (`trips_for_caller`).
 """
 
 from __future__ import annotations
@@ -13,8 +15,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from checkin import identification
 from checkin.journey import record_stage
+from core.accounts import Principal
 from core.clock import utcnow
+from core.errors import Forbidden
 from core.events import emit
 from core.runtime import Runtime
 from models.db import transaction
@@ -31,6 +36,8 @@ ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "drop_off": (("departed",), "dropped_off"),
 }
 ACTIVE = ("planned", "assigned", "accepted", "at_pickup", "departed")
+# Identification tickets a kiosk may show to read a delegate's trips (not used up by reading).
+JOURNEY_TICKETS = ("journey", "assistant", "gate")
 
 
 def driver_trip(session: Session, driver_id: int, trip_id: int) -> Trip:
@@ -81,6 +88,19 @@ def attendee_trips(session: Session, attendee_id: int) -> list[dict[str, Any]]:
     return out
 
 
+def trips_for_caller(
+    session: Session, rt: Runtime, principal: Principal, attendee_id: int, ticket: str | None
+) -> list[dict[str, Any]]:
+    """An attendee's trips: staff ask by id; a device needs a ticket it was issued naming them."""
+    if principal.kind == "device":
+        named = identification.redeem_ticket(
+            session, rt, principal, ticket or "", JOURNEY_TICKETS, single_use=False
+        )
+        if named != attendee_id:
+            raise Forbidden("this ticket names another attendee", "ticket_other_attendee")
+    return attendee_trips(session, attendee_id)
+
+
 def advance_trip(session: Session, driver_id: int, trip_id: int, action: str) -> Trip:
     """Move the driver's trip one step along its state machine."""
     if action not in ACTIONS:
@@ -127,23 +147,33 @@ def seat_of(session: Session, trip: Trip, attendee_id: int) -> TripPassenger:
 
 
 def confirm_passenger(
-    rt: Runtime, driver_id: int, trip_id: int, attendee_id: int, method: str, proof: str
+    rt: Runtime, principal: Principal, trip_id: int, attendee_id: int, method: str, proof: str
 ) -> dict[str, Any]:
     """Check the passenger's face photo or entrance code, then mark them on board.
 
-    This use case opens its own two short transactions: the face service reads its gallery in
-    a session of its own, which must not wait behind our write lock (SQLite has one writer).
+    The driver picks the passenger on the manifest; the identification service confirms it is
+    them (a photo 1:1, or a code naming them, used once). This use case opens its own short
+    transactions: the face service reads its gallery in a session of its own, which must not
+    wait behind our write lock (SQLite has one writer).
     """
     if method not in ("face", "code"):
         raise TransportError("method must be face or code", "invalid_method")
+    policy = identification.load_policy(rt, principal)
+    identification.require_place(policy, "boarding")
+    driver_id = policy.driver_id
+    assert driver_id is not None  # require_place refuses a phone without a driver
     with transaction(rt.sessions, read_only=True) as db:
         seat_of(db, driver_trip(db, driver_id, trip_id), attendee_id)  # refuse before checking
+    code: identification.Identified | None = None
     if method == "face":
-        verify_face(rt, proof, attendee_id)
+        verify_face(rt, policy, proof, attendee_id)
     else:
-        verify_code(rt, proof, attendee_id)
+        code = verify_code(rt, policy, proof, attendee_id)
     with transaction(rt.sessions) as db:
-        return trip_snapshot(db, board_passenger(db, driver_id, trip_id, attendee_id, method))
+        trip = board_passenger(db, driver_id, trip_id, attendee_id, method)
+        if code is not None:  # a code boards once: a replay is refused, even on this trip
+            identification.record_code_use(db, code, f"trip:{trip_id}", utcnow())
+        return trip_snapshot(db, trip)
 
 
 def board_passenger(

@@ -1,7 +1,11 @@
-"""Confirming a passenger at the car: a face photo checked 1:1 against their enrolment, or their
-rotating entrance code. Both engines belong to other packages (recognition.face.api and
-checkin.codes); their refusals become transport codes here so the driver's phone gets one kind
-of answer.
+"""Confirming a passenger at the car through the identification service (`checkin.identification`):
+a face photo checked 1:1 against the passenger the driver picked on the manifest, or their
+rotating entrance code, which must name that passenger. Refusals become transport codes here so
+the driver's phone gets one kind of answer.
+
+Liveness: a driver's phone is held by the driver, who sees the passenger in front of the car, so
+driver devices are created with liveness off (`models.auth.LIVENESS_BY_DEFAULT` leaves them out).
+If an admin turns it on for a phone, a still photo is refused there and the code must be used.
 """
 
 from __future__ import annotations
@@ -9,9 +13,12 @@ from __future__ import annotations
 import base64
 import binascii
 
-from core.errors import SummitError
+from checkin import identification
+from checkin.identification import Identified, Policy
 from core.runtime import Runtime
 from transport.errors import TransportError
+
+PURPOSE = "boarding"
 
 
 def decode_photo(photo_b64: str) -> bytes:
@@ -25,26 +32,27 @@ def decode_photo(photo_b64: str) -> bytes:
     return raw
 
 
-def verify_face(rt: Runtime, photo_b64: str, attendee_id: int) -> None:
-    """Raise `face_mismatch` unless the photo's main face is this attendee's."""
-    from recognition.face.api import face_service
-
+def verify_face(rt: Runtime, policy: Policy, photo_b64: str, attendee_id: int) -> None:
+    """Raise `face_mismatch` unless the photo's main face is this attendee's (1:1)."""
     raw = decode_photo(photo_b64)
-    result = face_service(rt).identify_bytes(raw, candidates=[attendee_id])
-    if result.decision != "match":
+    if policy.liveness_required:
         raise TransportError(
-            f"the face does not match this passenger ({result.decision})", "face_mismatch"
+            "this phone checks liveness: board the passenger by entrance code",
+            "liveness_required",
         )
+    if not identification.verify_photo(rt, policy, PURPOSE, raw, attendee_id):
+        raise TransportError("the face does not match this passenger", "face_mismatch")
 
 
-def verify_code(rt: Runtime, code: str, attendee_id: int) -> None:
-    """Raise `code_mismatch` unless the entrance code is valid now and this attendee's."""
-    from checkin.codes import verify_code as read
+def verify_code(rt: Runtime, policy: Policy, code: str, attendee_id: int) -> Identified:
+    """The identification of a valid entrance code of this attendee, else `code_mismatch`.
 
-    # Codes verify offline with the public key; a replayed code only boards its owner again.
-    try:
-        owner = read(rt, code)
-    except SummitError as exc:
-        raise TransportError(f"entrance code refused: {exc.message}", "code_mismatch") from exc
-    if owner != attendee_id:
+    The caller records the code's use (`identification.record_code_use`) with the boarding,
+    so the same code cannot board anyone a second time.
+    """
+    found = identification.identify_code(rt, policy, PURPOSE, code)
+    if found.failure is not None:
+        raise TransportError(f"entrance code refused ({found.failure})", "code_mismatch")
+    if found.attendee_id != attendee_id:
         raise TransportError("the entrance code belongs to someone else", "code_mismatch")
+    return found

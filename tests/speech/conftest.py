@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
+from checkin.codes import issue_code
 from core.runtime import Runtime
 from models.db import transaction
 from models.hotel import Hotel, Room, RoomType, Stay
@@ -17,6 +18,7 @@ from models.transport import Flight, Trip, TripPassenger, Vehicle
 from models.venue import AgendaSession
 from recognition.speech.registry import packaged_korean_model
 from recognition.speech.synth import add_noise, speak
+from tests.conftest import Caller
 from tests.factories import at, make_attendee, make_zone
 
 
@@ -168,3 +170,13 @@ def build_summit(db: Session, rt: Runtime) -> Summit:
 def summit(runtime: Runtime) -> Summit:
     with transaction(runtime.sessions) as db:
         return build_summit(db, runtime)
+
+
+def code_ticket(device: Caller, runtime: Runtime, attendee_id: int) -> str:
+    """A ticket for `device`: the delegate shows their entrance code at its code box."""
+    res = device.post(
+        "/api/recognition/identify-code",
+        json={"code": issue_code(runtime, attendee_id), "purpose": "assistant"},
+    )
+    assert res.status_code == 200 and res.json["ticket"], res.json
+    return str(res.json["ticket"])

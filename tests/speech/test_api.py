@@ -13,7 +13,7 @@ from models.db import transaction
 from models.events import DomainEvent
 from recognition.speech.synth import convert, read_pcm
 from tests.conftest import Caller, device_caller
-from tests.speech.conftest import Summit, Voice
+from tests.speech.conftest import Summit, Voice, code_ticket
 
 
 def post_wav(caller: Caller, path: Path, **params: object) -> object:
@@ -34,10 +34,11 @@ def test_kiosk_gets_transcript_intent_slots_and_general_answer(
     assert body["answer"]["text"].startswith("Opening ceremony:")
 
 
-def test_recognised_attendee_gets_a_personal_answer_not_spoken(
-    kiosk: Caller, summit: Summit, say: Voice
+def test_identified_attendee_gets_a_personal_answer_not_spoken(
+    kiosk: Caller, runtime: Runtime, summit: Summit, say: Voice
 ) -> None:
-    res = post_wav(kiosk, say("where is my hotel", "en-us+m3", 135), attendee_id=summit.attendee_id)
+    ticket = code_ticket(kiosk, runtime, summit.attendee_id)
+    res = post_wav(kiosk, say("where is my hotel", "en-us+m3", 135), ticket=ticket)
     answer = res.json["answer"]
     assert res.json["intent"] == "my_hotel"
     assert "West Lake Hotel" in answer["text"] and "West Lake" not in answer["speak"]

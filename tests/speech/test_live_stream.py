@@ -8,7 +8,7 @@ from flask import Flask
 from core.runtime import Runtime
 from recognition.speech.synth import read_pcm
 from tests.conftest import device_caller
-from tests.speech.conftest import Summit, Voice
+from tests.speech.conftest import Summit, Voice, code_ticket
 from web.extensions import socketio
 
 
@@ -25,12 +25,12 @@ def events(client: object, name: str) -> list[dict]:
 def test_streamed_question_gets_partials_then_the_answer_at_the_pause(
     app: Flask, runtime: Runtime, summit: Summit, say: Voice
 ) -> None:
-    sio = connect(app, runtime)
+    kiosk = device_caller(app, runtime, "kiosk", name="kiosk-live")
+    ticket = code_ticket(kiosk, runtime, summit.attendee_id)
+    token = kiosk.headers["Authorization"].removeprefix("Bearer ")
+    sio = socketio.test_client(app, namespace="/live", auth={"token": token})
     ack = sio.emit(
-        "speech_start",
-        {"language": "en", "attendee_id": summit.attendee_id},
-        namespace="/live",
-        callback=True,
+        "speech_start", {"language": "en", "ticket": ticket}, namespace="/live", callback=True
     )
     assert ack == {"ok": True, "language": "en"}
     audio = (

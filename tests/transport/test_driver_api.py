@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -11,9 +12,11 @@ from sqlalchemy import select
 
 from checkin.codes import issue_code
 from checkin.journey import timeline
+from core.accounts import set_device_liveness
 from core.runtime import Runtime
 from models import Attendee, Trip, TripPassenger
 from models.db import transaction
+from models.venue import CodeUse
 from tests.conftest import Caller, device_caller
 from tests.transport.helpers import (
     NOW,
@@ -145,6 +148,54 @@ def test_someone_elses_entrance_code_does_not_board_a_passenger(
         ]
 
 
+def test_an_entrance_code_boards_once_and_its_replay_is_refused(
+    world: World, runtime: Runtime
+) -> None:
+    trip, (rider, _) = world.mine.id, world.riders
+    world.driver.post(f"/api/driver/trips/{trip}/accept")
+    world.driver.post(f"/api/driver/trips/{trip}/arrive")
+    code = issue_code(runtime, rider.id)
+    body = {"attendee_id": rider.id, "method": "code", "code": code}
+    assert world.driver.post(f"/api/driver/trips/{trip}/board", json=body).status_code == 200
+    replay = world.driver.post(f"/api/driver/trips/{trip}/board", json=body)
+    assert (replay.status_code, replay.json["error"]) == (409, "code_replayed")
+    with runtime.sessions() as db:
+        (use,) = db.scalars(select(CodeUse)).all()
+        assert (use.attendee_id, use.place, use.gate_id) == (rider.id, f"trip:{trip}", None)
+        assert [s["stage"] for s in timeline(db, rider.id)].count("picked_up") == 1
+
+
+def test_a_code_refused_at_the_car_is_not_used_up(world: World, runtime: Runtime) -> None:
+    rider = world.riders[0]
+    code = issue_code(runtime, rider.id)
+    body = {"attendee_id": rider.id, "method": "code", "code": code}
+    early = world.driver.post(f"/api/driver/trips/{world.mine.id}/board", json=body)
+    assert (early.status_code, early.json["error"]) == (409, "not_at_pickup")
+    with runtime.sessions() as db:
+        assert db.scalars(select(CodeUse)).all() == []
+
+
+def test_a_driver_phone_with_liveness_on_boards_by_code_not_by_photo(
+    world: World, runtime: Runtime
+) -> None:
+    trip, rider = world.mine.id, world.riders[0]
+    world.driver.post(f"/api/driver/trips/{trip}/accept")
+    world.driver.post(f"/api/driver/trips/{trip}/arrive")
+    with transaction(runtime.sessions) as db:
+        set_device_liveness(db, world.driver.principal_id, True, "test", "policy check")
+    photo = base64.b64encode(b"any photo bytes").decode()
+    res = world.driver.post(
+        f"/api/driver/trips/{trip}/board",
+        json={"attendee_id": rider.id, "method": "face", "photo": photo},
+    )
+    assert (res.status_code, res.json["error"]) == (400, "liveness_required")
+    code = world.driver.post(
+        f"/api/driver/trips/{trip}/board",
+        json={"attendee_id": rider.id, "method": "code", "code": issue_code(runtime, rider.id)},
+    )
+    assert code.status_code == 200, code.json
+
+
 def test_boarding_before_reaching_the_pickup_point_is_refused(
     world: World, runtime: Runtime
 ) -> None:
@@ -251,8 +302,14 @@ def test_staff_plan_over_http_and_a_kiosk_reads_an_attendees_pickup(
     bad = staff.post("/api/transport/plan", json={"kind": "teleport"})
     assert (bad.status_code, bad.json["error"]) == (400, "validation_error")
     rider = world.riders[0]
-    trips_res = kiosk.get(f"/api/transport/attendees/{rider.id}/trips")
-    assert trips_res.status_code == 200
+    found = kiosk.post(
+        "/api/recognition/identify-code",
+        json={"code": issue_code(runtime, rider.id), "purpose": "journey"},
+    )
+    trips_res = kiosk.get(
+        f"/api/transport/attendees/{rider.id}/trips", query_string={"ticket": found.json["ticket"]}
+    )
+    assert trips_res.status_code == 200, trips_res.json
     (trip,) = trips_res.json["trips"]
     assert trip["id"] == world.mine.id
     assert [p["attendee_id"] for p in trip["passengers"]] == [rider.id]  # not the co-riders

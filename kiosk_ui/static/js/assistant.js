@@ -1,9 +1,13 @@
 // Kiosk assistant page: streams the microphone over Socket.IO, shows partial words and the answer.
+// Personal answers need an identification ticket the server issued to this kiosk: the delegate
+// shows their entrance code (typed or scanned into the code box), or a face step on the same
+// kiosk hands one over (setIdentification). The page never sends an attendee id.
 "use strict";
 (function () {
   let lang = localStorage.getItem("lang") || "zh";
   let token = localStorage.getItem("kiosk_token") || "";
-  let attendeeId = null; // set only by this kiosk's own face step (see setAttendee)
+  let ticket = null; // {value, expires (ms)}: forgotten after one answer or when it expires
+  let ticketTimer = null;
   let stopMic = null;
   let socket = null;
   const $ = (id) => document.getElementById(id);
@@ -16,6 +20,11 @@
     mic_denied: ["无法使用麦克风", "The microphone is not available"],
     stop: ["说完了", "Done"],
     ask: ["按下提问", "Press and ask"],
+    checking: ["正在核对入场码…", "Checking the entrance code…"],
+    identified: ["已识别，请按下按钮提问您的行程或酒店", "Identified: press the button and ask about your hotel or car"],
+    code_refused: ["无法识别此入场码，请在手机上刷新后重试", "That entrance code was not accepted: refresh it on your phone and try again"],
+    ticket_expired: ["识别已超时，请重新出示入场码", "The identification timed out: show your entrance code again"],
+    ticket_refused: ["请重新出示入场码", "Please show your entrance code again"],
   };
   const t = (key) => TEXT[key][lang === "zh" ? 0 : 1];
 
@@ -41,6 +50,68 @@
     $("mic").textContent = t("ask");
   }
 
+  function forgetTicket() {
+    ticket = null;
+    if (ticketTimer) { clearTimeout(ticketTimer); ticketTimer = null; }
+    $("who").textContent = "";
+    $("who").hidden = true;
+  }
+
+  function currentTicket() {
+    if (ticket && Date.now() >= ticket.expires) forgetTicket();
+    return ticket ? ticket.value : null;
+  }
+
+  // An identification answer (identify-code, identify, or a camera_identified event).
+  function setIdentification(found) {
+    if (!found || !found.ticket) return false;
+    forgetTicket();
+    // A few seconds' margin so a question started just before expiry is not refused.
+    const seconds = Math.max(1, (found.ticket_seconds || 120) - 5);
+    ticket = { value: found.ticket, expires: Date.now() + seconds * 1000 };
+    ticketTimer = setTimeout(forgetTicket, seconds * 1000);
+    const name = found.attendee && found.attendee.name;
+    $("who").textContent = name || "";
+    $("who").hidden = !name;
+    return true;
+  }
+
+  function askPayload() {
+    const payload = { language: speechLanguage() };
+    const value = currentTicket();
+    if (value) payload.ticket = value;
+    return payload;
+  }
+
+  function showError(e) {
+    stopListening();
+    if (e && String(e.error).startsWith("ticket_")) {
+      forgetTicket();
+      setStatus(e.error === "ticket_expired" ? "ticket_expired" : "ticket_refused");
+      return;
+    }
+    $("status").textContent = e ? e.message : t("offline");
+  }
+
+  async function identifyCode(e) {
+    e.preventDefault();
+    const input = $("code");
+    const code = input.value.trim();
+    if (!code) return;
+    if (!token) { setStatus("no_token"); return; }
+    setStatus("checking");
+    try {
+      const res = await fetch("/api/recognition/identify-code", {
+        method: "POST",
+        headers: { "Authorization": "Bearer " + token, "Content-Type": "application/json" },
+        body: JSON.stringify({ code, purpose: "assistant" }),
+      });
+      const body = await res.json();
+      input.value = ""; // a code is personal: it does not stay on a public screen
+      setStatus(res.ok && setIdentification(body) ? "identified" : "code_refused");
+    } catch (err) { setStatus("offline"); }
+  }
+
   function showResult(result) {
     stopListening();
     $("transcript").textContent = result.transcript;
@@ -53,8 +124,7 @@
       u.lang = { zh: "zh-CN", en: "en-US", ko: "ko-KR" }[result.language] || "zh-CN";
       window.speechSynthesis.speak(u);
     }
-    attendeeId = null; // the next question needs a fresh recognition
-    $("who").hidden = true;
+    forgetTicket(); // the next delegate must not inherit this one's identification
   }
 
   function connect() {
@@ -63,7 +133,7 @@
     socket.on("connect_error", () => setStatus("offline"));
     socket.on("speech_partial", (p) => { $("transcript").textContent = p.text; });
     socket.on("speech_result", showResult);
-    socket.on("speech_error", (e) => { stopListening(); $("status").textContent = e.message; });
+    socket.on("speech_error", showError);
   }
 
   async function toggleMic() {
@@ -71,10 +141,8 @@
     if (!token) { setStatus("no_token"); return; }
     $("transcript").textContent = "";
     $("answer").textContent = "";
-    const payload = { language: speechLanguage() };
-    if (attendeeId) payload.attendee_id = attendeeId;
-    socket.emit("speech_start", payload, async (ack) => {
-      if (!ack || ack.error) { $("status").textContent = ack ? ack.message : t("offline"); return; }
+    socket.emit("speech_start", askPayload(), async (ack) => {
+      if (!ack || ack.error) { showError(ack); return; }
       try {
         stopMic = await window.AssistantAudio.start((buf) => socket.emit("speech_audio", buf));
       } catch (err) { setStatus("mic_denied"); return; }
@@ -84,13 +152,10 @@
     });
   }
 
-  // The kiosk's face step calls this (or dispatches `summit:attendee`) after recognising someone.
-  window.setAttendee = function (id, maskedName) {
-    attendeeId = id;
-    $("who").textContent = maskedName || "";
-    $("who").hidden = !maskedName;
-  };
-  window.addEventListener("summit:attendee", (e) => window.setAttendee(e.detail.id, e.detail.name));
+  // A face step on this kiosk hands over the server's identification answer (with its ticket)
+  // by calling this or dispatching `summit:identified`.
+  window.setIdentification = setIdentification;
+  window.addEventListener("summit:identified", (e) => setIdentification(e.detail));
 
   function init() {
     const link = new URLSearchParams(location.hash.slice(1));
@@ -116,11 +181,8 @@
       applyLanguage();
     });
     $("mic").addEventListener("click", toggleMic);
-    $("help").addEventListener("click", () => {
-      const payload = { language: speechLanguage() };
-      if (attendeeId) payload.attendee_id = attendeeId;
-      socket.emit("speech_help", payload);
-    });
+    $("code-box").addEventListener("submit", identifyCode);
+    $("help").addEventListener("click", () => socket.emit("speech_help", askPayload()));
     applyLanguage();
     if (token) connect(); else setStatus("no_token");
   }
