@@ -343,7 +343,7 @@ def read_ticket(rt: Runtime, token: str, device_id: int, purposes: Collection[st
         data = _serializer(rt).loads(token, max_age=TICKET_SECONDS)
     except SignatureExpired as exc:
         raise Forbidden(
-            "the identification timed out; please look at the camera again", "ticket_expired"
+            "the identification timed out; please identify yourself again", "ticket_expired"
         ) from exc
     except BadSignature as exc:
         raise Forbidden("this ticket was not issued by this server", "ticket_invalid") from exc
@@ -384,7 +384,7 @@ def redeem_ticket(
         }
         if insert_ignore(session, TicketUse, values, ["jti"]) is None:
             raise Forbidden(
-                "this identification was already used; please look at the camera again",
+                "this identification was already used; please identify yourself again",
                 "ticket_used",
             )
     return ticket.attendee_id
