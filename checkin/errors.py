@@ -1,7 +1,9 @@
 """Errors of venue check-in. A refusal at a gate is not an error: it is a decision with a reason.
 
-    SummitError
-     +-- CheckInError          400  a request that cannot be decided (bad code, unknown gate...)
+    core.errors.ValidationError
+     +-- CheckInError                   400  a request that cannot be decided (bad code...)
+          +-- CheckInConflict (Conflict)   409  nonce_reused, attendee_revoked (phone login)
+          +-- CheckInForbidden (Forbidden) 403  attendee_revoked (phone status)
 
 `CheckInError.code` is one of the stable codes below. Entrance-code refusals are raised by
 `checkin.codes.verify_code` and become the gate decision's `reason` when a gate asks.
@@ -9,7 +11,7 @@
 
 from __future__ import annotations
 
-from core.errors import SummitError
+from core.errors import Conflict, Forbidden, ValidationError
 
 # Entrance-code refusals: each has its own code so a gate (or hotel kiosk) can say why.
 CODE_MALFORMED = "code_malformed"
@@ -49,7 +51,19 @@ DENIED_REASONS = (
 )
 
 
-class CheckInError(SummitError):
-    """A check-in request that cannot be served, with a stable `code`."""
+class CheckInError(ValidationError):
+    """A check-in request that cannot be served, with a stable `code` (the check-in family)."""
 
     status = 400
+
+
+class CheckInConflict(Conflict, CheckInError):
+    """The request clashes with what is stored (a nonce used elsewhere, a revoked attendee)."""
+
+    status = 409
+
+
+class CheckInForbidden(Forbidden, CheckInError):
+    """The caller may not have this (a revoked attendee's phone)."""
+
+    status = 403

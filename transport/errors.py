@@ -1,30 +1,36 @@
 """Transport errors: each carries a stable code the API returns.
 
-core.errors.SummitError
- +-- TransportError (400)        bad input: times, capacities, unknown actions
- |    +-- TransportNotFound (404) unknown flights, trips, drivers, attendees
- |    +-- TransportConflict (409) a trip in the wrong state, a driver booked twice
- |    +-- NotYourTrip (403)       a driver asking about another driver's trip
+Every one is a TransportError (catch the domain) and also the core.errors class of its HTTP
+meaning (catch the meaning); the web layer answers with the error's status.
+
+core.errors.ValidationError
+ +-- TransportError (400)                       bad input: times, capacities, unknown actions
+      +-- TransportNotFound (404, NotFound)     unknown flights, trips, drivers, attendees
+      +-- TransportConflict (409, Conflict)     a trip in the wrong state, a driver booked twice
+      |    +-- PlanConflict (409)               plan_conflict: a re-plan's data kept changing
+      +-- NotYourTrip (403, Forbidden)          a driver asking about another driver's trip
 """
 
 from __future__ import annotations
 
-from core.errors import SummitError
+from core.errors import Conflict, Forbidden, NotFound, ValidationError
 
 
-class TransportError(SummitError):
+class TransportError(ValidationError):
+    """The transport family; raised itself, the input was wrong."""
+
     status = 400
 
 
-class TransportNotFound(TransportError):
+class TransportNotFound(NotFound, TransportError):
     status = 404
 
 
-class TransportConflict(TransportError):
+class TransportConflict(Conflict, TransportError):
     status = 409
 
 
-class NotYourTrip(TransportError):
+class NotYourTrip(Forbidden, TransportError):
     status = 403
 
     def __init__(self, trip_id: int) -> None:
