@@ -113,7 +113,9 @@ def test_one_attendee_travels_the_whole_journey(
     airport = device_caller(app, runtime, "airport_desk", "foc-desk")
     # A staff-watched lobby desk (liveness off) so that a still photo may identify the guest.
     desk = device_caller(app, runtime, "hotel_desk", "fzh-lobby", hotel_id=hotel_id, liveness=False)
-    kiosk = device_caller(app, runtime, "kiosk", "hall-kiosk")
+    # A staff-watched kiosk bound to entrance A1 (a still photo may pass there) and exit A9's gate.
+    kiosk = device_caller(app, runtime, "kiosk", "hall-kiosk", gate_id=gate_in_id, liveness=False)
+    exit_gate = device_caller(app, runtime, "gate", "exit-A9", gate_id=gate_out_id)
     phone_of_driver = device_caller(app, runtime, "driver", "driver-phone", driver_id=driver_id)
     token = phone_of_driver.headers["Authorization"].removeprefix("Bearer ")
     driver_live = socketio.test_client(app, namespace="/live", auth={"token": token})
@@ -213,7 +215,7 @@ def test_one_attendee_travels_the_whole_journey(
     phone = app.test_client()
     assert phone.post("/api/public/phone/login", json={"code": link["code"]}).status_code == 200
     code = phone.get("/api/public/phone/status").json["code"]
-    res = kiosk.post(
+    res = exit_gate.post(
         f"/api/gates/{gate_out_id}/pass",
         json={"method": "code", "code": code, "nonce": "e2e-exit-1"},
     )
