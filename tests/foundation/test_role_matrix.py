@@ -12,7 +12,7 @@ from flask import Flask
 
 from core.runtime import Runtime
 from tests.conftest import Caller, device_caller, login_as
-from tests.route_table import api_routes
+from tests.route_table import api_routes, route_index
 
 PUBLIC = {
     ("POST", "/api/auth/login"),
@@ -24,6 +24,22 @@ PUBLIC_PREFIXES = ("/api/public/",)  # routes that identify callers by a code of
 ROLE_REFUSALS = {"unauthenticated", "forbidden", "csrf_failed"}
 STAFF_ROLES = ("admin", "staff", "security")
 DEVICE_KINDS = ("kiosk", "gate", "hotel_desk", "airport_desk", "registration", "driver")
+# Routes of the trust model whose roles are part of the design (docs/trust.md): pinned here so
+# that widening one is a visible change, not a silent pass of the sweep below. Tickets and
+# bindings on the device routes are checked in test_trust_matrix.py.
+TRUST_ROUTES = {
+    ("GET", "/api/devices"): ("admin",),
+    ("POST", "/api/devices"): ("admin",),
+    ("POST", "/api/devices/999999/binding"): ("admin",),
+    ("POST", "/api/devices/999999/liveness"): ("admin",),
+    ("POST", "/api/devices/999999/revoke"): ("admin",),
+    ("POST", "/api/recognition/identify"): ("kiosk", "gate", "hotel_desk", "airport_desk"),
+    ("POST", "/api/recognition/identify-code"): ("kiosk", "gate", "hotel_desk", "airport_desk"),
+    ("POST", "/api/gates/999999/pass"): ("gate", "kiosk"),
+    ("POST", "/api/hotel/kiosk/identify"): ("hotel_desk",),
+    ("POST", "/api/hotel/kiosk/check-in"): ("hotel_desk",),
+    ("POST", "/api/hotel/kiosk/check-out"): ("hotel_desk",),
+}
 
 
 def callers(app: Flask, runtime: Runtime) -> dict[str, Caller]:
@@ -61,6 +77,12 @@ def test_every_api_route_is_protected_or_listed_as_public(app: Flask) -> None:
         and not r.url.startswith(PUBLIC_PREFIXES)
     ]
     assert unprotected == []
+
+
+def test_trust_routes_admit_exactly_the_designed_callers(app: Flask) -> None:
+    routes = route_index(app)
+    got = {key: tuple(sorted(routes[key].roles or ())) for key in TRUST_ROUTES if key in routes}
+    assert got == {key: tuple(sorted(roles)) for key, roles in TRUST_ROUTES.items()}
 
 
 def test_role_matrix_for_every_route(app: Flask, runtime: Runtime) -> None:
