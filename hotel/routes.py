@@ -1,13 +1,13 @@
 """HTTP handlers of the hotel domain: the lobby kiosk (device token) and staff desk views.
 
 Each handler parses and validates, calls one service function inside one unit of work, and
-maps the result. `rooms_short` comes back as a result (so its alert commits) and leaves as 409.
+maps the result. Errors leave through the one error handler: `rooms_short` is a `RoomsShort`
+(409) whose alert `hotel.shortage.refuse` has already committed.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import pydantic
 from flask import Blueprint, Response, jsonify, request
@@ -54,10 +54,6 @@ class NightQuery(pydantic.BaseModel):
     list: str = "arrivals"
 
 
-def _answer(result: dict[str, Any]) -> tuple[Response, int]:
-    return jsonify(result), 409 if "error" in result else 200
-
-
 # -- lobby kiosk ---------------------------------------------------------------------------
 
 
@@ -88,11 +84,11 @@ def identify() -> Response:
 @bp.post("/api/hotel/kiosk/check-in")
 @requires("hotel_desk")
 @documented(TicketIn, "Check in the identified guest: room, key PIN + QR, Wi-Fi.")
-def kiosk_check_in() -> tuple[Response, int]:
+def kiosk_check_in() -> Response:
     body = parse_json(TicketIn)
     with unit_of_work() as db:
         result = kiosk.kiosk_check_in(db, runtime(), current(), body.ticket, now=utcnow())
-    return _answer(with_qr_images(result))
+    return jsonify(with_qr_images(result))
 
 
 @bp.post("/api/hotel/kiosk/check-out")
@@ -112,7 +108,7 @@ def kiosk_check_out() -> Response:
 @requires(*ANY_STAFF)
 def list_hotels() -> Response:
     """Hotels with travel times to the airport and the station."""
-    with unit_of_work() as db:
+    with unit_of_work(read_only=True) as db:
         return jsonify({"hotels": views.hotels(db)})
 
 
@@ -122,7 +118,7 @@ def occupancy() -> Response:
     """Per hotel for a night (default tonight): rooms, block use, guests, arrivals, short."""
     query = validate(NightQuery, request.args.to_dict())
     night = query.night or hotel_night(utcnow())
-    with unit_of_work() as db:
+    with unit_of_work(read_only=True) as db:
         return jsonify({"night": night.isoformat(), "hotels": views.occupancy(db, night)})
 
 
@@ -132,7 +128,7 @@ def guests(hotel_id: int) -> Response:
     """Masked guests of a hotel and night: list=arrivals|unassigned|no_shows|in_house."""
     query = validate(NightQuery, request.args.to_dict())
     night = query.night or hotel_night(utcnow())
-    with unit_of_work() as db:
+    with unit_of_work(read_only=True) as db:
         found = views.guest_list(db, hotel_id, night, query.list)
     return jsonify({"night": night.isoformat(), "list": query.list, "guests": found})
 
@@ -141,24 +137,24 @@ def guests(hotel_id: int) -> Response:
 @requires(*ANY_STAFF)
 def get_stay(stay_id: int) -> Response:
     """One reservation, masked."""
-    with unit_of_work() as db:
+    with unit_of_work(read_only=True) as db:
         return jsonify(service.reservation_view(db, service.get_stay(db, stay_id)))
 
 
 @bp.post("/api/hotel/stays/<int:stay_id>/assign")
 @requires(*STAFF)
 @documented(RoomChoiceIn, "Assign a room ahead of arrival (a given room, or the next free one).")
-def assign(stay_id: int) -> tuple[Response, int]:
+def assign(stay_id: int) -> Response:
     body = parse_json(RoomChoiceIn)
     with unit_of_work() as db:
         result = service.assign_room(db, stay_id, current().actor, room_id=body.room_id)
-    return _answer(result)
+    return jsonify(result)
 
 
 @bp.post("/api/hotel/stays/<int:stay_id>/check-in")
 @requires(*STAFF)
 @documented(RoomChoiceIn, "Check a guest in at the desk (optionally into a given room).")
-def desk_check_in(stay_id: int) -> tuple[Response, int]:
+def desk_check_in(stay_id: int) -> Response:
     body = parse_json(RoomChoiceIn)
     with unit_of_work() as db:
         result = service.check_in_guest(
@@ -169,7 +165,7 @@ def desk_check_in(stay_id: int) -> tuple[Response, int]:
             now=utcnow(),
             room_id=body.room_id,
         )
-    return _answer(with_qr_images(result))
+    return jsonify(with_qr_images(result))
 
 
 @bp.post("/api/hotel/stays/<int:stay_id>/check-out")

@@ -17,12 +17,11 @@ from checkin.journey import record_stage
 from core.clock import iso, to_utc
 from core.events import emit
 from core.masking import mask_name
-from hotel import allocation, handover
+from hotel import allocation, handover, shortage
 from hotel.allocation import changed
 from hotel.clock import hotel_night, local_hour, nights_between
 from hotel.errors import HotelConflict, HotelInvalid, HotelNotFound, RoomsShort
 from hotel.keys import KeyMaker, wifi_uri
-from hotel.shortage import shortage_answer
 from models.attendee import Attendee
 from models.hotel import Hotel, Room, RoomType, Stay
 
@@ -102,7 +101,7 @@ def assign_room(
 ) -> dict[str, Any]:
     """Give a reserved stay (and its partner) a room for all its nights, ahead of arrival.
 
-    Returns the reservation, or `{"error": "rooms_short", ...}` when no room was left.
+    Returns the reservation; raises `RoomsShort` (its alert stored) when no room was left.
     """
     stay = get_stay(session, stay_id, hotel_id)
     require_state(stay, ("reserved",))
@@ -112,7 +111,7 @@ def assign_room(
     try:
         allocation.allocate(session, stay, nights, room_id)
     except RoomsShort as exc:
-        return shortage_answer(session, stay, exc)
+        shortage.refuse(session, stay, exc)
     session.refresh(stay)
     view = reservation_view(session, stay)
     emit(session, "hotel_room_assigned", _event(view, actor), ["console"])
@@ -131,8 +130,9 @@ def check_in_guest(
 ) -> dict[str, Any]:
     """Check a guest in: assign a room if none yet, issue the key, record the journey.
 
-    Returns the welcome (room, PIN shown once, QR key text, Wi-Fi), or `{"error": "rooms_short"}`;
-    routes add the QR images after the commit (`hotel.keys.with_qr_images`).
+    Returns the welcome (room, PIN shown once, QR key text, Wi-Fi); raises `RoomsShort` (its
+    alert stored) when no room was left. Routes add the QR images after the commit
+    (`hotel.keys.with_qr_images`).
     """
     stay = get_stay(session, stay_id, hotel_id)
     require_state(stay, ("reserved",))
@@ -142,7 +142,7 @@ def check_in_guest(
     try:
         room_id = allocation.allocate(session, stay, nights, room_id)
     except RoomsShort as exc:
-        return shortage_answer(session, stay, exc)
+        shortage.refuse(session, stay, exc)
     pin = keys.new_pin()
     claimed = changed(
         session,
@@ -300,7 +300,11 @@ def _event(view: dict[str, Any], actor: str) -> dict[str, Any]:
 def assign_arrivals(
     session: Session, night: date, actor: str, hotel_id: int | None = None
 ) -> dict[str, int]:
-    """Pre-assign rooms to every reserved, unassigned stay arriving on `night`."""
+    """Pre-assign rooms to every reserved, unassigned stay arriving on `night`.
+
+    Each stay's assignment is committed on its own: a shortage's refusal rolls back only its
+    own attempt (and stores its alert), and the assignments before it stand.
+    """
     query = select(Stay.id).where(
         Stay.check_in_date == night, Stay.state == "reserved", Stay.room_id.is_(None)
     )
@@ -311,6 +315,11 @@ def assign_arrivals(
         stay = session.get(Stay, stay_id)
         if stay is None or stay.room_id is not None:  # a partner's assignment covered it
             continue
-        result = assign_room(session, stay_id, actor)
-        done["rooms_short" if "error" in result else "assigned"] += 1
+        try:
+            assign_room(session, stay_id, actor)
+        except RoomsShort:
+            done["rooms_short"] += 1
+            continue
+        session.commit()
+        done["assigned"] += 1
     return done

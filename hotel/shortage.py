@@ -1,14 +1,12 @@
 """Rooms short: a kiosk or a plan found no room left; staff must know at once, and only once.
 
 A shortage is an error (`RoomsShort`, 409 `rooms_short`, nothing assigned) that leaves one
-durable trace, the `hotel_rooms_short` alert. `refuse` stores the alert and raises; the older
-`shortage_answer` returns the error's envelope as a result instead, for callers that have
-not moved to `refuse` yet (hotel.service: assign_room, check_in_guest, assign_arrivals).
+durable trace, the `hotel_rooms_short` alert: `refuse` stores the alert and raises.
 """
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,27 +20,17 @@ from models.hotel import Hotel, Stay
 def refuse(session: Session, stay: Stay, exc: RoomsShort) -> NoReturn:
     """Store the shortage alert, then raise `exc`: nothing was assigned, but staff know now.
 
-    The attempt's savepoint has rolled back; the alert is committed here, before raising, so
-    the caller's rollback cannot take it too. The caller must have nothing else pending (a bulk
-    caller catches `RoomsShort` per stay and goes on in the session's next transaction).
+    The caller's pending work is rolled back first, as the error would have it rolled back
+    anyway (a kiosk's spent ticket, the stay's lock): only the alert is committed, in its own
+    short transaction, so the caller's rollback cannot take it too. A bulk caller that wants
+    its earlier work kept commits it before each attempt (`hotel.service.assign_arrivals`).
     """
-    _note(session, stay, exc)
+    hotel_id = stay.hotel_id  # read before the rollback expires the stay
+    session.rollback()
+    hotel = session.get(Hotel, hotel_id)
+    note_shortage(session, hotel.code if hotel else "?", exc.details["night"])
     session.commit()
     raise exc
-
-
-def shortage_answer(session: Session, stay: Stay, exc: RoomsShort) -> dict[str, Any]:
-    """The error's envelope as a result, so that the alert commits with the caller's work.
-
-    Kept for callers not yet moved to `refuse`; routes answer the result with 409.
-    """
-    _note(session, stay, exc)
-    return exc.to_dict()
-
-
-def _note(session: Session, stay: Stay, exc: RoomsShort) -> None:
-    hotel = session.get(Hotel, stay.hotel_id)
-    note_shortage(session, hotel.code if hotel else "?", exc.details["night"])
 
 
 def note_shortage(session: Session, hotel_code: str, night: str, short: int | None = None) -> None:

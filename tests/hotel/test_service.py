@@ -15,6 +15,7 @@ from core.errors import SummitError
 from core.events import Published, subscribe
 from core.runtime import Runtime
 from hotel import service
+from hotel.errors import RoomsShort
 from hotel.keys import KeyMaker, read_qr_key, with_qr_images
 from models import Alert, RoomBlock, RoomNight, Stay
 from models.db import transaction
@@ -115,14 +116,15 @@ def test_vip_takes_the_vip_sub_block_before_the_general_one(runtime: Runtime) ->
     assert used == {"vip": 3, "": 0}
 
 
-def test_full_block_answers_rooms_short_raises_one_alert_and_assigns_nothing(
+def test_full_block_raises_rooms_short_keeps_one_alert_and_assigns_nothing(
     runtime: Runtime,
 ) -> None:
     _hotel, stays = setup(runtime, n=3, rooms={"KING": 3}, allotment={"KING": 2})
     assert check_in(runtime, stays[0])["state"] == "checked_in"
     assert check_in(runtime, stays[1])["state"] == "checked_in"
     for _ in range(2):
-        assert check_in(runtime, stays[2])["error"] == "rooms_short"
+        with pytest.raises(RoomsShort):
+            check_in(runtime, stays[2])
     with transaction(runtime.sessions) as db:
         stay = db.get(Stay, stays[2])
         assert stay and stay.state == "reserved" and stay.room_id is None
