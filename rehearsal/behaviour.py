@@ -129,11 +129,27 @@ class World:
             self.scheduler.at(when, partial(self.ask, attendee_id))
 
     def ask(self, attendee_id: int) -> None:
+        """At the assistant kiosk: show the entrance code for a ticket, then ask by voice."""
+        code = self.phone(attendee_id).entrance_code()
+        if code is None:
+            self.metrics.outcome("question", "no_code")
+            return
+        status, found = self.devices.kiosk.post(
+            "identify_code",
+            "/api/recognition/identify-code",
+            json={"code": code, "purpose": "assistant"},
+        )
+        if status != 200 or not found.get("ticket"):
+            self.metrics.outcome(
+                "question", found.get("reason") or found.get("error") or str(status)
+            )
+            return
         audio = self.rng.choice(self.questions_audio)
         with audio.open("rb") as fh:
             status, answer = self.devices.kiosk.post(
                 "speech_query",
-                f"/api/speech/query?language=en&attendee_id={attendee_id}",
+                "/api/speech/query",
+                params={"language": "en", "ticket": found["ticket"]},
                 files={"audio": (audio.name, fh, "audio/wav")},
             )
         self.metrics.outcome("question", answer.get("intent") or answer.get("error") or str(status))
