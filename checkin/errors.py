@@ -2,8 +2,8 @@
 
     core.errors.ValidationError
      +-- CheckInError                   400  a request that cannot be decided (bad code...)
-          +-- CheckInConflict (Conflict)   409  nonce_reused, attendee_revoked (phone login)
-          +-- CheckInForbidden (Forbidden) 403  attendee_revoked (phone status)
+          +-- CheckInConflict (Conflict)   409  nonce_reused, attendee_revoked (new portal code)
+          +-- CheckInForbidden (Forbidden) 403  attendee_revoked (portal code redeemed)
 
 `CheckInError.code` is one of the stable codes below. Entrance-code refusals are raised by
 `checkin.codes.verify_code` and become the gate decision's `reason` when a gate asks.

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from checkin.codes import ROTATE_SECONDS, TTL_SECONDS, issue_code, read_code
-from checkin.errors import CheckInError
+from checkin.errors import CheckInConflict, CheckInForbidden
 from checkin.journey import timeline
 from checkin.service import masked_attendee
 from core.audit import audit
@@ -42,7 +42,7 @@ def issue_portal_code(session: Session, attendee_id: int, actor: str) -> str:
     if attendee is None:
         raise NotFound(f"no attendee {attendee_id}", "attendee_not_found")
     if attendee.revoked:
-        raise CheckInError("this attendee's access was revoked", "attendee_revoked", status=409)
+        raise CheckInConflict("this attendee's access was revoked", "attendee_revoked")
     code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
     attendee.portal_code_digest = hash_token(code)
     audit(session, actor, "portal_code_issued", f"attendee:{attendee_id}")
@@ -58,7 +58,7 @@ def redeem_portal_code(session: Session, code: str) -> int:
             "this link or code is not valid (or was used already)", "portal_code_invalid"
         )
     if attendee.revoked:
-        raise CheckInError("this attendee's access was revoked", "attendee_revoked", status=403)
+        raise CheckInForbidden("this attendee's access was revoked", "attendee_revoked")
     attendee.portal_code_digest = None
     audit(session, f"attendee:{attendee.id}", "portal_opened", f"attendee:{attendee.id}")
     return attendee.id

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from checkin import presence
 from checkin.decision_rules import PassFacts, refusal
-from checkin.errors import GRANTED_REASONS, CheckInError
+from checkin.errors import GRANTED_REASONS, CheckInConflict
 from checkin.journey import record_stage
 from checkin.rules import zone_access
 from checkin.store import insert_ignore
@@ -155,7 +155,7 @@ def replayed_decision(session: Session, gate: Gate, nonce: str) -> Decision:
     event = session.scalar(select(AccessEvent).where(AccessEvent.nonce == nonce))
     assert event is not None  # reserve_event just found it
     if event.gate_id != gate.id:
-        raise CheckInError("this nonce was used by another gate", "nonce_reused", status=409)
+        raise CheckInConflict("this nonce was used by another gate", "nonce_reused")
     return decision_of(session, event, replayed=True)
 
 
