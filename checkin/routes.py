@@ -112,7 +112,7 @@ def undo(event_id: int) -> Response:
 @requires(*ANY_STAFF, "gate", "kiosk")
 def zones() -> Response:
     """Zones with their rules, gates and how many people are inside now."""
-    with unit_of_work() as db:
+    with unit_of_work(read_only=True) as db:
         return jsonify({"zones": venue.zone_overview(db)})
 
 
@@ -120,7 +120,7 @@ def zones() -> Response:
 @requires(*ANY_STAFF, "gate", "kiosk")
 def gate_info(gate_id: int) -> Response:
     """One gate with its zone (what the gate page shows)."""
-    with unit_of_work() as db:
+    with unit_of_work(read_only=True) as db:
         return jsonify(venue.gate_view(db, gate_id))
 
 
@@ -128,7 +128,7 @@ def gate_info(gate_id: int) -> Response:
 @requires(*SECURITY)
 def list_watch() -> Response:
     """Active watch-list entries (masked)."""
-    with unit_of_work() as db:
+    with unit_of_work(read_only=True) as db:
         return jsonify({"entries": watchlist.list_watchlist(db)})
 
 
