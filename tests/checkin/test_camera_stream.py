@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 from flask import Flask
 from PIL import Image
 from sqlalchemy import select
@@ -242,6 +243,20 @@ def test_stop_and_disconnect_free_the_connections_camera(
     assert camera.active() == before + 1
     gate.disconnect(namespace="/live")
     assert camera.active() == before
+
+
+def test_a_silent_connections_camera_expires_when_another_camera_opens(
+    app: Flask,
+    venue: Venue,
+    kiosk_device: Caller,
+    gate_device: Caller,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    kiosk, gate = connect(app, kiosk_device), connect(app, gate_device)
+    assert frame(kiosk, nobody(), 0.0)["pending"]
+    monkeypatch.setattr(camera, "IDLE", 0.0)
+    assert frame(gate, nobody(1), 0.0)["pending"]
+    assert camera.active() == 1  # the kiosk's camera went idle and was dropped
 
 
 def test_the_staff_console_receives_passes_and_denials_live(
