@@ -64,6 +64,9 @@ class Attendee(Timestamped, Base):
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)  # access withdrawn
     share_with: Mapped[int | None] = mapped_column(ForeignKey("attendee.id", ondelete="SET NULL"))
     portal_code_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
+    portal_code_expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Bumped when the phone link is revoked or re-issued: older phone sessions stop at once.
+    portal_session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     steps: Mapped[list[JourneyStep]] = relationship(
         back_populates="attendee", order_by="JourneyStep.at", cascade="all, delete-orphan"

@@ -25,6 +25,8 @@ class StaffUser(Timestamped, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Bumped at logout and password change: every session cookie issued before stops at once.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Device(Timestamped, Base):
@@ -45,6 +47,11 @@ class Device(Timestamped, Base):
         ForeignKey("driver.id", ondelete="CASCADE"), index=True
     )
     liveness_required: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The device's own public key (base64, Ed25519 or X25519 as the use says): gates sign their
+    # offline decisions with the private half, which never leaves the device.
+    public_key: Mapped[str | None] = mapped_column(Text)
+    # The highest offline-queue sequence number the server accepted from this device.
+    offline_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class AuditEntry(Timestamped, Base):
