@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from core.clock import to_utc
 from models import Attendee, Driver, Flight, Hotel, Vehicle
 from transport.requests import Settings
-from transport.service import plan_departures, plan_pickups
+from transport.service import plan_within
 
 DOMESTIC = ["MF", "MU", "CA", "CZ", "FU", "HO", "3U", "ZH"]
 INTERNATIONAL = ["CX", "SQ", "KE", "NH", "MU", "TG", "LH", "EK"]
@@ -132,8 +132,10 @@ def seed_transport(
     start = _local(days[0], 0)  # plan the whole summit, even legs earlier than now
     # A generous limit: every cluster gets CP-SAT, so the same seed gives the same trips.
     settings = Settings(time_limit=60.0)
-    pickups = plan_pickups(session, now=start, settings=settings)
-    departures = plan_departures(session, now=start, settings=settings)
+    # Inside the seed's one transaction (the legs above are not committed yet): nothing else
+    # writes while the demo summit is created, so holding the write lock for the solve is fine.
+    pickups = plan_within(session, "arrival", now=start, settings=settings)
+    departures = plan_within(session, "departure", now=start, settings=settings)
     return {
         "legs": len(legs),
         "vehicles": vehicles,

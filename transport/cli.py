@@ -27,7 +27,7 @@ def register(cli: click.Group) -> None:
         settings = Settings(max_wait=max_wait, time_limit=limit)
         fn = service.plan_pickups if kind == "pickup" else service.plan_departures
         try:
-            with transaction(rt.sessions) as db:
+            with transaction(rt.sessions) as db:  # none open yet: the solve runs outside any
                 report = fn(db, day=day, settings=settings)
         except SummitError as exc:
             fail(exc)

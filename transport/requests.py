@@ -8,8 +8,9 @@ The rules that turn a flight into a window live here, in one place:
 The destination is the hotel of the attendee's stay for that night; an attendee with no stay
 goes to (or comes from) the venue, whose travel times are VENUE_TRAVEL.
 
-`read_replan` gathers everything a re-plan's solve needs as plain values, with a marker that
-is equal on a second read exactly when the solve's inputs are unchanged.
+`read_unplanned` (bulk planning) and `read_replan` (re-planning) gather everything a solve
+needs as plain values, with a marker that is equal on a second read exactly when the solve's
+inputs are unchanged.
 """
 
 from __future__ import annotations
@@ -187,6 +188,53 @@ def build_resources(session: Session, ignore_trips: Iterable[int] = ()) -> list[
     ]
 
 
+def bookings(resources: Iterable[Resource]) -> tuple[object, ...]:
+    """Every driver, vehicle, shift and booking as plain values: part of a solve's marker."""
+    return tuple(
+        (
+            r.driver_id,
+            r.vehicle_id,
+            r.capacity,
+            r.vip_only,
+            r.shift_start,
+            r.shift_end,
+            tuple(r.busy),
+        )
+        for r in resources
+    )
+
+
+@dataclass(frozen=True)
+class UnplannedInput:
+    """What bulk planning reads: requests for the legs of one kind without a trip, resources.
+
+    `marker` is compared after the solve (as in `ReplanInput`): the requests (which legs, their
+    windows and hotels) and every booking of every vehicle. A leg planned meanwhile by someone
+    else leaves the requests, so the marker changes.
+    """
+
+    requests: tuple[Request, ...]
+    resources: tuple[Resource, ...]
+    legs: int  # legs without a trip, past ones included
+    marker: tuple[object, ...]
+
+
+def read_unplanned(
+    session: Session, kind: str, s: Settings, *, day: date | None, now: datetime
+) -> UnplannedInput:
+    """Legs of `kind` with no trip (landing or leaving on local `day` if given), not yet past."""
+    planned = select(TripPassenger.flight_id)
+    legs = session.scalars(
+        select(Flight).where(Flight.kind == kind, Flight.id.not_in(planned)).order_by(Flight.id)
+    ).all()
+    if day is not None:
+        legs = [leg for leg in legs if to_local(eta(leg)).date() == day]
+    future = [leg for leg in legs if window(leg, s)[1] >= now]
+    requests = tuple(build_requests(session, future, s))
+    resources = tuple(build_resources(session))
+    return UnplannedInput(requests, resources, len(legs), (requests, bookings(resources)))
+
+
 @dataclass(frozen=True)
 class ReplanInput:
     """What re-planning some legs reads, as plain values: the solve needs no session.
@@ -240,18 +288,7 @@ def read_replan(
     resources = tuple(build_resources(session, open_ids))
     marker = (
         requests,
-        tuple(
-            (
-                r.driver_id,
-                r.vehicle_id,
-                r.capacity,
-                r.vip_only,
-                r.shift_start,
-                r.shift_end,
-                tuple(r.busy),
-            )
-            for r in resources
-        ),
+        bookings(resources),
         tuple((t.id, t.version, t.state, t.driver_id) for t in trips),
         tuple((tp.id, tp.trip_id, tp.flight_id) for tp in released),
         tuple((f.id, f.scheduled_at, f.estimated_at, f.landed_at) for f in legs_read),

@@ -5,24 +5,27 @@ after commit: `trip_assigned`, `trip_updated` and `trip_cancelled` to the driver
 console; `flight_estimate_changed` and alerts to the console. Trips a driver has started (at
 the pickup point, departed, dropped off) are never changed by planning.
 
-Bulk planning (`plan_pickups`, `plan_departures`) runs in the caller's transaction. Re-planning
-(`change_estimate`, `replan_attendee`, `replan_legs`) must not hold the write lock for the
-solve: it reads in a short read-only transaction, solves with none open, and applies in the
-session's next transaction (the caller commits) only if what it read is unchanged; otherwise
-it tries again, up to ATTEMPTS times, then raises `plan_conflict` having stored nothing.
+No planning holds the write lock for the solve (docs/architecture.md, "Transactions"): bulk
+planning (`plan_pickups`, `plan_departures`) and re-planning (`change_estimate`,
+`replan_attendee`, `replan_legs`) read in a short read-only transaction, solve with none open,
+and apply in the session's next transaction (the caller commits) only if what they read is
+unchanged; otherwise they try again, up to ATTEMPTS times, then raise `plan_conflict` having
+stored nothing. Only a caller that wrote the legs in its own open transaction (the seed, a
+test's fixture) plans inside it (`plan_within`), holding the write lock for the solve.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.clock import to_local, utcnow
+from core.clock import utcnow
 from models.db import reading
 from models.transport import Flight, Trip, TripPassenger
 from transport.errors import PlanConflict, TransportConflict, TransportError, TransportNotFound
@@ -31,14 +34,15 @@ from transport.planner import Plan, PlannedTrip, Request, plan
 from transport.requests import (
     ReplanInput,
     Settings,
-    build_requests,
-    build_resources,
+    UnplannedInput,
     read_replan,
-    window,
+    read_unplanned,
 )
 from transport.snapshot import publish_trips
 
-ATTEMPTS = 3  # reads and solves of one re-plan before it reports plan_conflict
+ATTEMPTS = 3  # reads and solves of one planning run before it reports plan_conflict
+KINDS = {"arrival": "pickup", "departure": "departure"}  # leg kind -> report kind
+Job = TypeVar("Job", ReplanInput, UnplannedInput)
 
 
 @dataclass
@@ -66,7 +70,11 @@ def plan_pickups(
     now: datetime | None = None,
     settings: Settings | None = None,
 ) -> PlanReport:
-    """Plan every arrival leg that has no trip yet (optionally only those landing on `day`)."""
+    """Plan every arrival leg that has no trip yet (optionally only those landing on `day`).
+
+    Solved with no transaction open when the session has none (see `_plan_new`); the plan is
+    written in the session's next transaction, left open for the caller to commit.
+    """
     return _plan_new(session, "arrival", day, now or utcnow(), settings or Settings())
 
 
@@ -77,26 +85,75 @@ def plan_departures(
     now: datetime | None = None,
     settings: Settings | None = None,
 ) -> PlanReport:
-    """Plan every departure leg without a trip, backwards from the flight, grouped by hotel."""
+    """Plan every departure leg without a trip, backwards from the flight, grouped by hotel.
+
+    Solved with no transaction open when the session has none, like `plan_pickups`.
+    """
     return _plan_new(session, "departure", day, now or utcnow(), settings or Settings())
+
+
+def plan_within(
+    session: Session,
+    kind: str,
+    *,
+    day: date | None = None,
+    now: datetime | None = None,
+    settings: Settings | None = None,
+) -> PlanReport:
+    """Plan the legs of `kind` without a trip inside the session's open transaction.
+
+    For a caller that wrote the legs in that transaction and is the only writer (the seed
+    creates the whole demo summit in one transaction): what it wrote cannot be read from
+    outside, so the solve runs inside and holds the write lock meanwhile. Nothing else should.
+    """
+    s, now = settings or Settings(), now or utcnow()
+    job = read_unplanned(session, kind, s, day=day, now=now)
+    return _apply_new(session, kind, job, plan(job.requests, job.resources, s.time_limit))
 
 
 def _plan_new(
     session: Session, kind: str, day: date | None, now: datetime, s: Settings
 ) -> PlanReport:
-    planned = select(TripPassenger.flight_id)
-    legs = session.scalars(
-        select(Flight).where(Flight.kind == kind, Flight.id.not_in(planned)).order_by(Flight.id)
-    ).all()
-    if day is not None:
-        legs = [leg for leg in legs if to_local(leg.estimated_at or leg.scheduled_at).date() == day]
-    report = PlanReport("pickup" if kind == "arrival" else "departure")
-    future = [leg for leg in legs if window(leg, s)[1] >= now]
-    report.skipped_past = len(legs) - len(future)
-    report.legs = len(future)
-    requests = build_requests(session, future, s)
-    _apply(session, requests, [], plan(requests, build_resources(session), s.time_limit), report)
+    # A caller that has already written in its transaction (a seed, a test's fixture) has legs
+    # no other transaction can read yet; only it can plan them. Everyone else starts with none.
+    if session.in_transaction():
+        return plan_within(session, kind, day=day, now=now, settings=s)
+    job, result = _solve_outside(
+        session,
+        # No lock (PostgreSQL): a leg planned alongside hits the unique ride per leg instead.
+        lambda _lock: read_unplanned(session, kind, s, day=day, now=now),
+        s,
+        f"the {KINDS[kind]}s without a trip were planned",
+    )
+    return _apply_new(session, kind, job, result)
+
+
+def _apply_new(session: Session, kind: str, job: UnplannedInput, result: Plan) -> PlanReport:
+    report = PlanReport(KINDS[kind], legs=len(job.requests))
+    report.skipped_past = job.legs - len(job.requests)
+    _apply(session, job.requests, [], result, report)
     return report
+
+
+def _solve_outside(
+    session: Session, read: Callable[[bool], Job], s: Settings, what: str
+) -> tuple[Job, Plan]:
+    """Read, solve with no transaction open, read again in the write transaction: the fresh
+    job and the plan when its marker is unchanged (the write transaction is left open).
+
+    `read(lock)` is called with `lock=True` in the write transaction. The session must have no
+    transaction open. Up to ATTEMPTS rounds; then `PlanConflict`.
+    """
+    for _attempt in range(ATTEMPTS):
+        with reading(session):
+            before = read(False)
+        result = plan(before.requests, before.resources, s.time_limit)
+        session.expire_all()  # the write transaction below must see rows afresh, not cached
+        current = read(True)
+        if current.marker == before.marker:
+            return current, result
+        session.rollback()  # nothing written yet; let go of the write lock and read again
+    raise PlanConflict(f"the trips changed while {what}, {ATTEMPTS} times; try again")
 
 
 def _apply(
@@ -257,18 +314,13 @@ def replan_legs(
     the plan is written in the session's next transaction, left open for the caller to commit.
     `etas` (leg id -> time) plans as if those legs had that estimated time.
     """
-    for _attempt in range(ATTEMPTS):
-        with reading(session):
-            before = read_replan(session, leg_ids, s, etas)
-        result = plan(before.requests, before.resources, s.time_limit)
-        session.expire_all()  # the write transaction below must see rows afresh, not cached
-        current = read_replan(session, leg_ids, s, etas, lock=True)
-        if current.marker == before.marker:
-            return _apply_replan(session, current, result)
-        session.rollback()  # nothing written yet; let go of the write lock and read again
-    raise PlanConflict(
-        f"the trips changed while {len(leg_ids)} legs were re-planned, {ATTEMPTS} times; try again"
+    job, result = _solve_outside(
+        session,
+        lambda lock: read_replan(session, leg_ids, s, etas, lock=lock),
+        s,
+        f"{len(leg_ids)} legs were re-planned",
     )
+    return _apply_replan(session, job, result)
 
 
 def _apply_replan(session: Session, job: ReplanInput, result: Plan) -> PlanReport:

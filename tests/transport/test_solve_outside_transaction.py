@@ -1,8 +1,9 @@
-"""Re-planning solves with no transaction open and stores its plan only if nothing it read changed.
+"""Planning solves with no transaction open and stores its plan only if nothing it read changed.
 
-These run on a real SQLite file: while the solver runs, another connection must get the write
-lock at once; a change made meanwhile sends the re-plan back to read and solve again, and one
-that keeps changing ends in `plan_conflict` with nothing stored.
+These run on a real SQLite file: while the solver runs (a re-plan after a delay, or the bulk
+planning of every pickup), another connection must get the write lock at once; a change made
+meanwhile sends the run back to read and solve again, and one that keeps changing ends in
+`plan_conflict` with nothing stored.
 """
 
 from __future__ import annotations
@@ -35,8 +36,12 @@ from transport.service import change_estimate, plan_pickups
 NEW_ETA = SUMMIT + timedelta(hours=3)
 
 
-def build(runtime: Runtime) -> dict[str, Any]:
-    """Six passengers on a flight that will be late and two on another, sharing small cars."""
+def build(runtime: Runtime, *, planned: bool = True) -> dict[str, Any]:
+    """Six passengers on a flight that will be late and two on another, sharing small cars.
+
+    The data is committed first; the pickups are then planned (unless `planned=False`) the way
+    staff plan them, with no transaction open when the planner starts.
+    """
     with transaction(runtime.sessions) as db:
         h1, h2 = make_hotel(db, "H1", airport=40), make_hotel(db, "H2", airport=30)
         late = make_passengers(db, runtime.pii, 6)
@@ -48,8 +53,11 @@ def build(runtime: Runtime) -> dict[str, Any]:
             make_leg(db, p, SUMMIT + timedelta(minutes=10), number="CA1234")
         for _ in range(4):
             make_driver(db, capacity=4)
-        plan_pickups(db, now=NOW)
-        return {"late": [p.id for p in late], "leg": legs[0].id, "h2": h2.id}
+        world = {"late": [p.id for p in late], "leg": legs[0].id, "h2": h2.id}
+    if planned:
+        with transaction(runtime.sessions) as db:
+            plan_pickups(db, now=NOW)
+    return world
 
 
 def other_connection(runtime: Runtime, sql: str, *params: object) -> None:
@@ -90,18 +98,65 @@ def stored(runtime: Runtime) -> tuple[object, ...]:
         )
 
 
+def gate_audits(runtime: Runtime) -> Callable[[int], None]:
+    """What a gate does every few seconds: write an audit entry (needs the write lock)."""
+    return lambda _n: other_connection(
+        runtime,
+        "INSERT INTO audit_entry (actor, action, target, reason, created_at) "
+        "VALUES ('device:9', 'gate_bundle_fetched', 'gate:1', '', '2026-12-06 00:00:00')",
+    )
+
+
+def rides_of(runtime: Runtime, attendee_ids: list[int]) -> list[Trip]:
+    with runtime.sessions() as db:
+        return list(
+            db.scalars(
+                select(Trip)
+                .join(TripPassenger)
+                .where(TripPassenger.attendee_id.in_(attendee_ids), Trip.state != "cancelled")
+            )
+        )
+
+
+def test_others_write_while_all_pickups_are_solved_and_the_plan_is_then_stored(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = build(runtime, planned=False)
+    plans = solving_with(monkeypatch, gate_audits(runtime))
+    with transaction(runtime.sessions) as db:
+        report = plan_pickups(db, now=NOW)
+    assert len(plans) == 1 and plans[0].stats.cp_sat > 0  # the solver really ran
+    assert report.solver["cp_sat"] > 0 and report.legs == 8 and report.unplanned == []
+    assert len(rides_of(runtime, world["late"])) == 6
+    with runtime.sessions() as db:
+        assert len(db.scalars(select(TripPassenger)).all()) == 8
+
+
+def test_a_guest_moved_while_all_pickups_are_solved_is_seen_by_solving_again(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = build(runtime, planned=False)
+    mover = world["late"][0]
+
+    def move_to_h2(n: int) -> None:
+        if n == 0:
+            other_connection(
+                runtime, "UPDATE stay SET hotel_id = ? WHERE attendee_id = ?", world["h2"], mover
+            )
+
+    plans = solving_with(monkeypatch, move_to_h2)
+    with transaction(runtime.sessions) as db:
+        plan_pickups(db, now=NOW)
+    assert len(plans) == 2
+    (ride,) = rides_of(runtime, [mover])
+    assert ride.hotel_id == world["h2"]
+
+
 def test_others_write_while_a_delay_is_solved_and_the_plan_is_then_stored(
     runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     world = build(runtime)
-    plans = solving_with(
-        monkeypatch,
-        lambda _n: other_connection(
-            runtime,
-            "INSERT INTO audit_entry (actor, action, target, reason, created_at) "
-            "VALUES ('device:9', 'gate_bundle_fetched', 'gate:1', '', '2026-12-06 00:00:00')",
-        ),
-    )
+    plans = solving_with(monkeypatch, gate_audits(runtime))
     with transaction(runtime.sessions) as db:
         report = change_estimate(db, world["leg"], NEW_ETA, "staff:1", now=NOW)
     assert len(plans) == 1 and plans[0].stats.cp_sat > 0  # the solver really ran
