@@ -8,7 +8,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from checkin import presence
-from checkin.errors import CheckInError
+from checkin.errors import CheckInConflict, CheckInError
 from checkin.service import (
     Claim,
     Decision,
@@ -59,13 +59,11 @@ def undo_pass(session: Session, event_id: int, reason: str, actor: str) -> Decis
     if not 5 <= len(reason.strip()) <= 500:
         raise CheckInError("give a reason of 5 to 500 characters", "reason_required")
     if not event.granted or event.undone_at is not None:
-        raise CheckInError(
-            "only a granted pass that is not undone can be undone", "not_undoable", status=409
+        raise CheckInConflict(
+            "only a granted pass that is not undone can be undone", "not_undoable"
         )
     if utcnow() - event.recorded_at > UNDO_WINDOW:
-        raise CheckInError(
-            "passes can be undone only within 10 minutes", "undo_window_passed", status=409
-        )
+        raise CheckInConflict("passes can be undone only within 10 minutes", "undo_window_passed")
     _revert(session, event)
     event.undone_at = utcnow()
     audit(session, actor, "gate_pass_undone", f"access_event:{event.id}", reason.strip())
