@@ -39,7 +39,7 @@ from core.errors import SummitError, Unauthorized
 from core.runtime import Runtime
 from models.db import transaction
 from recognition.face.images import decode_image
-from web.api import runtime, validate
+from web.api import MAX_INT, runtime, validate
 from web.live import NAMESPACE, caller, on_disconnect
 
 bp = Blueprint("checkin_events", __name__)
@@ -52,7 +52,7 @@ class FrameBody(pydantic.BaseModel):
     image: bytes | str
     t: float = pydantic.Field(ge=0, le=1e12)
     purpose: CameraPurpose = "gate"
-    gate_id: int | None = pydantic.Field(default=None, ge=1, le=2**31)
+    gate_id: int | None = pydantic.Field(default=None, ge=1, le=MAX_INT)
 
 
 class CodeBody(pydantic.BaseModel):
@@ -60,7 +60,7 @@ class CodeBody(pydantic.BaseModel):
     code: str = pydantic.Field(min_length=1, max_length=400)
     nonce: str = pydantic.Field(pattern=r"^[A-Za-z0-9_\-]{8,64}$")
     purpose: CameraPurpose = "gate"
-    gate_id: int | None = pydantic.Field(default=None, ge=1, le=2**31)
+    gate_id: int | None = pydantic.Field(default=None, ge=1, le=MAX_INT)
 
 
 def _sid() -> str:

@@ -17,7 +17,7 @@ from checkin import gatepass, supervision, venue, watchlist
 from checkin.errors import CheckInError
 from checkin.portal_routes import bp as portal_bp
 from checkin.sync_routes import bp as sync_bp
-from web.api import documented, parse_json, runtime, unit_of_work
+from web.api import MAX_INT, documented, parse_json, runtime, unit_of_work
 from web.auth import ANY_STAFF, SECURITY, current, requires
 
 bp = Blueprint("checkin_routes", __name__)
@@ -39,7 +39,7 @@ class PassBody(pydantic.BaseModel):
 
 class OverrideBody(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="forbid")
-    attendee_id: Annotated[int, pydantic.Field(ge=1, le=2**31)]
+    attendee_id: Annotated[int, pydantic.Field(ge=1, le=MAX_INT)]
     nonce: Nonce
     reason: Reason
 
@@ -50,7 +50,7 @@ class ReasonBody(pydantic.BaseModel):
 
 
 class WatchBody(ReasonBody):
-    attendee_id: Annotated[int, pydantic.Field(ge=1, le=2**31)]
+    attendee_id: Annotated[int, pydantic.Field(ge=1, le=MAX_INT)]
 
 
 def decode_image_b64(text: str) -> bytes:

@@ -17,7 +17,7 @@ from hotel import kiosk, release, service, views
 from hotel.clock import hotel_night
 from hotel.errors import HotelInvalid
 from hotel.keys import KeyMaker, with_qr_images
-from web.api import documented, parse_json, runtime, unit_of_work, validate
+from web.api import MAX_INT, documented, parse_json, runtime, unit_of_work, validate
 from web.auth import ANY_STAFF, STAFF, current, requires
 from web.ratelimit import limit
 
@@ -45,7 +45,7 @@ class TicketIn(pydantic.BaseModel):
 
 class RoomChoiceIn(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="forbid")
-    room_id: pydantic.StrictInt | None = pydantic.Field(default=None, ge=1)
+    room_id: pydantic.StrictInt | None = pydantic.Field(default=None, ge=1, le=MAX_INT)
 
 
 class NightQuery(pydantic.BaseModel):

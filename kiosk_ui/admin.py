@@ -11,7 +11,7 @@ from core import accounts
 from core.clock import iso
 from core.errors import ValidationError
 from models.auth import AuditEntry, Device
-from web.api import documented, parse_json, unit_of_work
+from web.api import MAX_INT, documented, parse_json, unit_of_work
 from web.auth import ADMIN, current, requires
 
 bp = Blueprint("admin", __name__)
@@ -28,9 +28,9 @@ class DeviceIn(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="forbid")
     name: str = pydantic.Field(max_length=80)
     kind: str = pydantic.Field(max_length=20)
-    gate_id: pydantic.StrictInt | None = None
-    hotel_id: pydantic.StrictInt | None = None
-    driver_id: pydantic.StrictInt | None = None
+    gate_id: pydantic.StrictInt | None = pydantic.Field(default=None, ge=1, le=MAX_INT)
+    hotel_id: pydantic.StrictInt | None = pydantic.Field(default=None, ge=1, le=MAX_INT)
+    driver_id: pydantic.StrictInt | None = pydantic.Field(default=None, ge=1, le=MAX_INT)
     liveness: pydantic.StrictBool | None = None  # None: the default for the kind
 
 
@@ -38,8 +38,8 @@ class BindingIn(pydantic.BaseModel):
     """Where a device stands: a gate, a hotel, or nowhere (both null)."""
 
     model_config = pydantic.ConfigDict(extra="forbid")
-    gate_id: pydantic.StrictInt | None = None
-    hotel_id: pydantic.StrictInt | None = None
+    gate_id: pydantic.StrictInt | None = pydantic.Field(default=None, ge=1, le=MAX_INT)
+    hotel_id: pydantic.StrictInt | None = pydantic.Field(default=None, ge=1, le=MAX_INT)
 
 
 class LivenessIn(pydantic.BaseModel):

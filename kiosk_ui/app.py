@@ -13,7 +13,7 @@ from core.config import PROJECT_ROOT, Config
 from core.events import subscribe
 from core.runtime import Runtime, build_runtime
 from web import live
-from web.api import install_error_handlers, install_security_headers
+from web.api import install_error_handlers, install_int_bounds, install_security_headers
 from web.extensions import socketio
 
 # Each module defines `bp` and may define `register_socketio(socketio)`.
@@ -75,6 +75,7 @@ def create_app(config: Config | None = None, runtime: Runtime | None = None) -> 
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["summit"] = rt
     install_error_handlers(app)
+    install_int_bounds(app)
     install_security_headers(app)
     for name in WEB_MODULES:
         module = importlib.import_module(name)

@@ -11,7 +11,7 @@ Exactly-once is the page's part: it applies an event only if its `seq` is new (s
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import pydantic
 from flask import Blueprint
@@ -19,7 +19,7 @@ from flask_socketio import SocketIO
 
 from core.errors import SummitError
 from transport import trips
-from web.api import unit_of_work, validate
+from web.api import MAX_INT, unit_of_work, validate
 from web.live import NAMESPACE, caller
 
 bp = Blueprint("transport_events", __name__)
@@ -27,8 +27,11 @@ bp = Blueprint("transport_events", __name__)
 
 class AckEvent(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="forbid")
-    seq: int = pydantic.Field(ge=0)
-    trips: dict[int, int] = pydantic.Field(default_factory=dict)
+    seq: int = pydantic.Field(ge=0, le=MAX_INT)
+    trips: dict[
+        Annotated[int, pydantic.Field(ge=1, le=MAX_INT)],
+        Annotated[int, pydantic.Field(ge=0, le=MAX_INT)],
+    ] = pydantic.Field(default_factory=dict, max_length=500)
 
 
 def _driver() -> int:

@@ -42,9 +42,15 @@ def add_flight(session: Session, data: LegData, *, now: datetime | None = None) 
         raise TransportError("the scheduled time is in the past", "time_in_past")
     if session.get(Attendee, data.attendee_id) is None:
         raise TransportNotFound(f"no attendee {data.attendee_id}", "attendee_not_found")
-    other = session.scalar(select(Flight).where(Flight.attendee_id == data.attendee_id))
-    if other is not None and other.kind == data.kind:
+    legs = {
+        leg.kind: leg
+        for leg in session.scalars(select(Flight).where(Flight.attendee_id == data.attendee_id))
+    }
+    # Checked by kind: the first leg found used to be compared, so a second departure of an
+    # attendee who also had an arrival reached the unique constraint (a 500).
+    if data.kind in legs:
         raise TransportConflict(f"the attendee already has an {data.kind} leg", "duplicate_leg")
+    other = next(iter(legs.values()), None)
     if other is not None:
         arrival, departure = (
             (data.scheduled_at, other.scheduled_at)

@@ -7,7 +7,7 @@ Staff and admins plan and watch; the airport desk also reports estimates and lan
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 import pydantic
 from flask import Blueprint, Response, jsonify, request
@@ -16,12 +16,14 @@ from core.clock import iso, to_utc, utcnow
 from core.errors import Forbidden
 from transport import board, fleet, service, trips
 from transport.snapshot import trip_snapshot
-from web.api import documented, parse_json, runtime, unit_of_work, validate
+from web.api import MAX_INT, documented, parse_json, runtime, unit_of_work, validate
 from web.auth import STAFF, current, requires
 
 bp = Blueprint("transport_routes", __name__)
 DESK = (*STAFF, "airport_desk")
 Strict = pydantic.ConfigDict(extra="forbid")
+TripId = Annotated[int, pydantic.Field(ge=1, le=MAX_INT)]
+Version = Annotated[int, pydantic.Field(ge=0, le=MAX_INT)]
 
 
 class PlanBody(pydantic.BaseModel):
@@ -42,7 +44,7 @@ class LandedBody(pydantic.BaseModel):
 
 class FlightBody(pydantic.BaseModel):
     model_config = Strict
-    attendee_id: int
+    attendee_id: int = pydantic.Field(ge=1, le=MAX_INT)
     kind: Literal["arrival", "departure"]
     number: str = pydantic.Field(min_length=2, max_length=12)
     place: str = pydantic.Field(min_length=3, max_length=10)
@@ -55,7 +57,7 @@ class VehicleBody(pydantic.BaseModel):
     model_config = Strict
     plate: str = pydantic.Field(min_length=2, max_length=20)
     kind: str
-    capacity: int
+    capacity: int = pydantic.Field(le=MAX_INT)
     vip_only: bool = False
 
 
@@ -63,19 +65,19 @@ class DriverBody(pydantic.BaseModel):
     model_config = Strict
     name: str = pydantic.Field(min_length=1, max_length=100)
     phone: str = pydantic.Field(min_length=5, max_length=20)
-    vehicle_id: int | None = None
+    vehicle_id: int | None = pydantic.Field(default=None, ge=1, le=MAX_INT)
     shift_start: datetime
     shift_end: datetime
 
 
 class AssignBody(pydantic.BaseModel):
     model_config = Strict
-    driver_id: int
+    driver_id: int = pydantic.Field(ge=1, le=MAX_INT)
 
 
 class BoardBody(pydantic.BaseModel):
     model_config = Strict
-    attendee_id: int
+    attendee_id: int = pydantic.Field(ge=1, le=MAX_INT)
     method: Literal["face", "code"]
     photo: str | None = pydantic.Field(default=None, max_length=3_000_000)
     code: str | None = pydantic.Field(default=None, max_length=200)
@@ -83,13 +85,13 @@ class BoardBody(pydantic.BaseModel):
 
 class PassengerBody(pydantic.BaseModel):
     model_config = Strict
-    attendee_id: int
+    attendee_id: int = pydantic.Field(ge=1, le=MAX_INT)
 
 
 class AckBody(pydantic.BaseModel):
     model_config = Strict
-    seq: int = pydantic.Field(ge=0)
-    trips: dict[int, int] = pydantic.Field(default_factory=dict)
+    seq: int = pydantic.Field(ge=0, le=MAX_INT)
+    trips: dict[TripId, Version] = pydantic.Field(default_factory=dict, max_length=500)
 
 
 class BoardQuery(pydantic.BaseModel):

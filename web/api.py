@@ -8,9 +8,9 @@ from typing import Any, TypeVar
 
 import pydantic
 from flask import Flask, Response, current_app, jsonify, request
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound
 
 from core.errors import SummitError
 from core.runtime import Runtime
@@ -18,6 +18,11 @@ from models.db import transaction
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 F = TypeVar("F", bound=Callable[..., Any])
+
+# The largest integer any id, count or sequence number may be, in paths and in bodies: the top
+# of PostgreSQL's INTEGER. Beyond 64 bits SQLite raised OverflowError (a 500); beyond 2**31-1
+# PostgreSQL raised a DataError. Body models say `pydantic.Field(le=MAX_INT)`.
+MAX_INT = 2**31 - 1
 
 
 def runtime() -> Runtime:
@@ -102,6 +107,31 @@ def install_security_headers(app: Flask) -> None:
         return response
 
 
+def install_int_bounds(app: Flask) -> None:
+    """A path integer above MAX_INT names nothing: 404 `not_found` before any view runs.
+
+    A check on the matched values rather than a bounded `int` converter: with the converter,
+    Werkzeug answers 405 when another rule for the same path has a different method.
+    """
+
+    @app.url_value_preprocessor
+    def _bounded(_endpoint: str | None, values: dict[str, Any] | None) -> None:
+        for value in (values or {}).values():
+            if isinstance(value, int) and not isinstance(value, bool) and value > MAX_INT:
+                raise NotFound(f"no such record: {value} is beyond every id")
+
+
+def _integrity(exc: IntegrityError) -> tuple[str, str, int]:
+    """Code, message and status for a constraint the database refused (PostgreSQL or SQLite)."""
+    state = getattr(exc.orig, "sqlstate", None)
+    text = str(exc.orig).lower()
+    if state == "23503" or "foreign key" in text:
+        return "not_found", "a record this change refers to does not exist", 404
+    if state == "23505" or "unique" in text:
+        return "conflict", "such a record already exists", 409
+    return "constraint_violated", "the change breaks a rule of the stored data", 400
+
+
 def install_error_handlers(app: Flask) -> None:
     """Every error leaves as `{"error": code, "message": text}` with the right status."""
 
@@ -131,6 +161,14 @@ def install_error_handlers(app: Flask) -> None:
         )
         response.headers["Retry-After"] = "2"
         return response, status
+
+    @app.errorhandler(IntegrityError)
+    def _constraint(exc: IntegrityError) -> tuple[Response, int]:
+        # Services check what they know (a second leg, an unknown gate); this answers the rest,
+        # including a race two requests ran between such a check and the insert.
+        code, message, status = _integrity(exc)
+        app.logger.warning("constraint refused on %s: %s", request.path, code)
+        return error_response(code, message, status)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> tuple[Response, int]:
