@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Literal
 
 import pydantic
@@ -14,6 +14,7 @@ from core.clock import to_utc, utcnow
 from core.errors import Forbidden
 from web.api import documented, parse_json, runtime, unit_of_work
 from web.auth import current, requires
+from web.types import SummitTime
 
 bp = Blueprint("checkin_sync", __name__)
 REASONS = Literal[GRANTED_REASONS + DENIED_REASONS]  # type: ignore[valid-type]  # built from the catalogue
@@ -27,7 +28,7 @@ class QueuedItem(pydantic.BaseModel):
     attendee_id: Annotated[int, pydantic.Field(ge=1, le=2**31)] | None = None
     granted: bool
     reason: REASONS  # type: ignore[valid-type]
-    at: datetime
+    at: SummitTime
     code_nonce: Annotated[str, pydantic.Field(pattern=r"^[0-9a-f]{16}$")] | None = None
 
 

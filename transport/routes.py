@@ -6,7 +6,6 @@ Staff and admins plan and watch; the airport desk also reports estimates and lan
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated, Literal
 
 import pydantic
@@ -18,6 +17,7 @@ from transport import board, fleet, service, trips
 from transport.snapshot import trip_snapshot
 from web.api import MAX_INT, documented, parse_json, runtime, unit_of_work, validate
 from web.auth import STAFF, current, requires
+from web.types import SummitDay, SummitTime
 
 bp = Blueprint("transport_routes", __name__)
 DESK = (*STAFF, "airport_desk")
@@ -29,17 +29,17 @@ Version = Annotated[int, pydantic.Field(ge=0, le=MAX_INT)]
 class PlanBody(pydantic.BaseModel):
     model_config = Strict
     kind: Literal["pickup", "departure"]
-    day: date | None = None
+    day: SummitDay | None = None
 
 
 class EstimateBody(pydantic.BaseModel):
     model_config = Strict
-    estimated_at: datetime  # with offset, or local summit time
+    estimated_at: SummitTime
 
 
 class LandedBody(pydantic.BaseModel):
     model_config = Strict
-    landed_at: datetime | None = None
+    landed_at: SummitTime | None = None
 
 
 class FlightBody(pydantic.BaseModel):
@@ -50,7 +50,7 @@ class FlightBody(pydantic.BaseModel):
     place: str = pydantic.Field(min_length=3, max_length=10)
     terminal: str = pydantic.Field(default="", max_length=10)
     international: bool = False
-    scheduled_at: datetime
+    scheduled_at: SummitTime
 
 
 class VehicleBody(pydantic.BaseModel):
@@ -66,8 +66,8 @@ class DriverBody(pydantic.BaseModel):
     name: str = pydantic.Field(min_length=1, max_length=100)
     phone: str = pydantic.Field(min_length=5, max_length=20)
     vehicle_id: int | None = pydantic.Field(default=None, ge=1, le=MAX_INT)
-    shift_start: datetime
-    shift_end: datetime
+    shift_start: SummitTime
+    shift_end: SummitTime
 
 
 class AssignBody(pydantic.BaseModel):

@@ -10,7 +10,7 @@ import pydantic
 from flask import Flask, Response, current_app, jsonify, request
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
-from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from core.errors import SummitError
 from core.runtime import Runtime
@@ -149,7 +149,11 @@ def install_error_handlers(app: Flask) -> None:
             429: "rate_limited",
         }
         status = exc.code or 500
-        return error_response(codes.get(status, "http_error"), exc.description or "", status)
+        response, _ = error_response(codes.get(status, "http_error"), exc.description or "", status)
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+            # RFC 9110: a 405 names the methods the resource does answer.
+            response.headers["Allow"] = ", ".join(sorted(exc.valid_methods))
+        return response, status
 
     @app.errorhandler(OperationalError)
     def _database_down(exc: OperationalError) -> tuple[Response, int]:

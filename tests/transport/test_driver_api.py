@@ -13,6 +13,7 @@ from sqlalchemy import select
 from checkin.codes import issue_code
 from checkin.journey import timeline
 from core.accounts import set_device_liveness
+from core.clock import utcnow
 from core.runtime import Runtime
 from models import Attendee, Trip, TripPassenger
 from models.db import transaction
@@ -278,16 +279,15 @@ def test_a_landing_records_everyone_on_the_flight_as_arrived(
             select(TripPassenger.flight_id).where(TripPassenger.trip_id == world.mine.id)
         )
     desk = device_caller(app, runtime, "airport_desk")
-    future = desk.post(f"/api/flights/{leg_id}/landed", json={"landed_at": "2099-01-01T10:00:00Z"})
+    tomorrow = (utcnow() + timedelta(days=1)).isoformat() + "+00:00"  # inside the summit window
+    future = desk.post(f"/api/flights/{leg_id}/landed", json={"landed_at": tomorrow})
     assert (future.status_code, future.json["error"]) == (400, "time_in_future")
     res = desk.post(f"/api/flights/{leg_id}/landed", json={})
     assert res.status_code == 200 and res.json["passengers"] == 3  # the whole flight
     with runtime.sessions() as db:
         for rider in world.riders:
             assert [s["stage"] for s in timeline(db, rider.id)] == ["registered", "arrived"]
-    late = desk.post(
-        f"/api/flights/{leg_id}/estimate", json={"estimated_at": "2099-01-01T10:00:00Z"}
-    )
+    late = desk.post(f"/api/flights/{leg_id}/estimate", json={"estimated_at": tomorrow})
     assert (late.status_code, late.json["error"]) == (409, "flight_landed")
 
 
