@@ -27,7 +27,7 @@ from models.db import transaction
 from tests.checkin.conftest import Venue, new_nonce
 from tests.checkin.faces import enrol
 from tests.checkin.test_gate_rules import count, scan
-from tests.conftest import device_caller
+from tests.conftest import Caller, device_caller
 from tests.servers import free_port
 
 pytestmark = pytest.mark.slow
@@ -53,6 +53,18 @@ def gate_token(runtime: Runtime, venue: Venue, liveness: bool = False) -> str:
     return token
 
 
+def enrolled_gate(
+    app: Flask, runtime: Runtime, venue: Venue, queue: Path
+) -> tuple[Caller, OfflineGate]:
+    """Gate A1's device online through the test client, with the keys its cache file made."""
+    device = device_caller(app, runtime, "gate", "gate-A1", gate_id=venue.gate_in)
+    token = device.headers["Authorization"].removeprefix("Bearer ")
+    gate = OfflineGate(f"http://127.0.0.1:{free_port()}", token, venue.gate_in, queue)
+    res = device.post(f"/api/gates/{venue.gate_in}/device-key", json=gate.public_keys())
+    assert res.status_code == 201
+    return device, gate
+
+
 def test_an_offline_gate_decides_queues_and_replays_without_loss_or_duplicates(
     app: Flask, runtime: Runtime, venue: Venue, faces_dir: Path, tmp_path: Path
 ) -> None:
@@ -62,7 +74,7 @@ def test_an_offline_gate_decides_queues_and_replays_without_loss_or_duplicates(
         f"http://127.0.0.1:{port}", token, venue.gate_in, tmp_path / "queue.db", timeout=1
     )
     with serving(app, port):
-        gate.sync()
+        gate.sync()  # enrols this device's keys first
     assert gate.bundle is not None and len(gate.gallery[0]) == 1  # the sealed gallery opened
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -85,6 +97,7 @@ def test_an_offline_gate_decides_queues_and_replays_without_loss_or_duplicates(
     ]
     assert count(runtime, AccessEvent) == 0 and len(gate.queue) == 6
     queued = gate.queue.items()
+    assert [q["seq"] for q in queued] == [1, 2, 3, 4, 5, 6] and all(q["sig"] for q in queued)
     restarted = OfflineGate(gate.base_url, token, venue.gate_in, tmp_path / "queue.db")  # power cut
     with serving(app, port):
         assert restarted.flush() == 6
@@ -96,6 +109,8 @@ def test_an_offline_gate_decides_queues_and_replays_without_loss_or_duplicates(
     assert count(runtime, AccessEvent) == 6 and count(runtime, VenueCheckIn) == 2
     with transaction(runtime.sessions) as db:
         assert db.scalar(select(func.count()).where(AccessEvent.offline.is_(True))) == 6
+        kinds = set(db.scalars(select(Alert.kind)))
+        assert kinds == {"code_forged"}  # the forged entrance code; the lost ack is no attack
         first = db.scalar(
             select(VenueCheckIn.first_seen).where(VenueCheckIn.attendee_id == venue.delegate)
         )
@@ -174,9 +189,9 @@ def test_replays_with_bad_events_are_refused_whole(
 
 
 def test_the_bundle_is_only_for_the_gates_own_device(
-    app: Flask, runtime: Runtime, venue: Venue
+    app: Flask, runtime: Runtime, venue: Venue, tmp_path: Path
 ) -> None:
-    gate = device_caller(app, runtime, "gate", "gate-A1", gate_id=venue.gate_in)
+    gate, _keys = enrolled_gate(app, runtime, venue, tmp_path / "q.db")
     assert gate.get(f"/api/gates/{venue.gate_in2}/bundle").json["error"] == "wrong_gate"
     bundle = gate.get(f"/api/gates/{venue.gate_in}/bundle").json
     assert {a["id"] for a in bundle["attendees"]} == {venue.delegate, venue.vip_guest}
@@ -226,12 +241,13 @@ def test_a_replayed_grant_the_server_refuses_is_stored_once_and_alerts_security_
     server_knows: Callable[[Session, Venue], int],
     reason: str,
     severity: str,
+    tmp_path: Path,
 ) -> None:
     with transaction(runtime.sessions) as db:
         attendee_id = server_knows(db, venue)
         name = mask_name(db.get(Attendee, attendee_id).name)  # type: ignore[union-attr]
-    gate = device_caller(app, runtime, "gate", "gate-A1", gate_id=venue.gate_in)
-    batch = {"events": [queued_grant(attendee_id, new_nonce())]}
+    gate, keys = enrolled_gate(app, runtime, venue, tmp_path / "q.db")
+    batch = {"events": [keys.sign(queued_grant(attendee_id, new_nonce()), seq=1)]}
     first = gate.post(f"/api/gates/{venue.gate_in}/replay", json=batch).json["results"]
     again = gate.post(f"/api/gates/{venue.gate_in}/replay", json=batch).json["results"]
     assert (first[0]["status"], first[0]["server_reason"]) == ("recorded", reason)
@@ -250,10 +266,10 @@ def test_a_replayed_grant_the_server_refuses_is_stored_once_and_alerts_security_
 
 
 def test_a_replayed_grant_the_server_agrees_with_raises_no_alert(
-    app: Flask, runtime: Runtime, venue: Venue
+    app: Flask, runtime: Runtime, venue: Venue, tmp_path: Path
 ) -> None:
-    gate = device_caller(app, runtime, "gate", "gate-A1", gate_id=venue.gate_in)
-    batch = {"events": [queued_grant(venue.delegate, new_nonce())]}
+    gate, keys = enrolled_gate(app, runtime, venue, tmp_path / "q.db")
+    batch = {"events": [keys.sign(queued_grant(venue.delegate, new_nonce()), seq=1)]}
     results = gate.post(f"/api/gates/{venue.gate_in}/replay", json=batch).json["results"]
     assert results[0]["status"] == "recorded" and "server_reason" not in results[0]
     assert count(runtime, Alert) == 0

@@ -164,7 +164,8 @@ def cut_off_gate(
     device = device_caller(app, runtime, "gate", f"gate-{gate_id}", gate_id=gate_id)
     token = device.headers["Authorization"].removeprefix("Bearer ")
     offline = OfflineGate(f"http://127.0.0.1:{free_port()}", token, gate_id, queue, timeout=1)
-    offline.bundle = device.get(f"/api/gates/{gate_id}/bundle").json  # what sync() fetches
+    device.post(f"/api/gates/{gate_id}/device-key", json=offline.public_keys())  # enrolment
+    offline.load_bundle(device.get(f"/api/gates/{gate_id}/bundle").json)  # what sync() fetches
     return device, offline
 
 
