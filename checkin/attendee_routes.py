@@ -11,6 +11,7 @@ from checkin import importer, registration
 from core.errors import ValidationError
 from web.api import documented, parse_json, runtime, unit_of_work
 from web.auth import ADMIN, ANY_STAFF, STAFF, current, requires
+from web.ratelimit import limit
 
 bp = Blueprint("attendees", __name__)
 
@@ -108,6 +109,7 @@ def search_attendees() -> Response:
 
 @bp.post("/api/attendees/import")
 @requires(*STAFF)
+@limit("import_attendees", per_minute=10)
 def import_attendees() -> tuple[Response, int]:
     """Import a CSV or XLSX file (multipart field `file`): all rows land or none (422 + report)."""
     upload = request.files.get("file")

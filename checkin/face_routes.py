@@ -55,6 +55,7 @@ def _upload() -> bytes:
 
 @bp.post("/api/attendees/<int:attendee_id>/faces")
 @requires(*STAFF, "registration")
+@limit("enrol_face", per_minute=60)
 @documented(None, "Enrol one face photo (multipart 'image'); needs the attendee's consent.")
 def enrol_face(attendee_id: int) -> tuple[Response, int]:
     data = _upload()

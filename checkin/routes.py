@@ -19,6 +19,7 @@ from checkin.portal_routes import bp as portal_bp
 from checkin.sync_routes import bp as sync_bp
 from web.api import MAX_INT, documented, parse_json, runtime, unit_of_work
 from web.auth import ANY_STAFF, SECURITY, current, requires
+from web.ratelimit import limit
 
 bp = Blueprint("checkin_routes", __name__)
 bp.register_blueprint(sync_bp)
@@ -64,6 +65,7 @@ def decode_image_b64(text: str) -> bytes:
 
 @bp.post("/api/gates/<int:gate_id>/pass")
 @requires("gate", "kiosk")
+@limit("gate_pass", per_minute=120)
 @documented(
     PassBody,
     "Decide a pass at a gate by face photo or entrance code (idempotent by nonce). Only a "

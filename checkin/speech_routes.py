@@ -27,6 +27,7 @@ from recognition.speech.registry import engines_of
 from web.api import documented, runtime, unit_of_work, validate
 from web.auth import current, requires
 from web.live import NAMESPACE, caller
+from web.ratelimit import limit
 
 bp = Blueprint("recognition_speech_routes", __name__)
 ASKERS = ("admin", "staff", "kiosk")
@@ -69,6 +70,7 @@ def _declared_raw(mimetype: str | None) -> bool:
 
 @bp.post("/api/speech/query")
 @requires(*ASKERS)
+@limit("speech_query", per_minute=60)
 @documented(None, "Answer a spoken question: WAV (8-48 kHz) or raw 16 kHz PCM, up to 30 s.")
 def query() -> Response:
     """Transcribe, match the intent and answer; personal only with an identification ticket."""

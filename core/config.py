@@ -72,6 +72,8 @@ class Config:
     secure_cookies: bool = False
     max_upload_bytes: int = 8 * 1024 * 1024
     rate_limit_factor: int = 1  # 0 switches rate limits off (loopback rehearsals and load runs)
+    # Largest photo accepted, in pixels, checked from the header before decoding (docs/face.md).
+    max_image_pixels: int = 12_000_000
     face_thresholds_path: Path | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -95,6 +97,7 @@ class Config:
             summit_tz=env.get("SUMMIT_TZ", "Asia/Shanghai"),
             secure_cookies=env.get("SECURE_COOKIES", "0") == "1",
             rate_limit_factor=int(env.get("RATE_LIMIT_FACTOR", "1")),
+            max_image_pixels=int(env.get("MAX_IMAGE_PIXELS", "12000000")),
             extra={k: env[k] for k in TUNABLES if k in env},
         )
 

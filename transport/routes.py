@@ -17,6 +17,7 @@ from transport import board, fleet, service, trips
 from transport.snapshot import trip_snapshot
 from web.api import MAX_INT, documented, parse_json, runtime, unit_of_work, validate
 from web.auth import STAFF, current, requires
+from web.ratelimit import limit
 from web.types import SummitDay, SummitTime
 
 bp = Blueprint("transport_routes", __name__)
@@ -267,6 +268,7 @@ def move_trip(trip_id: int, action: str) -> Response:
 
 @bp.post("/api/driver/trips/<int:trip_id>/board")
 @requires("driver")
+@limit("board", per_minute=60)
 @documented(
     BoardBody,
     "Confirm the passenger picked on the manifest on board: face photo (1:1) or their entrance "
