@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import ColumnElement, false, literal, or_, select
 from sqlalchemy import event as sa_event
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.clock import iso
@@ -100,12 +100,30 @@ def _drop_after_rollback(session: Session) -> None:
     session.info.pop(_PENDING, None)
 
 
+def in_rooms(rooms: list[str]) -> ColumnElement[bool]:
+    """SQL: the event is addressed to at least one of `rooms` (none: to nobody)."""
+    padded = literal(" ") + DomainEvent.rooms + literal(" ")
+    return or_(false(), *(padded.contains(f" {room} ", autoescape=True) for room in set(rooms)))
+
+
 def events_since(
     session: Session, after_seq: int, rooms: list[str], limit: int = 1000
 ) -> list[Published]:
-    """Events after a sequence number addressed to any of `rooms`, oldest first (for catch-up)."""
+    """Up to `limit` events after a sequence number addressed to any of `rooms`, oldest first.
+
+    The rooms are filtered in SQL before the limit: filtered after it, a page of other rooms'
+    events hid a driver's own (catch-up pages by calling again after the last seq returned).
+    """
     rows = session.scalars(
-        select(DomainEvent).where(DomainEvent.id > after_seq).order_by(DomainEvent.id).limit(limit)
+        select(DomainEvent)
+        .where(DomainEvent.id > after_seq, in_rooms(rooms))
+        .order_by(DomainEvent.id)
+        .limit(limit)
     ).all()
-    wanted = set(rooms)
-    return [_to_published(r) for r in rows if wanted.intersection(r.rooms.split())]
+    return [_to_published(r) for r in rows]
+
+
+def was_sent_to(session: Session, seq: int, room: str) -> bool:
+    """Whether event `seq` exists and was addressed to `room` (a client can only ack those)."""
+    found = session.scalar(select(DomainEvent.id).where(DomainEvent.id == seq, in_rooms([room])))
+    return found is not None

@@ -20,7 +20,7 @@ from checkin.journey import record_stage
 from core.accounts import Principal
 from core.clock import utcnow
 from core.errors import Forbidden
-from core.events import emit
+from core.events import emit, was_sent_to
 from core.runtime import Runtime
 from models.db import transaction
 from models.transport import Driver, Trip, TripPassenger
@@ -216,11 +216,19 @@ def mark_no_show(session: Session, driver_id: int, trip_id: int, attendee_id: in
 def acknowledge(
     session: Session, driver_id: int, seq: int, trips: dict[int, int]
 ) -> dict[str, int]:
-    """Store what the phone received: its last event number and the trip versions it shows."""
+    """Store what the phone received: its last event number and the trip versions it shows.
+
+    `acked_seq` moves only forward, and only to an event that was sent to this driver's room:
+    the console reads it as "the phone has its latest assignment", so an invented number must
+    not make a phone look up to date. An older seq (a late retry) changes nothing.
+    """
     driver = session.get(Driver, driver_id)
     if driver is None:
         raise TransportNotFound(f"no driver {driver_id}", "driver_not_found")
-    driver.acked_seq = max(driver.acked_seq, seq)
+    if seq > driver.acked_seq:
+        if not was_sent_to(session, seq, f"driver:{driver_id}"):
+            raise TransportError(f"event {seq} was not sent to this driver", "ack_invalid")
+        driver.acked_seq = seq
     now = utcnow()
     for trip_id, version in trips.items():
         trip = session.get(Trip, trip_id)

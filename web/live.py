@@ -22,10 +22,11 @@ from core.errors import SummitError
 from core.events import Published, events_since
 from models.auth import Device
 from models.venue import Gate
-from web.api import unit_of_work
+from web.api import MAX_INT, unit_of_work
 from web.auth import resolve_principal
 
 NAMESPACE = "/live"
+CATCH_UP_PAGE = 500  # events read per query while a reconnecting client catches up
 
 _callers: dict[str, Principal] = {}
 _rooms: dict[str, list[str]] = {}
@@ -130,15 +131,22 @@ def register(socketio: SocketIO) -> None:
     @socketio.on("catch_up", namespace=NAMESPACE)  # type: ignore[untyped-decorator]
     def _catch_up(data: Any) -> dict[str, Any]:
         after = data.get("after") if isinstance(data, dict) else None
-        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
-            return {"error": "validation_error", "message": "after must be an integer >= 0"}
+        if not isinstance(after, int) or isinstance(after, bool) or not 0 <= after <= MAX_INT:
+            return {
+                "error": "validation_error",
+                "message": f"after: an integer from 0 to {MAX_INT}",
+            }
         with _lock:
             rooms = list(_rooms.get(request.sid, []))  # type: ignore[attr-defined]
-        last = after
-        with unit_of_work(read_only=True) as db:
-            missed = events_since(db, after, rooms)
-        for event in missed:
-            emit("event", event.envelope())
-            last = event.seq
-        emit("caught_up", {"seq": last, "count": len(missed)})
-        return {"ok": True, "count": len(missed), "seq": last}
+        last, count = after, 0
+        while True:  # page by page, each read short, until a page comes back less than full
+            with unit_of_work(read_only=True) as db:
+                page = events_since(db, last, rooms, limit=CATCH_UP_PAGE)
+            for event in page:
+                emit("event", event.envelope())
+                last = event.seq
+            count += len(page)
+            if len(page) < CATCH_UP_PAGE:
+                break
+        emit("caught_up", {"seq": last, "count": count})
+        return {"ok": True, "count": count, "seq": last}

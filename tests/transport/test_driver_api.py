@@ -15,8 +15,9 @@ from checkin.journey import timeline
 from core.accounts import set_device_liveness
 from core.clock import utcnow
 from core.runtime import Runtime
-from models import Attendee, Trip, TripPassenger
+from models import Attendee, Driver, Trip, TripPassenger
 from models.db import transaction
+from models.events import DomainEvent
 from models.venue import CodeUse
 from tests.conftest import Caller, device_caller
 from tests.transport.helpers import (
@@ -31,6 +32,7 @@ from tests.transport.helpers import (
 from transport import board
 from transport.service import plan_pickups
 from transport.trips import advance_trip, board_passenger
+from web.extensions import socketio
 
 
 @dataclass
@@ -322,3 +324,53 @@ def test_a_vehicle_without_seats_is_refused_over_http(staff: Caller, runtime: Ru
     assert ok.status_code == 201
     again = staff.post("/api/vehicles", json={"plate": "闽A12345", "kind": "van", "capacity": 7})
     assert (again.status_code, again.json["error"]) == (409, "duplicate_vehicle")
+
+
+def _room_events(runtime: Runtime, room: str) -> list[int]:
+    with runtime.sessions() as db:
+        rows = db.execute(select(DomainEvent.id, DomainEvent.rooms).order_by(DomainEvent.id))
+        return [seq for seq, rooms in rows if room in rooms.split()]
+
+
+def _acked_seq(runtime: Runtime, driver_id: int) -> int:
+    with runtime.sessions() as db:
+        driver = db.get(Driver, driver_id)
+        assert driver is not None
+        return driver.acked_seq
+
+
+def test_a_driver_acks_only_events_sent_to_it_and_only_forward(
+    world: World, runtime: Runtime
+) -> None:
+    me, other = world.mine.driver_id, world.other.driver_id
+    assert me is not None and other is not None
+    mine = _room_events(runtime, f"driver:{me}")
+    theirs = _room_events(runtime, f"driver:{other}")
+    assert mine and theirs
+    for seq in (theirs[-1], max(mine + theirs) + 1000):
+        res = world.driver.post("/api/driver/ack", json={"seq": seq})
+        assert (res.status_code, res.json["error"]) == (400, "ack_invalid")
+    assert _acked_seq(runtime, me) == 0
+    res = world.driver.post("/api/driver/ack", json={"seq": mine[-1]})
+    assert (res.status_code, res.json["acked_seq"]) == (200, mine[-1])
+    back = world.driver.post("/api/driver/ack", json={"seq": 0})  # a late retry of an old ack
+    assert (back.status_code, back.json["acked_seq"]) == (200, mine[-1])
+    assert _acked_seq(runtime, me) == mine[-1]
+
+
+def test_a_driver_socket_acks_only_events_sent_to_it(
+    app: Flask, world: World, runtime: Runtime
+) -> None:
+    me, other = world.mine.driver_id, world.other.driver_id
+    assert me is not None and other is not None
+    token = world.driver.headers["Authorization"].removeprefix("Bearer ")
+    phone = socketio.test_client(app, namespace="/live", auth={"token": token})
+    invented = phone.emit("trip_ack", {"seq": 10**6}, namespace="/live", callback=True)
+    assert invented["error"] == "ack_invalid"
+    theirs = _room_events(runtime, f"driver:{other}")[-1]
+    stolen = phone.emit("trip_ack", {"seq": theirs}, namespace="/live", callback=True)
+    assert stolen["error"] == "ack_invalid"
+    assert _acked_seq(runtime, me) == 0
+    mine = _room_events(runtime, f"driver:{me}")[-1]
+    ack = phone.emit("trip_ack", {"seq": mine}, namespace="/live", callback=True)
+    assert ack == {"acked_seq": mine}
