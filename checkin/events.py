@@ -110,7 +110,9 @@ def _outcome(rt: Runtime, cam: Camera, found: Identified, nonce: str, note: str)
 
 def _process(rt: Runtime, cam: Camera, image: bytes, t: float) -> dict[str, Any] | None:
     """One frame: a QR code decides at once; else the stream decides, or None while pending."""
-    rgb = decode_image(image)
+    rgb = decode_image(
+        image, max_bytes=rt.config.max_upload_bytes, max_pixels=rt.config.max_image_pixels
+    )
     code = read_qr(rgb)
     if code is not None:
         found = identify_code(rt, cam.policy, cam.purpose, code)

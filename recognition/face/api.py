@@ -79,7 +79,11 @@ class FaceService:
         """Quality-check one photo and store its encrypted template for a consenting attendee."""
         # The slow part runs before the first query: on SQLite that query takes the write
         # lock, which other kiosks must not wait a second for.
-        rgb = decode_image(image_bytes, max_bytes=self.rt.config.max_upload_bytes)
+        rgb = decode_image(
+            image_bytes,
+            max_bytes=self.rt.config.max_upload_bytes,
+            max_pixels=self.rt.config.max_image_pixels,
+        )
         face, quality = self._single_face(rgb, ENROL, strict=True)
         vector = self.engine.encode(rgb, face, jitters=ENROL_JITTERS)
         self._refuse_other_identity(vector, attendee_id)
@@ -140,7 +144,11 @@ class FaceService:
         self, image_bytes: bytes, candidates: Collection[int] | None = None
     ) -> Identification:
         """1:N identification of the main face of an uploaded image."""
-        rgb = decode_image(image_bytes, max_bytes=self.rt.config.max_upload_bytes)
+        rgb = decode_image(
+            image_bytes,
+            max_bytes=self.rt.config.max_upload_bytes,
+            max_pixels=self.rt.config.max_image_pixels,
+        )
         return self.identify_array(rgb, candidates)
 
     def identify_array(
