@@ -135,3 +135,28 @@ def journey(attendee_id: int) -> Response:
     with unit_of_work(read_only=True) as db:
         detail = registration.attendee_detail(db, attendee_id)
     return jsonify({"attendee_id": attendee_id, "journey": detail["journey"]})
+
+
+class AccessReasonIn(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid")
+    reason: str = pydantic.Field(min_length=5, max_length=500)
+
+
+@bp.post("/api/attendees/<int:attendee_id>/revoke")
+@requires(*ADMIN)
+@documented(AccessReasonIn, "Withdraw an attendee's access everywhere (admin; audited).")
+def revoke_attendee(attendee_id: int) -> Response:
+    body = parse_json(AccessReasonIn)
+    with unit_of_work() as db:
+        attendee = registration.revoke_attendee(db, attendee_id, body.reason, current().actor)
+        return jsonify(registration.masked_view(attendee))
+
+
+@bp.post("/api/attendees/<int:attendee_id>/restore")
+@requires(*ADMIN)
+@documented(AccessReasonIn, "Give a revoked attendee their access back (admin; audited).")
+def restore_attendee(attendee_id: int) -> Response:
+    body = parse_json(AccessReasonIn)
+    with unit_of_work() as db:
+        attendee = registration.restore_attendee(db, attendee_id, body.reason, current().actor)
+        return jsonify(registration.masked_view(attendee))

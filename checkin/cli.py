@@ -1,4 +1,4 @@
-"""Venue check-in commands for run.py: the gates' public key, portal links, entrance codes."""
+"""Check-in commands for run.py: gate key, portal links, entrance codes, import, revocation."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from models.db import transaction
 
 
 def register(cli: click.Group) -> None:
-    """Add gate-public-key, issue-portal-link and issue-entrance-code."""
+    """Add gate-public-key, issue-portal-link, issue-entrance-code, revoke-attendee, import."""
     from core.cli import fail, open_runtime
     from core.config import Config
     from core.errors import SummitError
@@ -48,6 +48,25 @@ def register(cli: click.Group) -> None:
         from checkin.codes import issue_code
 
         click.echo(issue_code(build_runtime(Config.from_env()), attendee_id))
+
+    @cli.command("revoke-attendee")
+    @click.argument("attendee_id", type=int)
+    @click.option("--reason", required=True, help="why (5-500 characters; audited)")
+    @click.option("--restore", is_flag=True, help="give a revoked attendee their access back")
+    def revoke_attendee(attendee_id: int, reason: str, restore: bool) -> None:
+        """Withdraw an attendee's access at gates, hotels, cars and phone (or --restore it)."""
+        from checkin import registration
+        from core import cli as core_cli  # looked up per call: tests hand in their runtime
+
+        change = registration.restore_attendee if restore else registration.revoke_attendee
+        rt = core_cli.open_runtime()
+        try:
+            with transaction(rt.sessions) as db:
+                revoked = change(db, attendee_id, reason, "cli").revoked
+        except SummitError as exc:
+            fail(exc)
+            return
+        click.echo(json.dumps({"attendee": attendee_id, "revoked": revoked}))
 
     @cli.command("import-attendees")
     @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))

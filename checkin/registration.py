@@ -1,4 +1,5 @@
-"""Registration use cases: register, update, view (masked by default), search, unmask (audited)."""
+"""Registration use cases: register, update, view (masked by default), search, unmask, revoke
+and restore (the last three audited)."""
 
 from __future__ import annotations
 
@@ -281,3 +282,40 @@ def search_attendees(session: Session, query: str, limit: int = 50) -> list[dict
         .limit(limit)
     )
     return [masked_view(a) for a in session.scalars(stmt)]
+
+
+def revoke_attendee(session: Session, attendee_id: int, reason: str, actor: str) -> Attendee:
+    """Withdraw an attendee's access: gates, hotel kiosks, boarding and tickets refuse them.
+
+    Their phone link and open phone sessions end too (a restore does not bring those back).
+    Revoking twice changes nothing and records nothing the second time.
+    """
+    why = _reason(reason)
+    attendee = get_attendee(session, attendee_id)
+    if attendee.revoked:
+        return attendee
+    attendee.revoked = True
+    attendee.portal_code_digest, attendee.portal_code_expires_at = None, None
+    attendee.portal_session_version += 1
+    audit(session, actor, "attendee_revoked", f"attendee:{attendee.id}", why)
+    emit(session, "attendee_revoked", {"attendee": masked_view(attendee)}, ["console"])
+    return attendee
+
+
+def restore_attendee(session: Session, attendee_id: int, reason: str, actor: str) -> Attendee:
+    """Give a revoked attendee their access back; restoring twice records nothing more."""
+    why = _reason(reason)
+    attendee = get_attendee(session, attendee_id)
+    if not attendee.revoked:
+        return attendee
+    attendee.revoked = False
+    audit(session, actor, "attendee_restored", f"attendee:{attendee.id}", why)
+    emit(session, "attendee_restored", {"attendee": masked_view(attendee)}, ["console"])
+    return attendee
+
+
+def _reason(reason: str) -> str:
+    why = " ".join(reason.split())
+    if not 5 <= len(why) <= 500:
+        raise ValidationError("give a reason of 5 to 500 characters", "reason_required")
+    return why

@@ -22,6 +22,7 @@ from core.clock import utcnow
 from core.errors import Forbidden
 from core.events import emit, was_sent_to
 from core.runtime import Runtime
+from models.attendee import Attendee
 from models.db import transaction
 from models.transport import Driver, Trip, TripPassenger
 from transport.errors import NotYourTrip, TransportConflict, TransportError, TransportNotFound
@@ -164,6 +165,7 @@ def confirm_passenger(
     assert driver_id is not None  # require_place refuses a phone without a driver
     with transaction(rt.sessions, read_only=True) as db:
         seat_of(db, driver_trip(db, driver_id, trip_id), attendee_id)  # refuse before checking
+        refuse_revoked(db, attendee_id)
     code: identification.Identified | None = None
     if method == "face":
         verify_face(rt, policy, proof, attendee_id)
@@ -176,11 +178,19 @@ def confirm_passenger(
         return trip_snapshot(db, trip)
 
 
+def refuse_revoked(session: Session, attendee_id: int) -> None:
+    """A passenger whose access was withdrawn does not board (403 `attendee_revoked`)."""
+    attendee = session.get(Attendee, attendee_id)
+    if attendee is None or attendee.revoked:
+        raise Forbidden("please see the front desk", "attendee_revoked")
+
+
 def board_passenger(
     session: Session, driver_id: int, trip_id: int, attendee_id: int, method: str
 ) -> Trip:
     """Mark a passenger on board after their face or entrance code was verified (by the caller)."""
     trip = driver_trip(session, driver_id, trip_id)
+    refuse_revoked(session, attendee_id)  # again: access may be withdrawn while verifying
     if trip.state != "at_pickup":
         raise TransportConflict("board passengers at the pickup point", "not_at_pickup")
     seat = seat_of(session, trip, attendee_id)
