@@ -17,9 +17,10 @@ from checkin import gatepass, supervision, venue, watchlist
 from checkin.errors import CheckInError
 from checkin.portal_routes import bp as portal_bp
 from checkin.sync_routes import bp as sync_bp
-from web.api import MAX_INT, documented, parse_json, runtime, unit_of_work
+from web.api import documented, parse_json, runtime, unit_of_work
 from web.auth import ANY_STAFF, SECURITY, current, requires
 from web.ratelimit import limit
+from web.types import Id
 
 bp = Blueprint("checkin_routes", __name__)
 bp.register_blueprint(sync_bp)
@@ -40,7 +41,7 @@ class PassBody(pydantic.BaseModel):
 
 class OverrideBody(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="forbid")
-    attendee_id: Annotated[int, pydantic.Field(ge=1, le=MAX_INT)]
+    attendee_id: Id
     nonce: Nonce
     reason: Reason
 
@@ -51,7 +52,7 @@ class ReasonBody(pydantic.BaseModel):
 
 
 class WatchBody(ReasonBody):
-    attendee_id: Annotated[int, pydantic.Field(ge=1, le=MAX_INT)]
+    attendee_id: Id
 
 
 def decode_image_b64(text: str) -> bytes:

@@ -6,7 +6,7 @@ Staff and admins plan and watch; the airport desk also reports estimates and lan
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 import pydantic
 from flask import Blueprint, Response, jsonify, request
@@ -18,13 +18,11 @@ from transport.snapshot import trip_snapshot
 from web.api import MAX_INT, documented, parse_json, runtime, unit_of_work, validate
 from web.auth import STAFF, current, requires
 from web.ratelimit import limit
-from web.types import SummitDay, SummitTime
+from web.types import Count, Id, IdKey, SummitDay, SummitTime
 
 bp = Blueprint("transport_routes", __name__)
 DESK = (*STAFF, "airport_desk")
 Strict = pydantic.ConfigDict(extra="forbid")
-TripId = Annotated[int, pydantic.Field(ge=1, le=MAX_INT)]
-Version = Annotated[int, pydantic.Field(ge=0, le=MAX_INT)]
 
 
 class PlanBody(pydantic.BaseModel):
@@ -45,7 +43,7 @@ class LandedBody(pydantic.BaseModel):
 
 class FlightBody(pydantic.BaseModel):
     model_config = Strict
-    attendee_id: int = pydantic.Field(ge=1, le=MAX_INT)
+    attendee_id: Id
     kind: Literal["arrival", "departure"]
     number: str = pydantic.Field(min_length=2, max_length=12)
     place: str = pydantic.Field(min_length=3, max_length=10)
@@ -58,7 +56,7 @@ class VehicleBody(pydantic.BaseModel):
     model_config = Strict
     plate: str = pydantic.Field(min_length=2, max_length=20)
     kind: str
-    capacity: int = pydantic.Field(le=MAX_INT)
+    capacity: pydantic.StrictInt = pydantic.Field(le=MAX_INT)
     vip_only: bool = False
 
 
@@ -66,19 +64,19 @@ class DriverBody(pydantic.BaseModel):
     model_config = Strict
     name: str = pydantic.Field(min_length=1, max_length=100)
     phone: str = pydantic.Field(min_length=5, max_length=20)
-    vehicle_id: int | None = pydantic.Field(default=None, ge=1, le=MAX_INT)
+    vehicle_id: Id | None = None
     shift_start: SummitTime
     shift_end: SummitTime
 
 
 class AssignBody(pydantic.BaseModel):
     model_config = Strict
-    driver_id: int = pydantic.Field(ge=1, le=MAX_INT)
+    driver_id: Id
 
 
 class BoardBody(pydantic.BaseModel):
     model_config = Strict
-    attendee_id: int = pydantic.Field(ge=1, le=MAX_INT)
+    attendee_id: Id
     method: Literal["face", "code"]
     photo: str | None = pydantic.Field(default=None, max_length=3_000_000)
     code: str | None = pydantic.Field(default=None, max_length=200)
@@ -86,13 +84,13 @@ class BoardBody(pydantic.BaseModel):
 
 class PassengerBody(pydantic.BaseModel):
     model_config = Strict
-    attendee_id: int = pydantic.Field(ge=1, le=MAX_INT)
+    attendee_id: Id
 
 
 class AckBody(pydantic.BaseModel):
     model_config = Strict
-    seq: int = pydantic.Field(ge=0, le=MAX_INT)
-    trips: dict[TripId, Version] = pydantic.Field(default_factory=dict, max_length=500)
+    seq: Count
+    trips: dict[IdKey, Count] = pydantic.Field(default_factory=dict, max_length=500)
 
 
 class BoardQuery(pydantic.BaseModel):
