@@ -41,6 +41,8 @@ class Principal:
     gate_id: int | None = None
     hotel_id: int | None = None
     driver_id: int | None = None
+    # A staff session's version (StaffUser.session_version when it logged in); a bump ends it.
+    session_version: int = 0
 
     @property
     def actor(self) -> str:
@@ -53,8 +55,7 @@ def create_user(session: Session, username: str, password: str, role: str) -> St
         raise ValidationError(f"role must be one of {', '.join(ROLES)}", "invalid_role")
     if not 3 <= len(username) <= 64 or not username.replace("_", "").replace(".", "").isalnum():
         raise ValidationError("username: 3-64 letters, digits, '.' or '_'", "invalid_username")
-    if len(password) < 10:
-        raise ValidationError("password must have at least 10 characters", "weak_password")
+    _check_password(password)
     if session.scalar(select(StaffUser.id).where(StaffUser.username == username)):
         raise Conflict(f"user {username!r} exists", "duplicate_username")
     user = StaffUser(username=username, password_hash=generate_password_hash(password), role=role)
@@ -68,15 +69,51 @@ def authenticate_user(session: Session, username: str, password: str) -> Princip
     user = session.scalar(select(StaffUser).where(StaffUser.username == username))
     if user is None or not user.active or not check_password_hash(user.password_hash, password):
         raise Unauthorized("wrong username or password", "bad_credentials")
-    return Principal("staff", user.id, user.role, user.username)
+    return _staff_principal(user)
 
 
-def principal_for_user(session: Session, user_id: int) -> Principal | None:
-    """The principal behind a logged-in session, or None if the user is gone or disabled."""
+def principal_for_user(session: Session, user_id: int, version: int | None) -> Principal | None:
+    """The principal of a session cookie; None if the user is gone or disabled, or if the
+    session was ended (logout, password change) after the cookie was issued."""
     user = session.get(StaffUser, user_id)
-    if user is None or not user.active:
+    if user is None or not user.active or version != user.session_version:
         return None
-    return Principal("staff", user.id, user.role, user.username)
+    return _staff_principal(user)
+
+
+def _check_password(password: str) -> None:
+    if len(password) < 10:
+        raise ValidationError("password must have at least 10 characters", "weak_password")
+
+
+def _staff_principal(user: StaffUser) -> Principal:
+    return Principal(
+        "staff", user.id, user.role, user.username, session_version=user.session_version
+    )
+
+
+def end_sessions(session: Session, user_id: int, actor: str, reason: str) -> None:
+    """End every session of a staff user at once: cookies issued before stop working.
+
+    The web layer closes the user's open live connections when this is published.
+    """
+    user = session.get(StaffUser, user_id)
+    if user is None:
+        raise NotFound(f"no user {user_id}", "user_not_found")
+    user.session_version += 1
+    audit(session, actor, "staff_sessions_ended", f"staff:{user_id}", reason)
+    emit(session, "staff_sessions_ended", {"user_id": user_id, "reason": reason}, ["security"])
+
+
+def change_password(session: Session, username: str, password: str, actor: str) -> StaffUser:
+    """Set a staff user's password; their open sessions end (a stolen cookie dies with it)."""
+    _check_password(password)
+    user = session.scalar(select(StaffUser).where(StaffUser.username == username))
+    if user is None:
+        raise NotFound(f"no user {username!r}", "user_not_found")
+    user.password_hash = generate_password_hash(password)
+    end_sessions(session, user.id, actor, "password_changed")
+    return user
 
 
 def create_device(

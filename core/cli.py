@@ -58,6 +58,21 @@ def register(cli: click.Group) -> None:
         except SummitError as exc:
             fail(exc)
 
+    @cli.command("set-password")
+    @click.argument("username")
+    @click.password_option()
+    def set_password(username: str, password: str) -> None:
+        """Set a staff user's password; every session they have open ends."""
+        from core.accounts import change_password
+
+        rt = open_runtime()
+        try:
+            with transaction(rt.sessions) as db:
+                change_password(db, username, password, "cli")
+            click.echo(f"password of {username} set; their open sessions were ended")
+        except SummitError as exc:
+            fail(exc)
+
     @cli.command("create-device")
     @click.argument("name")
     @click.option("--kind", type=click.Choice(DEVICE_KINDS), required=True)

@@ -75,6 +75,11 @@ class Config:
     # Largest photo accepted, in pixels, checked from the header before decoding (docs/face.md).
     max_image_pixels: int = 12_000_000
     face_thresholds_path: Path | None = None
+    # Origins (scheme://host[:port]) whose pages may open Socket.IO connections; empty means
+    # the server's own origin only (engineio compares the Origin header with the Host).
+    socketio_allowed_origins: tuple[str, ...] = ()
+    # How long a phone link stays valid; None: until the end of the summit day it was issued.
+    portal_code_ttl_hours: float | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -98,6 +103,8 @@ class Config:
             secure_cookies=env.get("SECURE_COOKIES", "0") == "1",
             rate_limit_factor=int(env.get("RATE_LIMIT_FACTOR", "1")),
             max_image_pixels=int(env.get("MAX_IMAGE_PIXELS", "12000000")),
+            socketio_allowed_origins=_origins(env.get("SOCKETIO_ALLOWED_ORIGINS", "")),
+            portal_code_ttl_hours=_hours(env.get("PORTAL_CODE_TTL_HOURS", "")),
             extra={k: env[k] for k in TUNABLES if k in env},
         )
 
@@ -118,3 +125,18 @@ class Config:
     def with_changes(self, **changes: object) -> Config:
         """A copy with some fields replaced."""
         return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _origins(value: str) -> tuple[str, ...]:
+    """'https://a.example, https://b.example' -> both, without trailing slashes."""
+    return tuple(o.strip().rstrip("/") for o in value.split(",") if o.strip())
+
+
+def _hours(value: str) -> float | None:
+    """A positive number of hours, or None when not set."""
+    if not value.strip():
+        return None
+    hours = float(value)
+    if hours <= 0:
+        raise ValueError(f"PORTAL_CODE_TTL_HOURS must be positive, not {value!r}")
+    return hours

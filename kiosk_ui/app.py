@@ -88,7 +88,9 @@ def create_app(config: Config | None = None, runtime: Runtime | None = None) -> 
         async_mode="threading",
         message_queue=config.socketio_message_queue,
         channel=config.socketio_channel,
-        cors_allowed_origins=[],
+        # None makes engineio refuse a handshake whose Origin is not this server's own (a page
+        # elsewhere must not ride on a staff cookie); an empty list would switch the check off.
+        cors_allowed_origins=list(config.socketio_allowed_origins) or None,
         max_http_buffer_size=4 * 1024 * 1024,
     )
     live.register(socketio)

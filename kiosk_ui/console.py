@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import unicodedata
+from urllib.parse import unquote
+
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, session
 from werkzeug.wrappers import Response as WResponse
 
@@ -23,10 +26,36 @@ PAGE_ROLES = {
 
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site paths: `next=//evil.example` must not send a user elsewhere."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """Only same-origin paths: `next=//evil.example` must not send a user elsewhere.
+
+    Browsers drop tabs and newlines from a URL and read `\\` as `/`, so `/<TAB>/evil.example`
+    is `//evil.example` to them; such characters are refused, also in percent-encoded form.
+    """
+    if target and len(target) <= 2000 and all(_plain_path(form) for form in _decodings(target)):
         return target
     return "/console"
+
+
+def _decodings(target: str) -> list[str]:
+    """The target and each further percent-decoding of it, until nothing changes.
+
+    A target still changing after five decodings is nobody's real page: it ends with "",
+    which no check passes.
+    """
+    forms = [target]
+    while (decoded := unquote(forms[-1])) != forms[-1]:
+        forms.append(decoded if len(forms) < 5 else "")
+    return forms
+
+
+def _plain_path(path: str) -> bool:
+    """A single leading `/`, no backslash, no whitespace or control characters."""
+    return (
+        path.startswith("/")
+        and not path.startswith("//")
+        and "\\" not in path
+        and not any(ch.isspace() or unicodedata.category(ch)[0] == "C" for ch in path)
+    )
 
 
 def _page(page: str, template: str, **context: object) -> str | WResponse:

@@ -15,6 +15,7 @@ from core.accounts import (
     Principal,
     authenticate_token,
     authenticate_user,
+    end_sessions,
     principal_for_user,
 )
 from core.errors import Forbidden, SummitError, Unauthorized
@@ -28,6 +29,8 @@ STAFF = ("admin", "staff")
 SECURITY = ("admin", "security")
 ANY_STAFF = ("admin", "staff", "security")
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+# The session cookie's keys: the user, their session version at login, the CSRF token.
+USER_KEY, VERSION_KEY, CSRF_KEY = "user_id", "session_version", "csrf"
 
 bp = Blueprint("auth", __name__)
 
@@ -38,11 +41,11 @@ def resolve_principal(token: str | None = None) -> Principal | None:
     if header.startswith("Bearer "):
         with unit_of_work(read_only=True) as db:
             return authenticate_token(db, header.removeprefix("Bearer ").strip())
-    user_id = session.get("user_id")
-    if user_id is None:
+    user_id = session.get(USER_KEY)
+    if not isinstance(user_id, int):
         return None
     with unit_of_work(read_only=True) as db:
-        return principal_for_user(db, int(user_id))
+        return principal_for_user(db, user_id, session.get(VERSION_KEY))
 
 
 def staff_on_page() -> Principal | None:
@@ -65,6 +68,13 @@ def current() -> Principal:
     return principal
 
 
+def check_csrf() -> None:
+    """Refuse a staff write whose CSRF token (header or form field) is not the session's."""
+    sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token", "")
+    if not sent or not secrets.compare_digest(sent, session.get(CSRF_KEY, "")):
+        raise Forbidden("missing or wrong CSRF token", "csrf_failed")
+
+
 def requires(*roles: str) -> Callable[[F], F]:
     """Allow the route only to the listed roles; staff writes also need the CSRF header."""
 
@@ -77,9 +87,7 @@ def requires(*roles: str) -> Callable[[F], F]:
             if principal.role not in roles:
                 raise Forbidden(f"role {principal.role!r} may not do this", "forbidden")
             if principal.kind == "staff" and request.method in UNSAFE:
-                sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token", "")
-                if not sent or not secrets.compare_digest(sent, session.get("csrf", "")):
-                    raise Forbidden("missing or wrong CSRF token", "csrf_failed")
+                check_csrf()
             g.principal = principal
             return fn(*args, **kwargs)
 
@@ -103,15 +111,25 @@ def login() -> Response:
     with unit_of_work(read_only=True) as db:
         principal = authenticate_user(db, body.username, body.password)
     session.clear()
-    session["user_id"] = principal.id
-    session["csrf"] = secrets.token_urlsafe(24)
+    session[USER_KEY] = principal.id
+    session[VERSION_KEY] = principal.session_version
+    session[CSRF_KEY] = secrets.token_urlsafe(24)
     session.permanent = True
-    return jsonify({"user": principal.name, "role": principal.role, "csrf": session["csrf"]})
+    return jsonify({"user": principal.name, "role": principal.role, "csrf": session[CSRF_KEY]})
 
 
 @bp.post("/api/auth/logout")
 def logout() -> Response:
-    """End the staff session."""
+    """End the staff session on the server too: a copy of the cookie is worthless afterwards.
+
+    Public (a stale cookie may still log out), but a live session needs its CSRF token, so
+    another site cannot log staff out.
+    """
+    principal = staff_on_page()
+    if principal is not None:
+        check_csrf()
+        with unit_of_work() as db:
+            end_sessions(db, principal.id, principal.actor, "logout")
     session.clear()
     return jsonify({"ok": True})
 

@@ -17,7 +17,7 @@ from flask import request
 from flask_socketio import SocketIO, disconnect, emit, join_room
 from sqlalchemy import select
 
-from core.accounts import Principal
+from core.accounts import Principal, principal_for_user
 from core.errors import SummitError
 from core.events import Published, events_since
 from models.auth import Device
@@ -38,16 +38,19 @@ def caller() -> Principal | None:
     """The principal of the Socket.IO connection handling the current event."""
     with _lock:
         principal = _callers.get(request.sid)  # type: ignore[attr-defined]
-    # A device token revoked while its socket is open must stop at once, not at reconnect.
-    if principal is not None and principal.kind == "device" and _revoked(principal.id):
+    # A device token revoked, or a staff session ended (logout, password change), while its
+    # socket is open must stop at its next event, not at reconnect.
+    if principal is not None and _ended(principal):
         disconnect()
         return None
     return principal
 
 
-def _revoked(device_id: int) -> bool:
+def _ended(principal: Principal) -> bool:
     with unit_of_work(read_only=True) as db:
-        device = db.get(Device, device_id)
+        if principal.kind == "staff":
+            return principal_for_user(db, principal.id, principal.session_version) is None
+        device = db.get(Device, principal.id)
         return device is None or device.revoked_at is not None
 
 
@@ -80,8 +83,20 @@ def drop_device(socketio: SocketIO, device_id: int) -> None:
 
     Other server processes close theirs on the device's next event (see `caller`).
     """
+    _drop(socketio, "device", device_id)
+
+
+def drop_staff(socketio: SocketIO, user_id: int) -> None:
+    """Close this process's live connections of a staff user whose sessions ended.
+
+    Other server processes close theirs on the user's next event (see `caller`).
+    """
+    _drop(socketio, "staff", user_id)
+
+
+def _drop(socketio: SocketIO, kind: str, principal_id: int) -> None:
     with _lock:
-        sids = [sid for sid, p in _callers.items() if p.kind == "device" and p.id == device_id]
+        sids = [sid for sid, p in _callers.items() if p.kind == kind and p.id == principal_id]
     for sid in sids:
         socketio.server.disconnect(sid, namespace=NAMESPACE)
 
@@ -93,6 +108,8 @@ def relay(socketio: SocketIO) -> Any:
         socketio.emit("event", event.envelope(), to=list(event.rooms), namespace=NAMESPACE)
         if event.name == "device_revoked":
             drop_device(socketio, int(event.payload["device_id"]))
+        elif event.name == "staff_sessions_ended":
+            drop_staff(socketio, int(event.payload["user_id"]))
 
     return _forward
 
