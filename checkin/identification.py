@@ -36,7 +36,7 @@ from checkin.codes import read_code
 from checkin.errors import CheckInError
 from checkin.registration import masked_view
 from checkin.store import insert_ignore
-from core.accounts import Principal
+from core.accounts import Principal, place_of
 from core.clock import utcnow
 from core.errors import Conflict, Forbidden, Unauthorized
 from core.runtime import Runtime
@@ -90,14 +90,7 @@ class Policy:
     @property
     def place(self) -> str:
         """Where the device is bound, as shown to staff ("gate:3", "hotel:2", "unbound")."""
-        for label, value in (
-            ("gate", self.gate_id),
-            ("hotel", self.hotel_id),
-            ("driver", self.driver_id),
-        ):
-            if value is not None:
-                return f"{label}:{value}"
-        return "unbound"
+        return place_of(self.gate_id, self.hotel_id, self.driver_id)
 
 
 @dataclass(frozen=True)

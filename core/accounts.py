@@ -226,11 +226,12 @@ def bind_device(
 
 def device_place(device: Device) -> str:
     """Where a device is bound, as staff read it: "gate:3", "hotel:2", "driver:5", "unbound"."""
-    for label, value in (
-        ("gate", device.gate_id),
-        ("hotel", device.hotel_id),
-        ("driver", device.driver_id),
-    ):
+    return place_of(device.gate_id, device.hotel_id, device.driver_id)
+
+
+def place_of(gate_id: int | None, hotel_id: int | None, driver_id: int | None) -> str:
+    """A binding as one word: "gate:3", "hotel:2", "driver:5" or "unbound"."""
+    for label, value in (("gate", gate_id), ("hotel", hotel_id), ("driver", driver_id)):
         if value is not None:
             return f"{label}:{value}"
     return "unbound"
