@@ -62,7 +62,7 @@ def clean_profile(fields: dict[str, Any]) -> dict[str, Any]:
     """Check the profile fields present in `fields`; the first failing rule raises its code."""
     out: dict[str, Any] = {}
     if "name" in fields:
-        out["name"] = validate_name(fields["name"])
+        out["name"] = validate_name(fields["name"] or "")  # a PATCH may send null
     if "category" in fields:
         if fields["category"] not in CATEGORIES:
             raise ValidationError(

@@ -40,6 +40,7 @@ from core.clock import utcnow
 from core.runtime import Runtime
 from models.db import transaction
 from tests.conftest import Caller, device_caller
+from tests.factories import make_attendee
 from tests.servers import run_cli, server
 from tests.transport.helpers import make_driver
 
@@ -51,8 +52,9 @@ CHECKS = [
 ]
 # Cases per operation and caller (positive, negative). An anonymous caller is refused before
 # the body is read, so two cases show that of a protected operation.
-EXAMPLES = (10, 5)
+EXAMPLES = (15, 5)
 ANONYMOUS_EXAMPLES = (2, 1)
+SEEDED_EXAMPLES = 10  # and positive cases with integer path parameters pinned to a seeded record
 LOGINS = {
     "admin": "admin-demo-2026",
     "staff": "staff-demo-2026",
@@ -122,6 +124,16 @@ def test_a_boolean_is_not_a_sequence_number_or_an_id(
         assert (res.status_code, res.json["error"]) == (400, "validation_error"), body
     res = staff.post("/api/trips/1/assign", json={"driver_id": True})
     assert (res.status_code, res.json["error"]) == (400, "validation_error")
+
+
+def test_a_profile_patch_with_a_null_name_is_refused_not_a_500(
+    runtime: Runtime, staff: Caller
+) -> None:
+    # Found by this module's run (PATCH /api/attendees/1 with "name": null answered 500).
+    with transaction(runtime.sessions) as db:
+        attendee_id = make_attendee(db, runtime.pii).id
+    res = staff.patch(f"/api/attendees/{attendee_id}", json={"name": None, "phone": ""})
+    assert (res.status_code, res.json["error"]) == (400, "invalid_name")
 
 
 @pytest.mark.slow
@@ -213,7 +225,23 @@ def operations_for(schema: Any, role: str | None) -> list[Any]:
     return out
 
 
-def fuzz(operation: Any, caller: Fuzzer, mode: GenerationMode, examples: int) -> int:
+def seeded_ids(operation: Any) -> dict[str, int] | None:
+    """Integer path parameters pinned to 1, a record the seed made (random ids mostly miss)."""
+    ids = {
+        p["name"]: 1
+        for p in operation.definition.raw.get("parameters", [])
+        if p["in"] == "path" and p["schema"].get("type") == "integer"
+    }
+    return ids or None
+
+
+def fuzz(
+    operation: Any,
+    caller: Fuzzer,
+    mode: GenerationMode,
+    examples: int,
+    path_parameters: dict[str, int] | None = None,
+) -> int:
     """Run `examples` generated cases of one operation; returns how many were sent."""
     sent = 0
 
@@ -225,7 +253,7 @@ def fuzz(operation: Any, caller: Fuzzer, mode: GenerationMode, examples: int) ->
         phases=[Phase.explicit, Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
-    @given(case=operation.as_strategy(generation_mode=mode))
+    @given(case=operation.as_strategy(generation_mode=mode, path_parameters=path_parameters))
     def run(case: Any) -> None:
         nonlocal sent
         sent += 1
@@ -256,6 +284,9 @@ def test_no_server_error_and_no_schema_violation(
         positive, negative = ANONYMOUS_EXAMPLES if role is None and protected else EXAMPLES
         TALLY.cases += fuzz(operation, caller, GenerationMode.POSITIVE, positive)
         TALLY.cases += fuzz(operation, caller, GenerationMode.NEGATIVE, negative)
+        ids = seeded_ids(operation)
+        if role is not None and ids:
+            TALLY.cases += fuzz(operation, caller, GenerationMode.POSITIVE, SEEDED_EXAMPLES, ids)
         TALLY.operations += 1
     TALLY.seconds += time.monotonic() - started
     print(f"{role or 'anonymous'}: answers by status {dict(sorted(caller.statuses.items()))}")
