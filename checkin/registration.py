@@ -196,7 +196,9 @@ def update_attendee(
     if "name" in cleaned:
         attendee.name_pinyin = pinyin_of(cleaned["name"])
     if "consent_face" in changes:
-        set_face_consent(session, attendee, bool(changes["consent_face"]), actor)
+        if not isinstance(changes["consent_face"], bool):  # null must not withdraw consent
+            raise ValidationError("consent_face must be true or false", "invalid_consent")
+        set_face_consent(session, attendee, changes["consent_face"], actor)
     audit(session, actor, "attendee_updated", f"attendee:{attendee.id}", ",".join(sorted(changes)))
     return attendee
 

@@ -38,6 +38,7 @@ from schemathesis.specs.openapi.checks import (
 
 from core.clock import utcnow
 from core.runtime import Runtime
+from models import Attendee
 from models.db import transaction
 from tests.conftest import Caller, device_caller
 from tests.factories import make_attendee
@@ -137,6 +138,16 @@ def test_a_profile_patch_with_a_null_name_is_refused_not_a_500(
         attendee_id = make_attendee(db, runtime.pii).id
     res = staff.patch(f"/api/attendees/{attendee_id}", json={"name": None, "phone": ""})
     assert (res.status_code, res.json["error"]) == (400, "invalid_name")
+
+
+def test_a_null_face_consent_does_not_withdraw_consent(runtime: Runtime, staff: Caller) -> None:
+    with transaction(runtime.sessions) as db:
+        attendee_id = make_attendee(db, runtime.pii, consent_face=True).id
+    res = staff.patch(f"/api/attendees/{attendee_id}", json={"consent_face": None})
+    assert (res.status_code, res.json["error"]) == (400, "invalid_consent")
+    with runtime.sessions() as db:
+        attendee = db.get(Attendee, attendee_id)
+        assert attendee is not None and attendee.consent_face is True
 
 
 @pytest.mark.slow
