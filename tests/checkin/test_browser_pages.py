@@ -162,3 +162,23 @@ def test_an_entrance_qr_code_held_to_the_gate_camera_lets_the_holder_in(
         page.wait_for_selector("#result.granted", timeout=30000)
         assert page.text_content("#r-name") == "张*三"
         assert "主会场" in (page.text_content("#r-detail") or "")
+
+
+def test_logging_out_on_the_phone_ends_its_session_on_the_server(
+    app: Flask, venue: Venue, staff: Caller
+) -> None:
+    link = staff.post(f"/api/attendees/{venue.delegate}/portal-link").json
+    with live_server(app) as base, chromium() as browser:
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(f"{base}/p/{link['code']}")
+        page.click("#login button[type=submit]")
+        page.wait_for_selector("#qr[src^='data:image/png']")
+        copied = context.cookies()  # a copy of the phone's cookie, as a thief would keep it
+        page.click("#forget")
+        page.wait_for_selector("#login:not([hidden])")
+        thief = browser.new_context()
+        thief.add_cookies(copied)  # type: ignore[arg-type]
+        status = thief.request.get(f"{base}/api/public/phone/status")
+        assert status.status == 401
+        assert status.json()["error"] == "phone_login_required"

@@ -70,8 +70,16 @@
       .catch(() => { $("login-error").textContent = T.t(WORDS.failed); });
   }
 
+  function forget() {
+    // Ends the phone session on the server too: a copied cookie stops working as well.
+    clearTimeout(timer);
+    fetch("/api/public/phone/logout", { method: "POST", credentials: "same-origin" })
+      .finally(() => { lastStatus = null; $("qr").removeAttribute("src"); showLogin(); });
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     $("login").addEventListener("submit", login);
+    $("forget").addEventListener("click", forget);
     T.onChange(() => { if (lastStatus) render(lastStatus); });
     if ($("portal-code").value) showLogin(); else refresh();
   });
