@@ -26,6 +26,22 @@ from models.db import transaction
 from web import ratelimit
 
 SHARED_FACES = PROJECT_ROOT.parent / "shared" / "data" / "faces"
+# With SUMMIT_REQUIRE_ALL=1 (CI sets it) a test skipped because a service, a program or the
+# shared data is missing fails instead: a broken CI set-up must not pass as "skipped".
+MISSING_WORDS = ("absent", "not installed", "not reachable", "needs PostgreSQL", "is needed", "are needed")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.skipped and os.environ.get("SUMMIT_REQUIRE_ALL") == "1":
+        reason = str(report.longrepr[-1] if isinstance(report.longrepr, tuple) else report.longrepr)
+        if any(word in reason for word in MISSING_WORDS):
+            report.outcome = "failed"
+            report.longrepr = f"required here (SUMMIT_REQUIRE_ALL=1) but skipped: {reason}"
+    return report
+
+
 PG_URL = os.environ.get("PG_TEST_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 PASSWORD = "correct horse battery"
 
