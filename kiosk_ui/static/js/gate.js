@@ -64,7 +64,7 @@
   function onAnswer(out) {
     inFlight = false;
     if (out && out.decision) show(out);
-    else if (out && out.error) $("status").textContent = T.reason(out.error) + " (" + out.error + ")";
+    else if (out && out.error) $("status").textContent = T.reason(out.error);
     else if (out && out.pending) $("status").textContent = T.t(WORDS[out.challenge] || WORDS.looking);
   }
 

@@ -29,7 +29,13 @@
     code_forged: ["入场码无效", "That entrance code is not valid"],
     code_expired: ["入场码已过期，请在手机上刷新", "The code has expired: refresh it on your phone"],
     code_not_yet_valid: ["入场码尚未生效，请核对手机时间", "The code is not valid yet: check your phone's clock"],
-    code_replayed: ["此入场码已在其他通道使用", "This code was already used at another gate"],
+    code_replayed: ["此入场码已使用，请在手机上刷新", "This code was already used: refresh it on your phone"],
+    // Device set-up refusals (shown on the gate and kiosk pages).
+    wrong_gate: ["此设备绑定在其他通道，请联系工作人员", "This device belongs to another gate: please call staff"],
+    device_not_bound: ["此设备尚未绑定通道，请联系工作人员", "This device is not bound to a gate yet: please call staff"],
+    wrong_device_kind: ["此设备不能用于通道", "This device cannot be used at a gate"],
+    token_revoked: ["此设备已停用，请联系工作人员", "This device was switched off: please call staff"],
+    rate_limited: ["请求过多，请稍后再试", "Too many requests: please wait a moment"],
   };
 
   function t(pair, ...args) {
