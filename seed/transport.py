@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from core.clock import to_utc
 from models import Attendee, Driver, Flight, Hotel, Vehicle
 from transport.requests import Settings
-from transport.service import plan_within
+from transport.service import plan_within_seed
 
 DOMESTIC = ["MF", "MU", "CA", "CZ", "FU", "HO", "3U", "ZH"]
 INTERNATIONAL = ["CX", "SQ", "KE", "NH", "MU", "TG", "LH", "EK"]
@@ -134,8 +134,8 @@ def seed_transport(
     settings = Settings(time_limit=60.0)
     # Inside the seed's one transaction (the legs above are not committed yet): nothing else
     # writes while the demo summit is created, so holding the write lock for the solve is fine.
-    pickups = plan_within(session, "arrival", now=start, settings=settings)
-    departures = plan_within(session, "departure", now=start, settings=settings)
+    pickups = plan_within_seed(session, "arrival", now=start, settings=settings)
+    departures = plan_within_seed(session, "departure", now=start, settings=settings)
     return {
         "legs": len(legs),
         "vehicles": vehicles,

@@ -10,8 +10,9 @@ planning (`plan_pickups`, `plan_departures`) and re-planning (`change_estimate`,
 `replan_attendee`, `replan_legs`) read in a short read-only transaction, solve with none open,
 and apply in the session's next transaction (the caller commits) only if what they read is
 unchanged; otherwise they try again, up to ATTEMPTS times, then raise `plan_conflict` having
-stored nothing. Only a caller that wrote the legs in its own open transaction (the seed, a
-test's fixture) plans inside it (`plan_within`), holding the write lock for the solve.
+stored nothing. `plan_pickups`/`plan_departures` refuse a session with a transaction already
+open. Only the seed, which writes the legs in its one open transaction and is the only writer
+meanwhile, plans inside it (`plan_within_seed`), holding the write lock for the solve.
 """
 
 from __future__ import annotations
@@ -72,8 +73,9 @@ def plan_pickups(
 ) -> PlanReport:
     """Plan every arrival leg that has no trip yet (optionally only those landing on `day`).
 
-    Solved with no transaction open when the session has none (see `_plan_new`); the plan is
-    written in the session's next transaction, left open for the caller to commit.
+    The session must have no transaction open (commit first; otherwise `RuntimeError`): the
+    solve runs with none open (see `_plan_new`) and the plan is written in the session's next
+    transaction, left open for the caller to commit.
     """
     return _plan_new(session, "arrival", day, now or utcnow(), settings or Settings())
 
@@ -87,12 +89,12 @@ def plan_departures(
 ) -> PlanReport:
     """Plan every departure leg without a trip, backwards from the flight, grouped by hotel.
 
-    Solved with no transaction open when the session has none, like `plan_pickups`.
+    The session must have no transaction open (commit first), like `plan_pickups`.
     """
     return _plan_new(session, "departure", day, now or utcnow(), settings or Settings())
 
 
-def plan_within(
+def plan_within_seed(
     session: Session,
     kind: str,
     *,
@@ -100,11 +102,12 @@ def plan_within(
     now: datetime | None = None,
     settings: Settings | None = None,
 ) -> PlanReport:
-    """Plan the legs of `kind` without a trip inside the session's open transaction.
+    """Plan the legs of `kind` without a trip inside the session's open transaction. Seed only.
 
-    For a caller that wrote the legs in that transaction and is the only writer (the seed
-    creates the whole demo summit in one transaction): what it wrote cannot be read from
-    outside, so the solve runs inside and holds the write lock meanwhile. Nothing else should.
+    The seed creates the whole demo summit in one transaction: the legs it wrote cannot be read
+    from outside before it commits, and nothing else writes while it runs, so the solve runs
+    inside, and holding the write lock meanwhile harms no one. Everyone else (the API, the CLI,
+    tests) commits first and calls `plan_pickups`/`plan_departures`, which solve outside.
     """
     s, now = settings or Settings(), now or utcnow()
     job = read_unplanned(session, kind, s, day=day, now=now)
@@ -114,10 +117,11 @@ def plan_within(
 def _plan_new(
     session: Session, kind: str, day: date | None, now: datetime, s: Settings
 ) -> PlanReport:
-    # A caller that has already written in its transaction (a seed, a test's fixture) has legs
-    # no other transaction can read yet; only it can plan them. Everyone else starts with none.
-    if session.in_transaction():
-        return plan_within(session, kind, day=day, now=now, settings=s)
+    if session.in_transaction():  # a programming error: the solve would hold the write lock
+        raise RuntimeError(
+            f"plan_{KINDS[kind]}s solves outside any transaction; commit first"
+            " (only the seed plans inside its own: plan_within_seed)"
+        )
     job, result = _solve_outside(
         session,
         # No lock (PostgreSQL): a leg planned alongside hits the unique ride per leg instead.

@@ -30,7 +30,7 @@ from tests.transport.helpers import (
     make_stay,
 )
 from transport import board
-from transport.service import plan_pickups
+from transport.service import plan_departures, plan_pickups
 from transport.trips import advance_trip, board_passenger
 from web.extensions import socketio
 
@@ -56,6 +56,7 @@ def world(app: Flask, runtime: Runtime) -> World:
         make_stay(db, stranger, h2, SUMMIT.date(), SUMMIT.date() + timedelta(days=1))
         make_leg(db, stranger, SUMMIT)
         d1, d2 = make_driver(db), make_driver(db)
+    with transaction(runtime.sessions) as db:
         plan_pickups(db, now=NOW)
         trips = {t.driver_id: t for t in db.scalars(select(Trip))}
     return World(
@@ -215,8 +216,7 @@ def test_dropping_off_a_departure_records_departed(runtime: Runtime) -> None:
         (person,) = make_passengers(db, runtime.pii, 1)
         make_leg(db, person, SUMMIT + timedelta(hours=8), kind="departure", number="MU5101")
         driver = make_driver(db)
-        from transport.service import plan_departures
-
+    with transaction(runtime.sessions) as db:
         plan_departures(db, now=NOW)
         trip = db.scalar(select(Trip))
         for action in ("accept", "arrive"):

@@ -36,6 +36,7 @@ def test_a_new_assignment_appears_on_the_phone_without_a_reload(
         (first,) = make_passengers(db, runtime.pii, 1, name="王小明")
         make_leg(db, first, SUMMIT)
         driver = make_driver(db, capacity=4)
+    with transaction(runtime.sessions) as db:
         plan_pickups(db, now=NOW)
         _device, token = accounts.create_device(
             db, "phone-1", "driver", "test", driver_id=driver.id
@@ -51,6 +52,7 @@ def test_a_new_assignment_appears_on_the_phone_without_a_reload(
         with transaction(runtime.sessions) as db:
             (second,) = make_passengers(db, runtime.pii, 1, name="李四", category="vip")
             make_leg(db, second, SUMMIT + timedelta(hours=4), number="CA1801")
+        with transaction(runtime.sessions) as db:
             plan_pickups(db, now=NOW)
             new_trip = db.scalar(select(Trip).order_by(Trip.id.desc()).limit(1))
         card = page.wait_for_selector(f"#trip-{new_trip.id}", timeout=10_000)
@@ -90,6 +92,7 @@ def test_a_phone_that_was_off_shows_each_missed_change_once_and_a_reload_repeats
         (rider,) = make_passengers(db, runtime.pii, 1)
         leg = make_leg(db, rider, SUMMIT)
         driver = make_driver(db)
+    with transaction(runtime.sessions) as db:
         plan_pickups(db, now=NOW)
         _device, token = accounts.create_device(
             db, "phone-1", "driver", "test", driver_id=driver.id

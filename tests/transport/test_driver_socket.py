@@ -92,6 +92,7 @@ def setup(runtime: Runtime) -> dict[str, Any]:
             make_stay(db, p, hotel, SUMMIT.date(), SUMMIT.date() + timedelta(days=1))
             make_leg(db, p, SUMMIT)
         driver, idle = make_driver(db), make_driver(db)
+    with transaction(runtime.sessions) as db:
         plan_pickups(db, now=NOW)
         _dev, token = accounts.create_device(db, "phone-1", "driver", "test", driver_id=driver.id)
         _dev2, idle_token = accounts.create_device(

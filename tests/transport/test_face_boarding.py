@@ -39,6 +39,7 @@ def test_a_passenger_boards_by_a_fresh_photo_and_a_stranger_does_not(
         (obama,) = make_passengers(db, runtime.pii, 1, name="Barack Obama")
         make_leg(db, obama, SUMMIT)
         driver = make_driver(db)
+    with transaction(runtime.sessions) as db:
         plan_pickups(db, now=NOW)
         trip = db.scalar(select(Trip))
         advance_trip(db, driver.id, trip.id, "accept")

@@ -37,6 +37,7 @@ def test_passengers_of_one_flight_share_a_car_to_their_stay_hotel(runtime: Runti
             make_stay(db, p, hotel, SUMMIT.date(), SUMMIT.date() + timedelta(days=2))
             make_leg(db, p, SUMMIT)
         make_driver(db, capacity=4)
+    with transaction(runtime.sessions) as db:
         report = plan_pickups(db, now=NOW)
     assert report.trips_created == 1 and report.unplanned == []
     with runtime.sessions() as db:
@@ -53,6 +54,7 @@ def test_attendee_without_a_stay_is_taken_to_the_venue(runtime: Runtime) -> None
         (person,) = make_passengers(db, runtime.pii, 1)
         make_leg(db, person, SUMMIT, place="FZS", terminal="", number="G1631")
         make_driver(db)
+    with transaction(runtime.sessions) as db:
         plan_pickups(db, now=NOW)
     with runtime.sessions() as db:
         trip = db.scalar(select(Trip))
@@ -68,6 +70,7 @@ def test_a_vip_rides_alone_in_a_vip_car(runtime: Runtime) -> None:
             make_leg(db, p, SUMMIT)
         vip_car = make_driver(db, capacity=4, vip_only=True)
         make_driver(db, capacity=7, kind="van")
+    with transaction(runtime.sessions) as db:
         plan_pickups(db, now=NOW)
     with runtime.sessions() as db:
         seat = db.scalar(select(TripPassenger).where(TripPassenger.attendee_id == vip[0].id))
@@ -95,6 +98,7 @@ def test_departures_drop_off_two_to_three_hours_before_an_international_flight(
                 international=True,
             )
         make_driver(db)
+    with transaction(runtime.sessions) as db:
         report = plan_departures(db, now=NOW)
     assert report.trips_created == 1
     with runtime.sessions() as db:
@@ -109,6 +113,7 @@ def test_legs_whose_window_has_passed_are_not_planned(runtime: Runtime) -> None:
         (person,) = make_passengers(db, runtime.pii, 1)
         make_leg(db, person, SUMMIT)
         make_driver(db)
+    with transaction(runtime.sessions) as db:
         report = plan_pickups(db, now=SUMMIT + timedelta(hours=3))
     assert report.skipped_past == 1 and report.trips_created == 0
     assert count(runtime, Trip) == 0
@@ -119,6 +124,7 @@ def test_no_free_vehicle_raises_an_alert_and_keeps_the_passenger_visible(runtime
         (person,) = make_passengers(db, runtime.pii, 1)
         make_leg(db, person, SUMMIT + timedelta(days=3))  # after every shift
         make_driver(db)
+    with transaction(runtime.sessions) as db:
         report = plan_pickups(db, now=NOW)
     assert report.unplanned == [person.id]
     with runtime.sessions() as db:
@@ -179,6 +185,7 @@ def test_a_driver_cannot_be_given_two_trips_at_once(runtime: Runtime) -> None:
         make_leg(db, b, SUMMIT)
         make_driver(db)
         make_driver(db)
+    with transaction(runtime.sessions) as db:
         plan_pickups(db, now=NOW)
     with runtime.sessions() as db:
         first, second = db.scalars(select(Trip).order_by(Trip.id)).all()

@@ -47,6 +47,7 @@ def build(runtime: Runtime) -> dict[str, list]:
             make_leg(db, p, SUMMIT, number="CZ3001")
         for _ in range(3):
             make_driver(db, capacity=7, kind="van")
+    with transaction(runtime.sessions) as db:
         plan_pickups(db, now=NOW)
     return {"late": late, "early": early, "elsewhere": elsewhere, "legs": legs}
 

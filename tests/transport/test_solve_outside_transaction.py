@@ -3,7 +3,8 @@
 These run on a real SQLite file: while the solver runs (a re-plan after a delay, or the bulk
 planning of every pickup), another connection must get the write lock at once; a change made
 meanwhile sends the run back to read and solve again, and one that keeps changing ends in
-`plan_conflict` with nothing stored.
+`plan_conflict` with nothing stored. Bulk planning called with a transaction already open is
+a programming error: it is refused before anything is solved or stored.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.runtime import Runtime
 from models import DomainEvent, Flight, Trip, TripPassenger
@@ -31,7 +32,7 @@ from tests.transport.helpers import (
 )
 from transport import service
 from transport.planner import Plan
-from transport.service import change_estimate, plan_pickups
+from transport.service import change_estimate, plan_departures, plan_pickups
 
 NEW_ETA = SUMMIT + timedelta(hours=3)
 
@@ -116,6 +117,38 @@ def rides_of(runtime: Runtime, attendee_ids: list[int]) -> list[Trip]:
                 .where(TripPassenger.attendee_id.in_(attendee_ids), Trip.state != "cancelled")
             )
         )
+
+
+@pytest.mark.parametrize(
+    ("planner", "kind", "at"),
+    [
+        (plan_pickups, "arrival", SUMMIT),
+        (plan_departures, "departure", SUMMIT + timedelta(hours=10)),
+    ],
+)
+def test_bulk_planning_inside_an_open_write_transaction_is_refused_and_stores_nothing(
+    runtime: Runtime,
+    monkeypatch: pytest.MonkeyPatch,
+    planner: Callable[..., object],
+    kind: str,
+    at: object,
+) -> None:
+    build(runtime, planned=False)
+    plans = solving_with(monkeypatch, lambda _n: None)
+    with (
+        pytest.raises(RuntimeError, match="solves outside any transaction; commit first"),
+        transaction(runtime.sessions) as db,
+    ):
+        (person,) = make_passengers(db, runtime.pii, 1)
+        make_leg(db, person, at, kind=kind, number="CA9999")  # the write lock is now held
+        assert db.in_transaction()
+        planner(db, now=NOW)
+    assert plans == []  # refused before any solve
+    with runtime.sessions() as db:
+        assert db.scalar(select(func.count()).select_from(Trip)) == 0
+        assert db.scalar(select(func.count()).select_from(TripPassenger)) == 0
+        assert db.scalar(select(func.count()).select_from(Flight)) == 8  # the leg rolled back
+        assert db.scalar(select(func.count()).where(Flight.number == "CA9999")) == 0
 
 
 def test_others_write_while_all_pickups_are_solved_and_the_plan_is_then_stored(

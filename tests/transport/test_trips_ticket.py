@@ -47,6 +47,7 @@ def riders(runtime: Runtime) -> Riders:
             make_stay(db, person, hotel, SUMMIT.date(), SUMMIT.date() + timedelta(days=1))
             make_leg(db, person, SUMMIT)
         make_driver(db)
+    with transaction(runtime.sessions) as db:
         plan_pickups(db, now=NOW)
         return Riders(people[0].id, people[1].id)
 
