@@ -28,7 +28,14 @@ from web import ratelimit
 SHARED_FACES = PROJECT_ROOT.parent / "shared" / "data" / "faces"
 # With SUMMIT_REQUIRE_ALL=1 (CI sets it) a test skipped because a service, a program or the
 # shared data is missing fails instead: a broken CI set-up must not pass as "skipped".
-MISSING_WORDS = ("absent", "not installed", "not reachable", "needs PostgreSQL", "is needed", "are needed")
+MISSING_WORDS = (
+    "absent",
+    "not installed",
+    "not reachable",
+    "needs PostgreSQL",
+    "is needed",
+    "are needed",
+)
 
 
 @pytest.hookimpl(wrapper=True)
