@@ -256,10 +256,10 @@ def my_trip(trip_id: int) -> Response:
         return jsonify(trip_snapshot(db, trips.driver_trip(db, _driver_id(), trip_id)))
 
 
-@bp.post("/api/driver/trips/<int:trip_id>/<any(accept, arrive, depart, drop_off):action>")
+@bp.post("/api/driver/trips/<int:trip_id>/<any(accept, arrive, depart, drop_off, close):action>")
 @requires("driver")
 def move_trip(trip_id: int, action: str) -> Response:
-    """Accept, arrive at the pickup point, depart, drop off."""
+    """Accept, arrive at the pickup point, depart, drop off, or close a trip nobody came to."""
     with unit_of_work() as db:
         return jsonify(trip_snapshot(db, trips.advance_trip(db, _driver_id(), trip_id, action)))
 

@@ -35,6 +35,8 @@ ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "arrive": (("accepted",), "at_pickup"),
     "depart": (("at_pickup",), "departed"),
     "drop_off": (("departed",), "dropped_off"),
+    # Nobody came: a trip whose every rider is a no-show is closed and its vehicle is free again.
+    "close": (("at_pickup",), "cancelled"),
 }
 ACTIVE = ("planned", "assigned", "accepted", "at_pickup", "departed")
 # Identification tickets a kiosk may show to read a delegate's trips (not used up by reading).
@@ -117,13 +119,31 @@ def advance_trip(session: Session, driver_id: int, trip_id: int, action: str) ->
         raise TransportConflict("confirm or mark as no-show every passenger", "passengers_waiting")
     if action == "depart" and not any(tp.state == "on_board" for tp in riders):
         raise TransportConflict("nobody is on board yet", "nobody_on_board")
+    if action == "close":
+        _require_nobody_came(riders)
     trip.state = target
     trip.version += 1
     trip.updated_at = utcnow()
     if action == "drop_off":
         _drop_everyone(session, trip, riders, f"driver:{driver_id}")
     publish_trip(session, trip, "trip_updated")
+    if action == "close":
+        no_shows = [tp.attendee_id for tp in riders]
+        emit(
+            session,
+            "trip_closed_no_show",
+            {"trip_id": trip.id, "driver_id": driver_id, "attendee_ids": no_shows},
+            ["console"],
+        )
     return trip
+
+
+def _require_nobody_came(riders: Any) -> None:
+    """A trip may be closed empty only when every rider was marked a no-show."""
+    if any(tp.state == "waiting" for tp in riders):
+        raise TransportConflict("confirm or mark as no-show every passenger", "passengers_waiting")
+    if any(tp.state == "on_board" for tp in riders):
+        raise TransportConflict("passengers are on board: depart instead", "riders_on_board")
 
 
 def _drop_everyone(session: Session, trip: Trip, riders: Any, actor: str) -> None:

@@ -38,7 +38,7 @@ def test_openapi_types_path_parameters_by_their_converter(client: FlaskClient) -
     assert trip_id["schema"] == {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
     assert action["schema"] == {
         "type": "string",
-        "enum": ["accept", "arrive", "depart", "drop_off"],
+        "enum": ["accept", "arrive", "close", "depart", "drop_off"],
     }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -126,6 +127,47 @@ def test_a_pickup_goes_from_accepted_to_dropped_off_and_records_the_journey(
         assert [s["stage"] for s in timeline(db, absent.id)] == ["registered"]
         states = dict(db.execute(select(TripPassenger.attendee_id, TripPassenger.state)).all())
         assert (states[rider.id], states[absent.id]) == ("dropped_off", "no_show")
+
+
+def test_a_trip_nobody_came_to_is_closed_and_the_console_is_told(
+    world: World, runtime: Runtime
+) -> None:
+    trip, riders = world.mine.id, world.riders
+    for action in ("accept", "arrive"):
+        assert world.driver.post(f"/api/driver/trips/{trip}/{action}").status_code == 200
+    early = world.driver.post(f"/api/driver/trips/{trip}/close")
+    assert (early.status_code, early.json["error"]) == (409, "passengers_waiting")
+    for rider in riders:
+        res = world.driver.post(f"/api/driver/trips/{trip}/no-show", json={"attendee_id": rider.id})
+        assert res.status_code == 200, res.json
+    stuck = world.driver.post(f"/api/driver/trips/{trip}/depart")
+    assert (stuck.status_code, stuck.json["error"]) == (409, "nobody_on_board")
+    closed = world.driver.post(f"/api/driver/trips/{trip}/close")
+    assert closed.status_code == 200, closed.json
+    assert closed.json["state"] == "cancelled"
+    with runtime.sessions() as db:
+        told = db.scalars(
+            select(DomainEvent).where(DomainEvent.name == "trip_closed_no_show")
+        ).all()
+        assert len(told) == 1 and "console" in told[0].rooms.split()
+        assert sorted(json.loads(told[0].payload)["attendee_ids"]) == sorted(r.id for r in riders)
+
+
+def test_a_trip_with_someone_on_board_cannot_be_closed_empty(
+    world: World, runtime: Runtime
+) -> None:
+    trip, (rider, absent) = world.mine.id, world.riders
+    for action in ("accept", "arrive"):
+        world.driver.post(f"/api/driver/trips/{trip}/{action}")
+    world.driver.post(
+        f"/api/driver/trips/{trip}/board",
+        json={"attendee_id": rider.id, "method": "code", "code": issue_code(runtime, rider.id)},
+    )
+    world.driver.post(f"/api/driver/trips/{trip}/no-show", json={"attendee_id": absent.id})
+    res = world.driver.post(f"/api/driver/trips/{trip}/close")
+    assert (res.status_code, res.json["error"]) == (409, "riders_on_board")
+    with runtime.sessions() as db:
+        assert db.get(Trip, trip).state == "at_pickup"  # type: ignore[union-attr]
 
 
 def test_someone_elses_entrance_code_does_not_board_a_passenger(

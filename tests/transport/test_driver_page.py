@@ -141,3 +141,33 @@ def _seqs(page) -> list[int]:  # type: ignore[no-untyped-def]
 def _acked_seq(runtime: Runtime, driver_id: int) -> int:
     with runtime.sessions() as db:
         return db.get(Driver, driver_id).acked_seq
+
+
+def test_the_driver_closes_a_trip_nobody_came_to(app: Flask, runtime: Runtime) -> None:
+    with transaction(runtime.sessions) as db:
+        (rider,) = make_passengers(db, runtime.pii, 1, name="赵小云")
+        make_leg(db, rider, SUMMIT)
+        driver = make_driver(db, capacity=4)
+        rider_id = rider.id
+    with transaction(runtime.sessions) as db:
+        plan_pickups(db, now=NOW)
+        trip_id = db.scalar(select(Trip.id))
+        _device, token = accounts.create_device(
+            db, "phone-1", "driver", "test", driver_id=driver.id
+        )
+    phone = app.test_client()
+    auth = {"Authorization": f"Bearer {token}"}
+    for action in ("accept", "arrive"):
+        assert phone.post(f"/api/driver/trips/{trip_id}/{action}", headers=auth).status_code == 200
+    with live_server(app) as base, chromium() as browser:
+        page = browser.new_page()
+        page.goto(f"{base}/driver#token={token}")
+        page.wait_for_selector(f"#trip-{trip_id} button.next")
+        page.click(f"#trip-{trip_id} button.next")  # "出发" with the rider still waiting
+        expect(page.locator("#status")).to_have_text("请先核验或标记每位乘客为未到")
+        page.click(f"#trip-{trip_id} li[data-attendee='{rider_id}'] button >> text=未到")
+        expect(page.locator(f"#trip-{trip_id} button.next")).to_have_text("无人到达，结束任务")
+        page.click(f"#trip-{trip_id} button.next")
+        expect(page.locator(f"#trip-{trip_id} .state")).to_have_text("已取消")
+    with runtime.sessions() as db:
+        assert db.get(Trip, trip_id).state == "cancelled"  # type: ignore[union-attr]

@@ -34,7 +34,8 @@
     });
     const data = await res.json();
     if (res.status === 401) { signOut(); }
-    if (!res.ok) throw new Error(data.error + ": " + data.message);
+    // A refusal is shown in the driver's language; the server's English message is the fallback.
+    if (!res.ok) throw new Error((T[lang] && T[lang][data.error]) || data.message || data.error);
     return data;
   }
 
@@ -103,7 +104,9 @@
     node.querySelector(".vehicle").textContent = trip.vehicle ? `${t("vehicle")}: ${trip.vehicle.plate}` : "";
     const riders = node.querySelector(".riders");
     trip.passengers.forEach((p) => riders.appendChild(riderRow(trip, p)));
-    const next = NEXT[trip.state];
+    const nobodyCame = trip.state === "at_pickup" && trip.passengers.length > 0
+      && trip.passengers.every((p) => p.state === "no_show");
+    const next = nobodyCame ? "close" : NEXT[trip.state];
     if (next) {
       node.querySelector(".actions").appendChild(button(t(next), "primary next",
         () => act(() => api(`/api/driver/trips/${trip.id}/${next}`, {}))));
