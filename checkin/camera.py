@@ -18,16 +18,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from checkin import gatepass
-from checkin.identification import Policy, load_policy, open_stream, require_place
+from checkin.identification import (
+    Policy,
+    expected_guests,
+    load_policy,
+    open_stream,
+    require_place,
+)
 from core.accounts import Principal
 from core.events import Published, subscribe
 from core.runtime import Runtime
 from models.db import transaction
-from models.hotel import Stay
 from recognition.face.api import FaceStream
 
 CANDIDATE_TTL = 30.0  # seconds before a waiting camera reads its candidates again
@@ -35,7 +37,6 @@ IDLE = 600.0  # seconds after which a silent connection's camera is dropped
 REFRESH_EVENTS = frozenset(
     {"face_enrolled", "faces_deleted", "faces_purged", "attendee_registered"}
 )
-EXPECTED_STATES = ("reserved", "checked_in")  # stays a hotel kiosk can act on
 
 
 @dataclass
@@ -150,17 +151,5 @@ def _read(
         return policy, policy.gate_id, candidates
     if purpose == "hotel" and policy.hotel_id is not None:
         with transaction(rt.sessions, read_only=True) as session:
-            return policy, None, frozenset(expected_guests(session, policy.hotel_id))
+            return policy, None, expected_guests(session, policy.hotel_id)
     return policy, None, None  # assistant, journey: anyone enrolled
-
-
-def expected_guests(session: Session, hotel_id: int) -> set[int]:
-    """Attendees with a reservation or a stay in progress at the hotel."""
-    # checkin may not import hotel (layers point one way), so this reads the models directly.
-    return set(
-        session.scalars(
-            select(Stay.attendee_id).where(
-                Stay.hotel_id == hotel_id, Stay.state.in_(EXPECTED_STATES)
-            )
-        )
-    )

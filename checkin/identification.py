@@ -30,6 +30,7 @@ from datetime import datetime
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from checkin.codes import read_code
@@ -43,6 +44,7 @@ from core.runtime import Runtime
 from models.attendee import Attendee
 from models.auth import Device, TicketUse
 from models.db import transaction
+from models.hotel import OPEN_STAY_STATES, Stay
 from models.venue import CodeUse
 from recognition.face.api import FaceStream, StreamDecision, face_service
 from recognition.face.decision import Identification
@@ -162,23 +164,30 @@ def require_place(
             f"a {policy.kind} device may not identify people for {purpose}", "wrong_device_kind"
         )
     if purpose == "gate":
-        if policy.gate_id is None:
-            raise Forbidden(
-                "this device is not bound to a gate; an admin must bind it first",
-                "device_not_bound",
-            )
-        if gate_id is not None and gate_id != policy.gate_id:
-            raise Forbidden("this device belongs to another gate", "wrong_gate")
+        _require_bound("gate", policy.gate_id, gate_id, "wrong_gate")
     if purpose == "hotel":
-        if policy.hotel_id is None:
-            raise Forbidden(
-                "this device is not bound to a hotel; an admin must bind it first",
-                "device_not_bound",
-            )
-        if hotel_id is not None and hotel_id != policy.hotel_id:
-            raise Forbidden("this device belongs to another hotel", "wrong_hotel")
+        _require_bound("hotel", policy.hotel_id, hotel_id, "wrong_hotel")
     if purpose == "boarding" and policy.driver_id is None:
         raise Forbidden("this phone is not bound to a driver", "device_not_bound")
+
+
+def _require_bound(place: str, bound: int | None, asked: int | None, wrong: str) -> None:
+    """The device must be bound to a `place`, and to the one asked for (if one was)."""
+    if bound is None:
+        raise Forbidden(
+            f"this device is not bound to a {place}; an admin must bind it first",
+            "device_not_bound",
+        )
+    if asked is not None and asked != bound:
+        raise Forbidden(f"this device belongs to another {place}", wrong)
+
+
+def expected_guests(session: Session, hotel_id: int) -> frozenset[int]:
+    """A hotel kiosk's face candidates: attendees with an open stay at that hotel."""
+    query = select(Stay.attendee_id).where(
+        Stay.hotel_id == hotel_id, Stay.state.in_(OPEN_STAY_STATES)
+    )
+    return frozenset(session.scalars(query))
 
 
 # -- identification -------------------------------------------------------------------------

@@ -15,7 +15,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from checkin import identification
@@ -28,7 +27,6 @@ from hotel.errors import HotelConflict, HotelInvalid
 from hotel.keys import KeyMaker
 from models.attendee import Attendee
 from models.db import transaction
-from models.hotel import Stay
 
 PURPOSE = "hotel"
 ACTIONS = {"reserved": "check_in", "checked_in": "check_out"}
@@ -37,14 +35,6 @@ CODE_MESSAGES = {
     "code_not_yet_valid": "the entrance code is not valid yet",
     "code_forged": "this entrance code was not issued by the summit",
 }
-
-
-def expected_guests(session: Session, hotel_id: int) -> set[int]:
-    """Attendees with an open reservation at this hotel: the faces its lobby camera may match."""
-    query = select(Stay.attendee_id).where(
-        Stay.hotel_id == hotel_id, Stay.state.in_(service.OPEN_STATES)
-    )
-    return set(session.scalars(query))
 
 
 def desk_hotel(policy: Policy, principal: Principal) -> int:
@@ -121,7 +111,7 @@ def _by_code(rt: Runtime, policy: Policy, code: str) -> Identified:
 def _by_photo(rt: Runtime, policy: Policy, hotel_id: int, image: bytes) -> Identified:
     """A still photo, at a staff-watched desk only; matched among this hotel's guests."""
     with transaction(rt.sessions, read_only=True) as session:
-        candidates = expected_guests(session, hotel_id)
+        candidates = identification.expected_guests(session, hotel_id)
     found = identification.identify_photo(rt, policy, PURPOSE, image, candidates)
     if found.failure == "liveness_required":
         raise Forbidden(

@@ -23,9 +23,9 @@ from hotel.clock import hotel_night, local_hour, nights_between
 from hotel.errors import HotelConflict, HotelInvalid, HotelNotFound, RoomsShort
 from hotel.keys import KeyMaker, wifi_uri
 from models.attendee import Attendee
-from models.hotel import Hotel, Room, RoomType, Stay
+from models.hotel import OPEN_STAY_STATES, Hotel, Room, RoomType, Stay
 
-OPEN_STATES = ("reserved", "checked_in")
+OPEN_STATES = OPEN_STAY_STATES
 
 
 def get_stay(session: Session, stay_id: int, hotel_id: int | None = None) -> Stay:

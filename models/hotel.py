@@ -27,6 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from models.base import Base, enum_check
 
 STAY_STATES = ("reserved", "checked_in", "checked_out", "no_show", "cancelled")
+OPEN_STAY_STATES = ("reserved", "checked_in")  # stays a hotel kiosk can still act on
 
 
 class Hotel(Base):
