@@ -17,8 +17,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
 
 from checkin import gatepass
+from checkin.camera_presence import Presence
 from checkin.identification import (
     Policy,
     expected_guests,
@@ -26,12 +30,18 @@ from checkin.identification import (
     open_stream,
     require_place,
 )
+from checkin.opening import attendees_today
+from checkin.service import load_gate
 from core.accounts import Principal
+from core.clock import utcnow
 from core.events import Published, subscribe
 from core.runtime import Runtime
 from models.db import transaction
+from models.hotel import Hotel
 from recognition.face.api import FaceStream
+from recognition.face.engine import Face
 
+REPEAT_SECONDS = 60.0  # a stream outcome repeating the last one within this is not recorded
 CANDIDATE_TTL = 30.0  # seconds before a waiting camera reads its candidates again
 IDLE = 600.0  # seconds after which a silent connection's camera is dropped
 REFRESH_EVENTS = frozenset(
@@ -55,10 +65,30 @@ class Camera:
     hold_until: float = 0.0
     decisions: int = 0
     used: float = field(default_factory=time.monotonic)
+    presence: Presence | None = None  # the person last decided for, while still in view
+    last: Repeat | None = None  # the last recorded decision, against repeats
 
     def stale(self, now: float) -> bool:
         """Whether policy and candidates must be read again before the next frame."""
         return self.generation != _generation or now - self.read_at > CANDIDATE_TTL
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """The last decision a camera recorded: for whom (or why nobody), when, and its answer."""
+
+    attendee_id: int | None
+    failure: str | None
+    at: float
+    out: dict[str, Any]
+
+    def same(self, attendee_id: int | None, failure: str | None, now: float) -> bool:
+        """Whether a new stream outcome repeats this one (same person, or same failure)."""
+        if now - self.at > REPEAT_SECONDS:
+            return False
+        if attendee_id is not None:
+            return attendee_id == self.attendee_id
+        return self.attendee_id is None and failure == self.failure
 
 
 _cameras: dict[str, Camera] = {}
@@ -120,11 +150,24 @@ def refresh_if_stale(rt: Runtime, cam: Camera) -> None:
     cam.generation, cam.read_at = generation, now
 
 
-def decided(cam: Camera, hold_seconds: float) -> None:
-    """Hold the camera while the person walks on; the next person gets fresh candidates."""
+def decided(
+    cam: Camera, hold_seconds: float, face: Face | None = None, code: str | None = None
+) -> None:
+    """Follow the person decided for until they leave; the next person gets fresh candidates.
+
+    Frames are held for `hold_seconds` first (the person walks on, nothing is computed).
+    """
     cam.decisions += 1
     cam.hold_until = time.monotonic() + hold_seconds
+    cam.presence = Presence(cam.hold_until, face=face, code=code)
     cam.read_at = float("-inf")
+
+
+def recorded(
+    cam: Camera, attendee_id: int | None, failure: str | None, out: dict[str, Any]
+) -> None:
+    """Remember a recorded gate decision, so that a repeat of it is answered, not recorded."""
+    cam.last = Repeat(attendee_id, failure, time.monotonic(), out)
 
 
 def forget(sid: str) -> None:
@@ -147,9 +190,13 @@ def _read(
     require_place(policy, purpose, gate_id=gate_id)
     # require_place refused an unbound device, so the place is known for gate and hotel.
     if purpose == "gate" and policy.gate_id is not None:
-        candidates = gatepass.candidates_for_gate(rt, policy.gate_id, cached=False)
-        return policy, policy.gate_id, candidates
-    if purpose == "hotel" and policy.hotel_id is not None:
+        now = gatepass.candidates_for_gate(rt, policy.gate_id, cached=False)
         with transaction(rt.sessions, read_only=True) as session:
-            return policy, None, expected_guests(session, policy.hotel_id)
+            later = attendees_today(session, load_gate(session, policy.gate_id)[1], utcnow())
+        return policy, policy.gate_id, now | later
+    if purpose == "hotel" and policy.hotel_id is not None:
+        # Guests of every hotel: one of another hotel is then told which (wrong_hotel).
+        with transaction(rt.sessions, read_only=True) as session:
+            hotels = session.scalars(select(Hotel.id)).all()
+            return policy, None, frozenset().union(*(expected_guests(session, h) for h in hotels))
     return policy, None, None  # assistant, journey: anyone enrolled

@@ -33,11 +33,15 @@ from checkin import camera, gatepass
 from checkin.camera import Camera
 from checkin.codes import PREFIX
 from checkin.identification import Identified, answer, from_stream, identify_code
+from checkin.opening import opens_at
 from checkin.routes import decode_image_b64
+from checkin.service import load_gate
 from core.accounts import Principal
+from core.clock import iso, utcnow
 from core.errors import SummitError, Unauthorized
 from core.runtime import Runtime
 from models.db import transaction
+from recognition.face.engine import LIVE, Face, main_face
 from recognition.face.images import decode_image
 from web.api import MAX_INT, runtime, validate
 from web.live import NAMESPACE, caller, on_disconnect
@@ -103,31 +107,68 @@ def _outcome(rt: Runtime, cam: Camera, found: Identified, nonce: str, note: str)
         decision = gatepass.decide(rt, cam.policy, cam.gate_id, nonce, claim)
         face = found.identification.decision if found.identification else None
         liveness = found.liveness if found.method == "face" else None
-        return {"decision": decision.to_dict(), "face": face, "liveness": liveness}
+        out = {"decision": decision.to_dict(), "face": face, "liveness": liveness}
+        if decision.reason == "outside_hours":
+            out["opens_at"] = _opens_at(rt, cam.gate_id, decision.attendee)
+        camera.recorded(cam, found.attendee_id, found.failure, out)
+        return out
     with transaction(rt.sessions, read_only=True) as session:
         return answer(session, found)
 
 
-def _process(rt: Runtime, cam: Camera, image: bytes, t: float) -> dict[str, Any] | None:
-    """One frame: a QR code decides at once; else the stream decides, or None while pending."""
-    rgb = decode_image(
-        image, max_bytes=rt.config.max_upload_bytes, max_pixels=rt.config.max_image_pixels
-    )
+def _opens_at(rt: Runtime, gate_id: int, attendee: dict[str, Any] | None) -> str | None:
+    """When the gate's zone next admits the attendee's category (ISO UTC), if it does later."""
+    category = attendee.get("category") if attendee else None
+    with transaction(rt.sessions, read_only=True) as session:
+        zone = load_gate(session, gate_id)[1]
+        return iso(opens_at(session, zone, category, utcnow()))
+
+
+def _main_face(cam: Camera, rgb: np.ndarray) -> Face | None:
+    return main_face(cam.stream.service.engine.detect(rgb, LIVE))
+
+
+def _process(rt: Runtime, cam: Camera, rgb: np.ndarray, t: float) -> dict[str, Any] | None:
+    """One frame: a QR code decides at once; else the stream decides, or None while pending.
+
+    While the person last decided for is still in view, nothing is decided (`{"held": true}`),
+    unless a new entrance code is shown. A stream outcome that repeats the camera's last one
+    (the same person, or nobody for the same reason) within `camera.REPEAT_SECONDS` answers
+    that decision again (`"repeat": true`) instead of recording a new one.
+    """
     code = read_qr(rgb)
+    presence = cam.presence
+    if presence is not None and (code is None or code == presence.code):
+        faces = cam.stream.service.engine.detect(rgb, LIVE)
+        if presence.sees(faces, code, time.monotonic()):
+            return {"held": True}
+        cam.presence = None  # the person left: the next one gets fresh candidates
+        camera.refresh_if_stale(rt, cam)
     if code is not None:
         found = identify_code(rt, cam.policy, cam.purpose, code)
         nonce = f"qr-{cam.policy.device_id}-{found.code_nonce or int(t * 1000)}"[:64]
-        return _outcome(rt, cam, found, nonce, "")
+        return _finish(rt, cam, _outcome(rt, cam, found, nonce, ""), _main_face(cam, rgb), code)
     result = cam.stream.feed(rgb, t)
     if result is None:
         return None
     found = from_stream(rt, cam.policy, cam.purpose, result)
+    last = cam.last
+    if (
+        cam.purpose == "gate"
+        and last
+        and last.same(found.attendee_id, found.failure, time.monotonic())
+    ):
+        camera.decided(cam, _hold_seconds(rt), _main_face(cam, rgb))
+        return {**last.out, "repeat": True}
     nonce = f"cam-{cam.policy.device_id}-{_sid()}-{cam.decisions + 1}"[:64]
-    return _outcome(rt, cam, found, nonce, f"frames={result.frames}")
+    out = _outcome(rt, cam, found, nonce, f"frames={result.frames}")
+    return _finish(rt, cam, out, _main_face(cam, rgb))
 
 
-def _finish(rt: Runtime, cam: Camera, out: dict[str, Any]) -> dict[str, Any]:
-    camera.decided(cam, _hold_seconds(rt))
+def _finish(
+    rt: Runtime, cam: Camera, out: dict[str, Any], face: Face | None, code: str | None = None
+) -> dict[str, Any]:
+    camera.decided(cam, _hold_seconds(rt), face, code)
     emit("gate_decision" if cam.purpose == "gate" else "camera_identified", out)
     return out
 
@@ -145,10 +186,13 @@ def on_frame(data: Any) -> dict[str, Any]:
             return {"dropped": True}
         try:
             camera.refresh_if_stale(rt, cam)
-            out = _process(rt, cam, image, body.t)
+            rgb = decode_image(
+                image, max_bytes=rt.config.max_upload_bytes, max_pixels=rt.config.max_image_pixels
+            )
+            out = _process(rt, cam, rgb, body.t)
             if out is None:
                 return {"pending": True, "challenge": cam.stream.challenge}
-            return _finish(rt, cam, out)
+            return out
         finally:
             cam.busy.release()
     except SummitError as exc:
@@ -156,7 +200,11 @@ def on_frame(data: Any) -> dict[str, Any]:
 
 
 def on_code(data: Any) -> dict[str, Any]:
-    """A typed or scanner-read entrance code from the page."""
+    """A typed or scanner-read entrance code from the page.
+
+    It is always decided (a code is a deliberate act), and starts a presence: the camera does
+    not decide again for the person who typed it while they stay in view.
+    """
     try:
         body = validate(CodeBody, data)
         rt = runtime()
@@ -164,7 +212,8 @@ def on_code(data: Any) -> dict[str, Any]:
         with cam.busy:
             camera.refresh_if_stale(rt, cam)
             found = identify_code(rt, cam.policy, cam.purpose, body.code)
-            return _finish(rt, cam, _outcome(rt, cam, found, body.nonce, ""))
+            out = _outcome(rt, cam, found, body.nonce, "")
+            return _finish(rt, cam, out, None, body.code)
     except SummitError as exc:
         return exc.to_dict()
 

@@ -15,13 +15,37 @@ from flask import Flask
 from PIL import Image
 
 from core.runtime import Runtime
+from models import AccessEvent, Alert
 from tests.browser_support import chromium, live_server
 from tests.checkin.camera_video import write_y4m
 from tests.checkin.conftest import Venue, new_nonce
 from tests.checkin.faces import enrol
+from tests.checkin.test_gate_rules import count
 from tests.conftest import Caller
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+# Every result the page puts on screen, in order: "class|title" each time either changes.
+RECORD_RESULTS = """
+window.shownResults = [];
+document.addEventListener("DOMContentLoaded", () => {
+  const box = document.getElementById("result");
+  const note = () => {
+    const title = box.querySelector(".title").textContent;
+    const seen = box.hidden ? "hidden" : box.className + "|" + title;
+    const list = window.shownResults;
+    if (list[list.length - 1] !== seen) list.push(seen);
+  };
+  new MutationObserver(note).observe(box, { attributes: true, childList: true, subtree: true,
+    characterData: true });
+});
+"""
+
+
+def shown(page: Any) -> list[str]:
+    """The results the page has shown so far (hidden in between included)."""
+    return list(page.evaluate("window.shownResults"))
 
 
 @contextmanager
@@ -39,7 +63,7 @@ def gate_page(
         context = browser.new_context()
         context.add_init_script(
             f"localStorage.setItem('summit.device_token', {token!r});"
-            f"localStorage.setItem('summit.gate_id', '{gate_id}');"
+            f"localStorage.setItem('summit.gate_id', '{gate_id}');" + RECORD_RESULTS
         )
         page = context.new_page()
         page.goto(f"{base}/{path}")
@@ -143,6 +167,52 @@ def test_a_photo_held_to_a_gate_camera_is_refused_for_liveness_on_the_page(
     with gate_page(app, gate_device, venue.gate_in, video, "gate") as page:
         page.wait_for_selector("#result.refused", timeout=40000)
         assert "活体检测未通过" in (page.text_content("#r-title") or "")
+        page.wait_for_timeout(8000)  # the photo is still held up
+        assert page.is_visible("#result.refused")
+        assert [s for s in shown(page) if s != "hidden"] == [shown(page)[-1]]
+    assert (count(runtime, AccessEvent), count(runtime, Alert)) == (1, 1)
+
+
+def test_an_admitted_delegate_who_stays_at_the_gate_sees_one_green_result_only(
+    app: Flask,
+    runtime: Runtime,
+    venue: Venue,
+    kiosk_device: Caller,
+    faces_dir: Path,
+    tmp_path: Path,
+) -> None:
+    enrol(runtime, venue.vip_guest, faces_dir / "enroll/obama/obama.jpg")
+    video = write_y4m(tmp_path / "stay.y4m", faces_dir / "probe/obama1.jpg")
+    with gate_page(app, kiosk_device, venue.gate_in, video) as page:
+        page.wait_for_selector("#result.granted", timeout=30000)
+        first = shown(page)
+        page.wait_for_timeout(10000)  # the delegate stays in front of the camera
+        assert page.is_visible("#result.granted")
+        assert shown(page) == first and len([s for s in first if s != "hidden"]) == 1
+    assert count(runtime, AccessEvent) == 1
+
+
+def test_a_typed_code_answer_is_not_replaced_by_the_camera(
+    app: Flask,
+    runtime: Runtime,
+    venue: Venue,
+    kiosk_device: Caller,
+    faces_dir: Path,
+    tmp_path: Path,
+) -> None:
+    from checkin.codes import issue_code
+
+    enrol(runtime, venue.vip_guest, faces_dir / "enroll/obama/obama.jpg")
+    video = write_y4m(tmp_path / "stranger.y4m", faces_dir / "enroll/biden/biden2.jpg")
+    with gate_page(app, kiosk_device, venue.gate_in, video) as page:
+        page.wait_for_selector("#code-form")
+        page.fill("#code", issue_code(runtime, venue.delegate))
+        page.click("#code-form button")
+        page.wait_for_selector("#result.granted", timeout=10000)
+        start = len(shown(page)) - 1
+        page.wait_for_timeout(8000)  # the stranger's face stays in view
+        assert shown(page)[start:] == [shown(page)[start]]
+        assert page.text_content("#r-name") == "张*三"
 
 
 def test_an_entrance_qr_code_held_to_the_gate_camera_lets_the_holder_in(

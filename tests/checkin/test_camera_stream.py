@@ -17,8 +17,9 @@ from checkin import camera
 from checkin.codes import issue_code
 from checkin.identification import read_ticket
 from checkin.portal import qr_data_url
+from core.clock import iso
 from core.runtime import Runtime
-from models import Alert, VenueCheckIn
+from models import AccessEvent, Alert, VenueCheckIn
 from models.db import transaction
 from recognition.face.api import face_service
 from tests.checkin.conftest import Venue
@@ -207,6 +208,7 @@ def test_a_hotel_camera_gives_a_ticket_only_to_a_guest_expected_there(
         "face_unknown",
         None,
     )
+    client.emit("camera_stop", namespace="/live", callback=True)  # the page stops after an answer
     found = send(
         client, jittered(load_rgb(faces_dir / "probe/obama1.jpg", 480), 8), purpose="hotel"
     )
@@ -276,3 +278,98 @@ def test_the_staff_console_receives_passes_and_denials_live(
     passed = next(e["data"] for e in events if e["event"] == "gate_passed")
     assert passed["attendee"]["name"] == "张*三" and passed["zone"] == "main_hall"
     assert "张小三" not in str(events)  # only masked names leave the server
+
+
+def hold_off(runtime: Runtime) -> None:
+    """No walking-on pause after a decision: every later frame is looked at."""
+    runtime.config = runtime.config.with_changes(
+        extra={**runtime.config.extra, "GATE_HOLD_SECONDS": "0"}
+    )
+
+
+def test_a_delegate_who_stays_in_front_of_the_camera_is_decided_once(
+    app: Flask, runtime: Runtime, venue: Venue, kiosk_device: Caller, faces_dir: Path
+) -> None:
+    enrol(runtime, venue.vip_guest, faces_dir / "enroll/obama/obama.jpg")
+    hold_off(runtime)
+    client = connect(app, kiosk_device)
+    frames = jittered(load_rgb(faces_dir / "probe/obama1.jpg", 480), 30)
+    ack = send(client, frames[:8])
+    assert ack["decision"]["reason"] == "checked_in"
+    later = [frame(client, image, 2.0 + 0.25 * i) for i, image in enumerate(frames[8:])]
+    assert later == [{"held": True}] * len(later)  # never "already inside" a moment later
+    assert count(runtime, AccessEvent) == 1
+    assert len(pushed(client, "gate_decision")) == 1
+
+
+def test_after_the_person_leaves_the_next_one_is_decided_and_a_repeat_is_not_recorded(
+    app: Flask,
+    runtime: Runtime,
+    venue: Venue,
+    kiosk_device: Caller,
+    faces_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from checkin import camera_presence
+
+    enrol(runtime, venue.vip_guest, faces_dir / "enroll/obama/obama.jpg")
+    hold_off(runtime)
+    monkeypatch.setattr(camera_presence, "LOST_SECONDS", 0.0)
+    client = connect(app, kiosk_device)
+    stranger = jittered(load_rgb(faces_dir / "probe/kit_harington_johnsnow.jpg", 480), 12)
+    first = send(client, stranger)
+    assert first["decision"]["reason"] == "face_unknown"
+    assert [frame(client, nobody(i), 4.0) for i in range(2)] == [{"held": True}] * 2
+    assert frame(client, nobody(5), 4.5) == {"pending": True, "challenge": None}  # gone
+    again = send(client, stranger)  # the same stranger steps up again at once
+    assert again["repeat"] is True and again["decision"] == first["decision"]
+    assert count(runtime, AccessEvent) == 1
+    for i in range(3):
+        frame(client, nobody(i), 9.0)
+    obama = send(client, jittered(load_rgb(faces_dir / "probe/obama1.jpg", 480), 8))
+    assert (obama["decision"]["reason"], obama.get("repeat")) == ("checked_in", None)
+    assert count(runtime, AccessEvent) == 2
+
+
+def test_a_held_photo_makes_one_denial_and_one_alert_however_long_it_is_held(
+    app: Flask, runtime: Runtime, venue: Venue, gate_device: Caller, faces_dir: Path
+) -> None:
+    enrol(runtime, venue.vip_guest, faces_dir / "enroll/obama/obama.jpg")
+    hold_off(runtime)
+    client = connect(app, gate_device)
+    still = jpeg(load_rgb(faces_dir / "probe/obama1.jpg", 480))
+    ack = send(client, [still] * 40)
+    assert ack["decision"]["reason"] == "liveness_failed"
+    later = [frame(client, still, 20.0 + 0.25 * i) for i in range(30)]
+    assert later == [{"held": True}] * 30
+    assert (count(runtime, AccessEvent), count(runtime, Alert)) == (1, 1)
+
+
+def test_a_typed_code_answer_is_not_followed_by_a_camera_decision_for_the_same_person(
+    app: Flask, runtime: Runtime, venue: Venue, kiosk_device: Caller, faces_dir: Path
+) -> None:
+    enrol(runtime, venue.vip_guest, faces_dir / "enroll/obama/obama.jpg")
+    hold_off(runtime)
+    client = connect(app, kiosk_device)
+    body = {"code": issue_code(runtime, venue.vip_guest), "nonce": "typed-code-0002"}
+    typed = client.emit("camera_code", body, namespace="/live", callback=True)
+    assert typed["decision"]["reason"] == "checked_in"
+    face = jittered(load_rgb(faces_dir / "probe/obama1.jpg", 480), 12)
+    assert [frame(client, image, 0.25 * i) for i, image in enumerate(face)] == [{"held": True}] * 12
+    assert count(runtime, AccessEvent) == 1
+
+
+def test_before_a_zone_opens_an_enrolled_person_is_told_when_it_opens(
+    app: Flask, runtime: Runtime, venue: Venue, faces_dir: Path
+) -> None:
+    from models import Attendee, ZoneRule
+
+    with transaction(runtime.sessions) as db:
+        db.get(Attendee, venue.vip_guest).category = "speaker"  # type: ignore[union-attr]
+        opens = db.scalar(select(ZoneRule.starts_at).where(ZoneRule.categories == "speaker"))
+    enrol(runtime, venue.vip_guest, faces_dir / "enroll/obama/obama.jpg")
+    lounge = device_caller(app, runtime, "kiosk", "kiosk-vip", gate_id=venue.vip_in, liveness=False)
+    client = connect(app, lounge)
+    ack = send(client, jittered(load_rgb(faces_dir / "probe/obama1.jpg", 480), 8))
+    assert (ack["decision"]["reason"], ack["face"]) == ("outside_hours", "match")
+    assert ack["opens_at"] == iso(opens)

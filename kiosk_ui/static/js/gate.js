@@ -4,25 +4,35 @@
 // (liveness); the page shows that. A typed or scanner-entered entrance code goes the same way
 // (`camera_code`). The device must be bound to this gate by an admin. Server text is set as
 // text only.
+//
+// One result per person: the server decides once per presence and answers `{held: true}`
+// while that person stays in view. A result stays on screen while frames are held (up to
+// MAX_MS), and goes when the person has left (a frame is no longer held) once it has been
+// shown MIN_MS. A typed code's answer is shown CODE_MS with no frames sent meanwhile, so the
+// camera cannot replace it.
 (function () {
   "use strict";
   const $ = (id) => document.getElementById(id);
   const T = window.I18N;
   const FRAME_WIDTH = 480;
   const FRAME_MS = 250;
-  const SHOW_MS = 3000;
+  const MIN_MS = 2500;
+  const CODE_MS = 5000;
+  const MAX_MS = 30000;
   let token = localStorage.getItem("summit.device_token") || "";
   let gateId = parseInt(localStorage.getItem("summit.gate_id") || "", 10) || null;
   let socket = null;
   let inFlight = false;
-  let showing = null;
-  let last = null;
+  let last = null; // the answer on screen
+  let shownAt = 0;
+  let byCode = false;
   let zoneLabel = () => "";
 
   const WORDS = {
     granted: ["✔ 请通行", "✔ Please go ahead"],
     refused: ["✖ 暂不能通行", "✖ Not yet"],
     first_seen: ["今日首次入场 {0}", "First check-in today {0}"],
+    opens_at: ["{0} 起开放", "Opens at {0}"],
     offline: ["离线", "Offline"],
     no_camera: ["摄像头不可用，请输入入场码", "No camera: please enter your entrance code"],
     looking: ["正在识别…", "Looking…"],
@@ -48,28 +58,50 @@
     return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   }
 
-  function show(out) {
+  function show(out, code) {
+    if (!(last && last.decision && out.decision && last.decision.event_id === out.decision.event_id)) {
+      shownAt = Date.now();
+    }
     last = out;
+    byCode = code;
+    paint();
+  }
+
+  function paint() {
+    const out = last;
     const d = out.decision;
     $("result").hidden = false;
     $("result").className = "result " + (d.granted ? "granted" : "refused");
-    $("r-title").textContent = T.t(d.granted ? WORDS.granted : WORDS.refused) + " · " + T.reason(d.reason);
+    const opens = out.opens_at ? T.t(WORDS.opens_at, T.localTime(out.opens_at, true)) : "";
+    $("r-title").textContent = [T.t(d.granted ? WORDS.granted : WORDS.refused), T.reason(d.reason), opens]
+      .filter(Boolean).join(" · ");
     $("r-name").textContent = d.attendee ? d.attendee.name : "";
     const seen = d.first_seen ? T.t(WORDS.first_seen, T.localTime(d.first_seen)) : "";
     $("r-detail").textContent = d.granted ? [zoneLabel(), seen].filter(Boolean).join(" · ") : seen;
-    clearTimeout(showing);
-    showing = setTimeout(() => { $("result").hidden = true; }, SHOW_MS);
   }
 
-  function onAnswer(out) {
-    inFlight = false;
-    if (out && out.decision) show(out);
-    else if (out && out.error) $("status").textContent = T.reason(out.error);
-    else if (out && out.pending) $("status").textContent = T.t(WORDS[out.challenge] || WORDS.looking);
+  function hide() {
+    last = null;
+    $("result").hidden = true;
+  }
+
+  function codeShowing() {
+    return last && byCode && Date.now() - shownAt < CODE_MS;
+  }
+
+  function onAnswer(out, code) {
+    if (!code) inFlight = false;
+    if (!out) return;
+    if (out.decision) { show(out, code); return; }
+    if (out.held || out.dropped) return;
+    if (last && !codeShowing() && Date.now() - shownAt >= MIN_MS) hide(); // the person has left
+    if (out.error) $("status").textContent = T.reason(out.error);
+    else if (out.pending) $("status").textContent = T.t(WORDS[out.challenge] || WORDS.looking);
   }
 
   function sendFrame(video, canvas) {
-    if (inFlight || !socket || !socket.connected || !video.videoWidth) return;
+    if (last && Date.now() - shownAt >= MAX_MS) hide();
+    if (inFlight || codeShowing() || !socket || !socket.connected || !video.videoWidth) return;
     canvas.width = FRAME_WIDTH;
     canvas.height = Math.round(video.videoHeight * FRAME_WIDTH / video.videoWidth);
     canvas.getContext("2d").drawImage(video, 0, 0, canvas.width, canvas.height);
@@ -77,7 +109,7 @@
     canvas.toBlob((blob) => {
       blob.arrayBuffer().then((buf) => {
         const frame = { image: buf, t: performance.now() / 1000, purpose: "gate", gate_id: gateId };
-        socket.timeout(5000).emit("camera_frame", frame, (err, out) => onAnswer(err ? null : out));
+        socket.timeout(5000).emit("camera_frame", frame, (err, out) => onAnswer(err ? null : out, false));
       });
     }, "image/jpeg", 0.8);
   }
@@ -118,14 +150,15 @@
       ev.preventDefault();
       const code = $("code").value.trim();
       $("code").value = "";
-      socket.emit("camera_code", { code, nonce: nonce(), purpose: "gate", gate_id: gateId }, onAnswer);
+      const body = { code, nonce: nonce(), purpose: "gate", gate_id: gateId };
+      socket.emit("camera_code", body, (out) => onAnswer(out, true));
     });
   }
 
   document.addEventListener("DOMContentLoaded", () => {
     if (!token || !gateId) { setup(); return; }
     $("scan").hidden = false;
-    T.onChange(() => { if (last && !$("result").hidden) show(last); });
+    T.onChange(() => { if (last) paint(); });
     connect();
     loadGate();
     codeForm();

@@ -58,10 +58,11 @@
     listeners.forEach((fn) => fn(lang));
   }
 
-  function localTime(iso) {
+  function localTime(iso, short) {
     if (!iso) return "";
-    return new Date(iso).toLocaleTimeString(lang === "zh" ? "zh-CN" : "en-GB",
-      { timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit", second: "2-digit" });
+    const opts = { timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit" };
+    if (!short) opts.second = "2-digit";
+    return new Date(iso).toLocaleTimeString(lang === "zh" ? "zh-CN" : "en-GB", opts);
   }
 
   document.addEventListener("DOMContentLoaded", () => {
