@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from core.alerts import alert_params
 from core.audit import audit
 from core.clock import iso, to_local, to_utc, utcnow
 from core.errors import Conflict, NotFound
@@ -247,6 +248,7 @@ def alert_view(a: Alert) -> dict[str, Any]:
         "kind": a.kind,
         "severity": a.severity,
         "message": a.message,
+        "params": alert_params(a),
         "attendee_id": a.attendee_id,
         "gate_id": a.gate_id,
         "security": a.security,

@@ -6,7 +6,9 @@ events as any other client (checkin.routes, checkin.events, checkin.portal_route
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, Response, render_template
+
+from kiosk_ui.messages import script
 
 bp = Blueprint("kiosk_ui_pages", __name__)
 
@@ -33,3 +35,11 @@ def phone_page() -> str:
 def phone_link(code: str) -> str:
     """A one-time link: the page asks before spending it (link previews must not use it up)."""
     return render_template("phone.html", code=code[:40])
+
+
+@bp.get("/i18n/messages.js")
+def messages_script() -> Response:
+    """The message catalogue, for every page to load before static/js/summit.js."""
+    response = Response(script(), mimetype="text/javascript")
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response

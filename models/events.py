@@ -32,6 +32,8 @@ class Alert(Timestamped, Base):
     kind: Mapped[str] = mapped_column(String(40), index=True)
     severity: Mapped[str] = mapped_column(String(10), default="warning")
     message: Mapped[str] = mapped_column(Text)
+    # JSON: the values a screen words the alert with in its own language (masked names only).
+    params: Mapped[str | None] = mapped_column(Text)
     attendee_id: Mapped[int | None] = mapped_column(ForeignKey("attendee.id", ondelete="SET NULL"))
     gate_id: Mapped[int | None] = mapped_column(ForeignKey("gate.id", ondelete="SET NULL"))
     acknowledged_by: Mapped[str | None] = mapped_column(String(80))

@@ -15,8 +15,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    # Alerts carry structured parameters, worded by each screen in its viewer's language.
+    op.add_column("alert", sa.Column("params", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    op.drop_column("alert", "params")

@@ -182,7 +182,7 @@ def test_search_by_pinyin_finds_an_attendee_and_opens_the_journey(console: Conso
     rows[0].query_selector("a").click()  # type: ignore[union-attr]
     page.wait_for_selector("body[data-ready='1']")
     page.wait_for_selector("#timeline li")
-    assert "registered" in str(page.text_content("#timeline"))
+    assert "已注册" in str(page.text_content("#timeline"))  # the stage in words
 
 
 def test_markup_in_names_and_organisations_is_shown_as_text(console: Console) -> None:
@@ -254,8 +254,8 @@ def test_security_staff_see_a_watch_list_hit_on_the_security_view(console: Conso
     answer = console.scan(suspect)
     assert (answer["granted"], answer["reason"]) == (False, "watchlist_hit")
     item = page.wait_for_selector("#alerts li.critical", timeout=1000)
-    assert "watchlist_hit" in str(item.text_content()) and "李*" in str(item.text_content())
-    page.wait_for_selector("#denials td:text-is('watchlist_hit')")
+    assert "关注名单人员" in str(item.text_content()) and "李*" in str(item.text_content())
+    page.wait_for_selector("#denials td:text-is('关注名单人员')")  # the reason in words
     assert page.text_content("#denied-total") == "1"
     assert "李四" not in page.content()
     res = page.goto(console.base + "/console/audit")
@@ -273,3 +273,26 @@ def test_admins_unmask_with_a_reason_and_see_it_in_the_audit_log(console: Consol
     page.goto(console.base + "/console/audit")
     page.wait_for_selector("body[data-ready='1']")
     assert "caller identity check at help desk" in str(page.text_content("#audit"))
+
+
+def test_switching_language_rewords_the_feed_alerts_and_badge_without_a_reload(
+    console: Console,
+) -> None:
+    page = console.open()
+    console.scan(console.venue.attendee_ids[0])
+    gate = console.venue.gate_id
+    console.write(
+        lambda db: raise_alert(db, "liveness_failed", "liveness_failed at gate", gate_id=gate)
+    )
+    page.wait_for_selector("#feed li.gate_passed")
+    page.wait_for_selector("#alerts li[data-kind=liveness_failed]")
+    assert "通过闸机" in str(page.text_content("#feed"))
+    assert "活体检测未通过" in str(page.text_content("#alerts"))
+    page.evaluate("window.notReloaded = true")
+    page.click("#lang")
+    feed, alerts = str(page.text_content("#feed")), str(page.text_content("#alerts"))
+    assert "Passed gate" in feed and "通过闸机" not in feed
+    assert "Liveness check failed" in alerts and "at gate" in alerts
+    assert "liveness_failed" not in alerts and "活体" not in alerts
+    assert "Live" in str(page.text_content("#conn"))
+    assert page.evaluate("window.notReloaded") is True

@@ -9,8 +9,8 @@
     const rows = entries.filter((e) => !q || [e.actor, e.action, e.target, e.reason]
       .some((v) => String(v || "").toLowerCase().includes(q)));
     C.fillTable(document.querySelector("#audit tbody"),
-      rows.map((e) => [e.id, `${e.at ? new Date(e.at).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false }) : ""}`,
-        e.actor, e.action, e.target, e.reason]));
+      rows.map((e) => [e.id, window.Summit.localDateTime(e.at), C.actor(e.actor), C.cell("action", e.action),
+        e.target, e.reason]));
   }
 
   async function load(before) {
@@ -21,6 +21,7 @@
   }
 
   C.boot();
+  window.Summit.onChange(show);
   document.getElementById("audit-q").addEventListener("input", show);
   document.getElementById("audit-filter").addEventListener("submit", (e) => e.preventDefault());
   document.getElementById("audit-more").addEventListener("click", () => {

@@ -1,13 +1,18 @@
-// Shared console helpers: language switch, escaped DOM building, JSON API calls with the CSRF
-// header, list dialogs, alerts, the live feed and the /live connection with catch-up.
-// Every text from the server reaches the page through textContent, never innerHTML.
+// Shared console helpers over the pages' shared script (summit.js: language, catalogue words,
+// API calls): escaped DOM building, list dialogs, alerts, the live feed and the /live
+// connection with catch-up. A language switch re-renders feed, alerts, lists and the
+// connection badge at once. Every text from the server reaches the page through textContent.
 (function () {
   "use strict";
+  const S = window.Summit;
   const C = (window.SummitConsole = {});
   const meta = (name) => (document.querySelector(`meta[name="${name}"]`) || {}).content || "";
   C.csrf = meta("csrf");
   C.role = meta("role");
-  C.lang = localStorage.getItem("lang") || "zh";
+  Object.defineProperty(C, "lang", { get: () => S.lang() });
+  let conn = null; // [state, note] of the connection badge
+  let lastAlerts = null;
+  let lastList = null;
 
   const WORDS = {
     longest: ["最长等待 {0} 分钟", "longest wait {0} min"],
@@ -48,22 +53,25 @@
     list_denials: ["今日拒绝通行", "Denied today"],
     list_audit: ["审计日志", "Audit log"],
     list_attendees: ["参会人员", "Attendees"],
+    list_security: ["安保告警", "Security alerts"],
+    list_waiting_detail: ["等待接站", "Waiting for pickup"],
   };
 
+  // Console words first, then the catalogue's event names.
   C.t = function (key, ...args) {
-    const pair = WORDS[key];
-    let s = pair ? pair[C.lang === "zh" ? 0 : 1] : key;
-    args.forEach((a, i) => { s = s.replace(`{${i}}`, String(a)); });
-    return s;
+    return WORDS[key] ? S.t(WORDS[key], ...args) : S.event(key);
   };
 
-  C.applyLang = function () {
-    document.documentElement.lang = C.lang;
-    document.querySelectorAll("[data-zh]").forEach((el) => { el.textContent = el.dataset[C.lang]; });
-    const btn = document.getElementById("lang");
-    if (btn) btn.textContent = C.lang === "zh" ? "EN" : "中文";
+  C.applyLang = function () { S.apply(); };
+  S.onChange(() => {
+    if (conn) setConn(...conn);
+    if (lastAlerts) C.renderAlerts(...lastAlerts);
+    if (lastList) C.openList(...lastList);
+    const feed = document.getElementById("feed");
+    if (feed) feed.querySelectorAll("li").forEach((li) => { li.lastChild.textContent = C.describe(li.ev); li.firstChild.textContent = C.time(li.ev.at); });
     document.dispatchEvent(new Event("console:lang"));
-  };
+  });
+  C.reason = (err) => S.reason(err.error || "validation_error");
 
   C.el = function (tag, text, cls) {
     const e = document.createElement(tag);
@@ -72,25 +80,16 @@
     return e;
   };
 
-  const clock = new Intl.DateTimeFormat("zh-CN", {
-    timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false,
-  });
-  C.time = (iso) => (iso ? clock.format(new Date(iso)) : "");
+  C.time = (iso) => S.localTime(iso);
 
+  // Staff pages use their session cookie (and CSRF header), never a device token.
   C.api = async function (path, options) {
-    const opts = Object.assign({ headers: {} }, options || {});
-    if (opts.method && opts.method !== "GET") {
-      opts.headers["X-CSRF-Token"] = C.csrf;
-      if (opts.json !== undefined) {
-        opts.headers["Content-Type"] = "application/json";
-        opts.body = JSON.stringify(opts.json);
-      }
+    try {
+      return await S.api(path, Object.assign({ token: "" }, options || {}));
+    } catch (err) {
+      if (err.status === 401) { location.href = "/login?next=" + encodeURIComponent(location.pathname); }
+      throw err;
     }
-    const res = await fetch(path, opts);
-    if (res.status === 401) { location.href = "/login?next=" + encodeURIComponent(location.pathname); }
-    const data = await res.json().catch(() => ({ error: "bad_response", message: res.statusText }));
-    if (!res.ok) throw Object.assign(new Error(data.message || res.statusText), data);
-    return data;
   };
 
   C.debounce = function (fn, ms) {
@@ -122,16 +121,40 @@
     const dialog = document.getElementById("list-dialog");
     if (!dialog) return;
     const query = new URLSearchParams(params || {}).toString();
-    const data = await C.api(`/api/console/lists/${name}${query ? "?" + query : ""}`);
+    const data = lastList && lastList[0] === name && lastList[1] === params && lastList[2]
+      ? lastList[2] : await C.api(`/api/console/lists/${name}${query ? "?" + query : ""}`);
+    lastList = [name, params, data];
+    dialog.addEventListener("close", () => { lastList = null; }, { once: true });
     document.getElementById("list-title").textContent =
       `${C.t("list_" + name)} — ${C.t("rows", data.rows.length)}`;
     document.getElementById("list-csv").href = `/api/console/export/${name}.csv${query ? "?" + query : ""}`;
     const table = document.getElementById("list-table");
     const head = document.createElement("tr");
-    data.columns.forEach((c) => head.appendChild(C.el("th", c)));
+    data.columns.forEach((c) => head.appendChild(C.el("th", S.field(c))));
     table.tHead.replaceChildren(head);
-    C.fillTable(table.tBodies[0], data.rows);
+    C.fillTable(table.tBodies[0], data.rows.map((row) => row.map((cell, i) => C.cell(data.columns[i], cell))));
     if (!dialog.open) dialog.showModal();
+  };
+
+  // A stored value in words: times local, reasons, stages, events and known values worded.
+  C.cell = function (column, v) {
+    if (typeof v !== "string") return S.show(v);
+    if (column === "reason") return S.word("alert", v) || S.reason(v); // staff words first
+    if (column === "stage") return S.stage(v);
+    if (column === "kind" || column === "event") return S.word("alert", v) || S.event(v);
+    if (column === "action") return S.event(v);
+    if (column === "actor") return C.actor(v);
+    return S.show(v);
+  };
+
+  // Who did something, for people: "device:172" -> "设备 172", "staff:ann" -> "ann".
+  C.actor = function (actor) {
+    if (!actor) return "";
+    const [kind, rest] = actor.includes(":") ? actor.split(/:(.*)/s) : ["", actor];
+    const KINDS = { device: ["设备", "Device"], staff: ["工作人员", "Staff"], admin: ["管理员", "Admin"],
+      driver: ["司机", "Driver"], system: ["系统", "System"], phone: ["手机", "Phone"], security: ["安保", "Security"] };
+    if (!kind) return KINDS[actor] ? S.t(KINDS[actor]) : actor;
+    return KINDS[kind] ? `${S.t(KINDS[kind])} ${rest}` : actor;
   };
 
   C.wireLists = function () {
@@ -144,18 +167,23 @@
 
   // Alerts: the list is always re-read from the server, so it matches the database.
   C.renderAlerts = function (alerts, onAcked) {
+    lastAlerts = [alerts, onAcked];
     const list = document.getElementById("alerts");
     list.replaceChildren(...alerts.map((a) => {
       const li = C.el("li", null, "alert " + a.severity);
       li.dataset.id = a.id;
-      li.append(C.el("time", C.time(a.at)), C.el("strong", a.kind), C.el("span", a.message, "msg"));
+      li.dataset.kind = a.kind;
+      const text = C.el("div", null, "text");
+      text.append(C.el("strong", S.alertTitle(a)), " ", C.el("span", S.alertText(a), "msg"));
+      li.append(C.el("time", C.time(a.at)), text);
       const btn = C.el("button", C.t("ack"), "ack");
       btn.type = "button";
-      btn.setAttribute("aria-label", `${C.t("ack")}: ${a.kind} ${a.message}`);
+      btn.setAttribute("aria-label", `${C.t("ack")}: ${S.alertTitle(a)} ${S.alertText(a)}`);
       btn.addEventListener("click", async () => {
         btn.disabled = true;
         try { await C.api(`/api/console/alerts/${a.id}/ack`, { method: "POST" }); }
         catch (err) { if (err.error !== "already_acknowledged") { btn.disabled = false; return; } }
+        lastAlerts[0] = lastAlerts[0].filter((x) => x.id !== a.id);
         li.remove();
         onAcked();
       });
@@ -168,8 +196,15 @@
   // One line of the live feed, made only of text nodes.
   C.describe = function (ev) {
     const d = ev.data || {};
-    const bits = [d.name || (d.attendee && d.attendee.name), d.gate_code || d.gate, d.zone_code || d.zone, d.stage, d.number,
-      d.kind, d.message, d.reason].filter((v) => v !== undefined && v !== null && v !== "" && typeof v !== "object");
+    const zone = S.lang() === "zh" ? d.zone_name_zh : d.zone_name_en;
+    const isAlert = ev.event === "alert_raised";
+    const bits = [
+      d.name || (d.attendee && d.attendee.name), d.gate_code || d.gate, zone,
+      d.stage && S.stage(d.stage), d.number, d.trip && d.trip.id && "#" + d.trip.id,
+      d.trip && d.trip.state && S.word("value", d.trip.state),
+      isAlert ? S.alertTitle(d) : d.kind && S.word("alert", d.kind),
+      isAlert ? S.alertText(d) : null, d.reason && (S.word("alert", d.reason) || S.reason(d.reason)),
+    ].filter((v) => v !== undefined && v !== null && v !== "" && typeof v !== "object");
     return `${C.t(ev.event)} ${bits.join(" · ")}`.trim();
   };
 
@@ -177,6 +212,7 @@
     const feed = document.getElementById("feed");
     const li = C.el("li", null, "ev " + ev.event);
     li.dataset.seq = ev.seq;
+    li.ev = ev;
     li.append(C.el("time", C.time(ev.at)), C.el("span", C.describe(ev)));
     // Newest first; catch-up can deliver older events after newer ones.
     const after = Array.from(feed.children).find((x) => Number(x.dataset.seq) < ev.seq);
@@ -189,9 +225,11 @@
   function setConn(state, note) {
     const el = document.getElementById("conn");
     if (!el) return;
+    conn = [state, note];
     el.dataset.state = state;
     el.className = "conn " + state;
-    el.textContent = "● " + C.t(state) + (note ? " · " + note : "");
+    const words = note && note.count ? C.t("caught", note.count) : note;
+    el.textContent = "● " + C.t(state) + (words ? " · " + words : "");
   }
 
   // Connect to /live; every event is handled once, in any order, and after a reconnect the
@@ -203,7 +241,7 @@
     socket.on("connect", () => { setConn("on"); socket.emit("catch_up", { after: C.lastSeq }); });
     socket.on("disconnect", () => setConn("off"));
     socket.on("connect_error", () => setConn("off"));
-    socket.on("caught_up", (m) => { setConn("on", m.count ? C.t("caught", m.count) : ""); });
+    socket.on("caught_up", (m) => { setConn("on", m.count ? C.t("caught", m.count) : ""); conn = ["on", m.count ? { count: m.count } : ""]; });
     socket.on("event", (ev) => {
       if (typeof ev.seq !== "number" || seen.has(ev.seq) || ev.seq <= startSeq) return;
       seen.add(ev.seq);
@@ -215,17 +253,10 @@
   };
 
   C.boot = function () {
-    const langBtn = document.getElementById("lang");
-    if (langBtn) langBtn.addEventListener("click", () => {
-      C.lang = C.lang === "zh" ? "en" : "zh";
-      localStorage.setItem("lang", C.lang);
-      C.applyLang();
-    });
     const out = document.getElementById("logout");
     if (out) out.addEventListener("click", async () => {
       await C.api("/api/auth/logout", { method: "POST" }).catch(() => null);
       location.href = "/login";
     });
-    C.applyLang();
   };
 })();

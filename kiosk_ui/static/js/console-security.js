@@ -22,7 +22,8 @@
         name.title = g.name;
         return [name, g.today, g.denied_today];
       }));
-    C.fillTable(document.querySelector("#denials tbody"), denials.rows.slice(0, 100));
+    C.fillTable(document.querySelector("#denials tbody"), denials.rows.slice(0, 100)
+      .map((row) => row.map((cell, i) => C.cell(denials.columns[i], cell))));
     C.renderAlerts(alerts.alerts, refreshSoon);
   }
   const refreshSoon = C.debounce(refresh, 120);
@@ -41,6 +42,7 @@
     C.startLive(recent.seq, onEvent);
     C.socket.on("caught_up", refreshSoon);
     await refresh();
+    window.Summit.onChange(refreshSoon);
     setInterval(refresh, 30000);
     document.body.dataset.ready = "1";
   }

@@ -80,7 +80,7 @@
       csv.href = "/api/console/export/attendees.csv?q=" + encodeURIComponent(q);
       csv.hidden = false;
     } catch (err) {
-      msg.textContent = `${err.error}: ${err.message}`;
+      msg.textContent = C.reason(err);
       table.hidden = true;
     }
   }
