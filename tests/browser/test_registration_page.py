@@ -50,7 +50,7 @@ def test_staff_registers_a_person_and_imports_a_batch_in_the_browser(
         page.set_input_files("#import input[type=file]", str(batch))
         page.click("#import button[type=submit]")
         page.wait_for_selector("#import-result.err")
-        assert "invalid_id_check_digit" in page.text_content("#import-errors")
+        assert "证件号校验位不正确" in page.text_content("#import-errors")  # in words, no code
     with runtime.sessions() as db:
         assert db.scalar(select(func.count(Attendee.id))) == 1  # the bad batch landed nothing
 

@@ -1,33 +1,25 @@
-// Staff login: the JSON login API, then on to the page the user asked for.
+// Staff login: the JSON login API through the shared script, then on to the page asked for.
 (function () {
   "use strict";
-  let lang = localStorage.getItem("lang") || "zh";
-  function applyLang() {
-    document.documentElement.lang = lang;
-    document.querySelectorAll("[data-zh]").forEach((el) => { el.textContent = el.dataset[lang]; });
-    document.getElementById("lang").textContent = lang === "zh" ? "EN" : "中文";
-  }
-  document.getElementById("lang").addEventListener("click", () => {
-    lang = lang === "zh" ? "en" : "zh";
-    localStorage.setItem("lang", lang);
-    applyLang();
-  });
+  const S = window.Summit;
   const form = document.getElementById("login");
+  let refused = null;
+  const paint = () => { document.getElementById("login-error").textContent = refused ? S.reason(refused) : ""; };
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    const out = document.getElementById("login-error");
-    out.textContent = "";
-    const res = await fetch("/api/auth/login", {
-      method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ username: form.username.value, password: form.password.value }),
-    });
-    if (res.ok) { location.href = form.dataset.next || "/console"; return; }
-    const data = await res.json().catch(() => ({}));
-    out.textContent = res.status === 401
-      ? (lang === "zh" ? "用户名或密码错误" : "Wrong username or password")
-      : `${data.error || res.status}: ${data.message || ""}`;
+    refused = null;
+    paint();
+    try {
+      await S.api("/api/auth/login", { method: "POST", token: "",
+        json: { username: form.username.value, password: form.password.value } });
+      location.href = form.dataset.next || "/console";
+      return;
+    } catch (err) {
+      refused = err.status === 401 ? "bad_credentials" : err.error;
+    }
+    paint();
     form.password.value = "";
     form.password.focus();
   });
-  applyLang();
+  S.onChange(paint);
 })();

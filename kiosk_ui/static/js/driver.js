@@ -4,8 +4,9 @@
 (function () {
   "use strict";
   const T = window.DRIVER_TEXT;
-  let lang = localStorage.getItem("lang") || "zh";
-  let token = localStorage.getItem("driver_token") || "";
+  const S = window.Summit;
+  let token = S.token.get();
+  let online = false;
   const trips = new Map(); // id -> trip snapshot (highest version wins)
   let seen = new Set(JSON.parse(localStorage.getItem("driver_seen") || "[]"));
   let lastSeq = Number(localStorage.getItem("driver_seq") || 0);
@@ -13,13 +14,8 @@
   let buffer = [];
   let socket = null;
   const $ = (id) => document.getElementById(id);
-  const t = (key) => T[lang][key] || key;
-
-  function fmt(iso) {
-    if (!iso) return "";
-    return new Date(iso).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB",
-      { timeZone: "Asia/Shanghai", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" });
-  }
+  const t = (key) => T[S.lang()][key] || S.word("value", key) || key;
+  const fmt = (iso) => S.localDateTime(iso);
 
   function status(text, bad) {
     $("status").textContent = text;
@@ -27,16 +23,13 @@
   }
 
   async function api(path, body) {
-    const res = await fetch(path, {
-      method: body === undefined ? "GET" : "POST",
-      headers: { Authorization: "Bearer " + token, "Content-Type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const data = await res.json();
-    if (res.status === 401) { signOut(); }
-    // A refusal is shown in the driver's language; the server's English message is the fallback.
-    if (!res.ok) throw new Error((T[lang] && T[lang][data.error]) || data.message || data.error);
-    return data;
+    try {
+      return await S.api(path, body === undefined ? { token } : { method: "POST", json: body, token });
+    } catch (err) {
+      if (err.status === 401) signOut();
+      // A refusal in the driver's words (the page's own first, then the shared catalogue).
+      throw new Error(T[S.lang()][err.error] || S.reason(err.error));
+    }
   }
 
   function upsert(trip, mark) {
@@ -99,7 +92,7 @@
     node.querySelector(".state").textContent = t(trip.state);
     node.querySelector(".version").textContent = t("version") + trip.version;
     node.querySelector(".where").textContent = `${t("meet")}: ${trip.place_name} · ${trip.meeting_point}`;
-    const hotel = trip.hotel.id === null ? t("venue") : (lang === "zh" ? trip.hotel.name_zh : trip.hotel.name_en);
+    const hotel = trip.hotel.id === null ? t("venue") : (S.lang() === "zh" ? trip.hotel.name_zh : trip.hotel.name_en);
     node.querySelector(".dest").textContent = `${t("hotel")}: ${hotel}`;
     node.querySelector(".vehicle").textContent = trip.vehicle ? `${t("vehicle")}: ${trip.vehicle.plate}` : "";
     const riders = node.querySelector(".riders");
@@ -157,7 +150,8 @@
   function connect(ackedSeq) {
     socket = io("/live", { auth: { token: token }, transports: ["websocket"] });
     socket.on("connect", () => {
-      $("link").textContent = t("online"); $("link").className = "link on";
+      online = true;
+      paintLink();
       buffering = true; buffer = [];
       socket.emit("catch_up", { after: Math.max(lastSeq, ackedSeq) });
     });
@@ -170,19 +164,18 @@
     socket.on("event", onEvent);
     socket.on("disconnect", () => {
       delete document.body.dataset.synced;
-      $("link").textContent = t("offline");
-      $("link").className = "link off";
+      online = false;
+      paintLink();
     });
     socket.on("connect_error", () => status(t("offline"), true));
   }
 
   async function start() {
-    const hash = new URLSearchParams(location.hash.slice(1));
-    if (hash.get("token")) {
-      if (hash.get("token") !== token) forget();
-      token = hash.get("token");
-      localStorage.setItem("driver_token", token);
-      history.replaceState(null, "", location.pathname); // keep the token out of the address bar
+    const before = token;
+    const linked = S.token.fromLink(); // #token=... is stored and leaves the address bar
+    if (linked) {
+      if (linked !== before) forget();
+      token = linked;
     }
     if (!token) { $("login").hidden = false; return; }
     try {
@@ -201,32 +194,26 @@
   }
 
   function signOut() {
-    localStorage.removeItem("driver_token");
+    S.token.clear();
     token = "";
     status(t("bad_token"), true);
     $("login").hidden = false;
   }
 
-  function applyLang() {
-    document.documentElement.lang = lang;
-    document.querySelectorAll("[data-zh]").forEach((el) => { el.textContent = el.dataset[lang]; });
-    $("lang").textContent = lang === "zh" ? "EN" : "中文";
-    render();
+  function paintLink() { // the connection badge keeps its state across a language switch
+    $("link").textContent = t(online ? "online" : "offline");
+    $("link").className = "link " + (online ? "on" : "off");
   }
 
-  $("lang").addEventListener("click", () => {
-    lang = lang === "zh" ? "en" : "zh";
-    localStorage.setItem("lang", lang);
-    applyLang();
-  });
+  S.onChange(() => { paintLink(); render(); });
   $("login").addEventListener("submit", (ev) => {
     ev.preventDefault();
     token = ev.target.token.value.trim();
     forget();
-    localStorage.setItem("driver_token", token);
+    S.token.set(token);
     $("login").hidden = true;
     start();
   });
-  applyLang();
+  paintLink();
   start();
 })();

@@ -8,8 +8,8 @@
 (function () {
   "use strict";
   const $ = (id) => document.getElementById(id);
-  let lang = localStorage.getItem("lang") || "zh";
-  let token = localStorage.getItem("hotel_desk_token") || "";
+  const S = window.Summit;
+  let token = S.token.get();
   let ticket = null;
   let action = null;
   let idleTimer = null;
@@ -66,23 +66,20 @@
     attendee_revoked: ["请到前台办理", "Please see the front desk"],
     rate_limited: ["请求过多，请稍后再试", "Too many requests: please wait a moment"],
   };
-  const t = (key, ...args) => {
-    const pair = WORDS[key];
-    let s = pair ? pair[lang === "zh" ? 0 : 1] : key;
-    args.forEach((a, i) => { s = s.replace(`{${i}}`, String(a)); });
-    return s;
-  };
+  // The kiosk's own words first, then the shared catalogue's (never a raw code).
+  const t = (key, ...args) => (WORDS[key] ? S.t(WORDS[key], ...args) : S.reason(key));
+  let said = null; // [words function, bad] of the status line, re-worded on a language switch
 
   function applyLang() {
-    document.documentElement.lang = lang;
-    document.querySelectorAll("[data-zh]").forEach((el) => { el.textContent = el.dataset[lang]; });
-    $("lang").textContent = lang === "zh" ? "EN" : "中文";
     if (action) $("confirm").textContent = t(action);
     if (shown) $("w-floor").textContent = t("floor", shown.floor);
+    if (said) $("status").textContent = said[0]();
   }
 
   function status(text, bad) {
-    $("status").textContent = text || "";
+    const words = typeof text === "function" ? text : () => text || "";
+    said = [words, bad];
+    $("status").textContent = words();
     $("status").className = bad ? "err" : "";
   }
 
@@ -102,24 +99,25 @@
     show("start");
   }
 
+  // A refusal in words, re-worded if the language changes while it is shown.
   function explain(err) {
-    if (err.error === "wrong_hotel") return t("wrong_hotel", err.hotel || "");
-    if (err.error === "too_early") return t("too_early", err.check_in_date || "");
-    return WORDS[err.error] ? t(err.error) : (err.message || err.error || "error");
+    if (err.error === "wrong_hotel") return () => t("wrong_hotel", err.hotel || "");
+    if (err.error === "too_early") return () => t("too_early", err.check_in_date || "");
+    return () => t(err.error || "validation_error");
   }
 
   async function call(path, init) {
-    if (!token) throw { error: "no_token", message: t("no_token") };
-    init.headers = Object.assign({ Authorization: "Bearer " + token }, init.headers || {});
-    const res = await fetch(path, init);
-    const data = await res.json().catch(() => ({ error: "bad_response", message: res.statusText }));
-    if (res.status === 401 && ["bad_token", "token_revoked"].includes(data.error)) askToken();
-    if (!res.ok) throw data;
-    return data;
+    if (!token) throw { error: "no_token" };
+    try {
+      return await S.api(path, { method: init.method || "GET", headers: init.headers, body: init.body, token });
+    } catch (err) {
+      if (err.status === 401 && ["bad_token", "token_revoked"].includes(err.error)) askToken();
+      throw err;
+    }
   }
 
   async function identify(init) {
-    status(t("working"));
+    status(() => t("working"));
     try {
       const found = await call("/api/hotel/kiosk/identify", init);
       ticket = found.ticket; action = found.action;
@@ -131,7 +129,7 @@
 
   function fillReservation(r) {
     $("r-name").textContent = r.name;
-    $("r-hotel").textContent = lang === "zh" ? r.hotel.name_zh : r.hotel.name_en;
+    $("r-hotel").textContent = S.lang() === "zh" ? r.hotel.name_zh : r.hotel.name_en;
     $("r-type").textContent = r.room_type.name;
     $("r-dates").textContent = `${r.check_in_date} → ${r.check_out_date}`;
     $("r-share").textContent = r.shares_with || t("none");
@@ -140,7 +138,7 @@
   }
 
   async function confirm() {
-    status(t("working"));
+    status(() => t("working"));
     const path = action === "check_in" ? "/api/hotel/kiosk/check-in" : "/api/hotel/kiosk/check-out";
     try {
       const result = await call(path, { method: "POST", headers: { "Content-Type": "application/json" },
@@ -163,8 +161,7 @@
     show("welcome");
   }
 
-  const clock = (iso) => new Date(iso).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB",
-    { timeZone: "Asia/Shanghai", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" });
+  const clock = (iso) => S.localDateTime(iso);
 
   function goodbye(r) {
     const d = r.departure;
@@ -181,7 +178,7 @@
       $("video").srcObject = stream;
     } catch (e) {
       $("face").disabled = true;
-      status(t("no_camera"), true);
+      status(() => t("no_camera"), true);
     }
   }
 
@@ -189,7 +186,7 @@
     if (socket || !token) return;
     socket = io("/live", { auth: { token }, transports: ["websocket", "polling"] });
     socket.on("connect", () => { inFlight = false; });
-    socket.on("connect_error", () => { if (looking) { stopLooking(); status(t("offline"), true); } });
+    socket.on("connect_error", () => { if (looking) { stopLooking(); status(() => t("offline"), true); } });
   }
 
   function stopLooking() {
@@ -203,7 +200,7 @@
   function onAnswer(out) {
     inFlight = false;
     if (!looking || !out || out.held || out.dropped) return;
-    if (out.pending) { status(t(WORDS[out.challenge] ? out.challenge : "looking")); return; }
+    if (out.pending) { status(() => t(WORDS[out.challenge] ? out.challenge : "looking")); return; }
     stopLooking();
     if (out.error) { status(explain(out), true); return; }
     if (out.ticket) {
@@ -212,12 +209,12 @@
       return;
     }
     const reason = WORDS[out.reason] ? out.reason : "face_not_recognised";
-    status(t(reason), true);
+    status(() => t(reason), true);
   }
 
   function sendFrame() {
     const video = $("video"), canvas = $("frame");
-    if (Date.now() > lookUntil) { stopLooking(); status(t("face_not_recognised"), true); return; }
+    if (Date.now() > lookUntil) { stopLooking(); status(() => t("face_not_recognised"), true); return; }
     if (inFlight || !socket || !socket.connected || !video.videoWidth) return;
     canvas.width = FRAME_WIDTH;
     canvas.height = Math.round(video.videoHeight * FRAME_WIDTH / video.videoWidth);
@@ -232,41 +229,33 @@
   }
 
   function look() {
-    if (!token) { status(t("no_token"), true); return; }
+    if (!token) { status(() => t("no_token"), true); return; }
     connect();
     stopLooking();
-    status(t("looking"));
+    status(() => t("looking"));
     lookUntil = Date.now() + LOOK_MS;
     looking = setInterval(sendFrame, FRAME_MS);
   }
 
   function askToken() {
     token = "";
-    localStorage.removeItem("hotel_desk_token");
+    S.token.clear();
     $("setup").hidden = false;
   }
 
   function boot() {
-    const fromLink = new URLSearchParams(location.hash.slice(1)).get("token");
-    if (fromLink) {
-      token = fromLink;
-      localStorage.setItem("hotel_desk_token", token);
-      history.replaceState(null, "", location.pathname); // the token leaves the address bar
-    }
+    const fromLink = S.token.fromLink(); // the token leaves the address bar
+    if (fromLink) token = fromLink;
     if (!token) askToken();
     $("setup").addEventListener("submit", (e) => {
       e.preventDefault();
       token = new FormData(e.target).get("token").trim();
-      localStorage.setItem("hotel_desk_token", token);
+      S.token.set(token);
       $("setup").hidden = true;
       if (socket) { socket.disconnect(); socket = null; }
       connect();
     });
-    $("lang").addEventListener("click", () => {
-      lang = lang === "zh" ? "en" : "zh";
-      localStorage.setItem("lang", lang);
-      applyLang();
-    });
+    S.onChange(applyLang);
     $("face").addEventListener("click", look);
     $("code-form").addEventListener("submit", (e) => {
       e.preventDefault();

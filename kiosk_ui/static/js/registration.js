@@ -1,25 +1,53 @@
-// Registration page: JSON API calls with the CSRF header; every text shown through textContent.
+// Registration page: JSON API calls through the shared script (CSRF header, catalogue words);
+// every refusal is shown in the page's language, with the field it is about.
 (function () {
   "use strict";
-  const csrf = document.querySelector('meta[name="csrf"]').content;
-  let lang = localStorage.getItem("lang") || "zh";
-
-  function applyLang() {
-    document.documentElement.lang = lang;
-    document.querySelectorAll("[data-zh]").forEach((el) => { el.textContent = el.dataset[lang]; });
-    document.getElementById("lang").textContent = lang === "zh" ? "EN" : "中文";
-  }
+  const S = window.Summit;
+  let lastRegister = null;
+  let lastImport = null;
 
   function show(el, text, ok) {
     el.textContent = text;
     el.className = ok ? "ok" : "err";
   }
 
-  document.getElementById("lang").addEventListener("click", () => {
-    lang = lang === "zh" ? "en" : "zh";
-    localStorage.setItem("lang", lang);
-    applyLang();
-  });
+  // A refusal in words: the code's text, and for a form check the fields it is about.
+  function refusal(err) {
+    const fields = (err.fields || []).map((f) => S.field(String(f.field || "").split(".").pop())).filter(Boolean);
+    return S.reason(err.error) + (fields.length ? " (" + fields.join(", ") + ")" : "");
+  }
+
+  function paintRegister() {
+    if (!lastRegister) return;
+    const [ok, data] = lastRegister;
+    const out = document.getElementById("register-result");
+    show(out, ok ? S.t(["已注册 {0} {1}", "Registered {0} {1}"], data.ref, data.name) : refusal(data), ok);
+  }
+
+  function paintImport() {
+    if (!lastImport) return;
+    const [ok, data] = lastImport;
+    const out = document.getElementById("import-result");
+    const table = document.getElementById("import-errors");
+    const tbody = table.querySelector("tbody");
+    tbody.replaceChildren();
+    if (ok) {
+      show(out, S.t(["已导入 {0} / {1}", "Imported {0} / {1}"], data.imported, data.total), true);
+      table.hidden = true;
+      return;
+    }
+    show(out, refusal(data), false);
+    for (const e of data.errors || []) {
+      const tr = document.createElement("tr");
+      for (const v of [e.row, S.reason(e.error)]) {
+        const td = document.createElement("td");
+        td.textContent = String(v);
+        tr.appendChild(td);
+      }
+      tbody.appendChild(tr);
+    }
+    table.hidden = !(data.errors || []).length;
+  }
 
   document.getElementById("register").addEventListener("submit", async (ev) => {
     ev.preventDefault();
@@ -29,47 +57,21 @@
       if (key !== "consent_face" && value !== "") body[key] = value;
     }
     body.consent_face = form.consent_face.checked;
-    const res = await fetch("/api/attendees", {
-      method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-      body: JSON.stringify(body),
-    });
-    const data = await res.json();
-    const out = document.getElementById("register-result");
-    if (res.ok) {
-      show(out, (lang === "zh" ? "已注册 " : "Registered ") + data.ref + " " + data.name, true);
+    try {
+      lastRegister = [true, await S.api("/api/attendees", { method: "POST", json: body, token: "" })];
       form.reset();
-    } else {
-      show(out, data.error + ": " + data.message, false);
-    }
+    } catch (err) { lastRegister = [false, err]; }
+    paintRegister();
   });
 
   document.getElementById("import").addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    const res = await fetch("/api/attendees/import", {
-      method: "POST", headers: { "X-CSRF-Token": csrf }, body: new FormData(ev.target),
-    });
-    const data = await res.json();
-    const out = document.getElementById("import-result");
-    const table = document.getElementById("import-errors");
-    const tbody = table.querySelector("tbody");
-    tbody.replaceChildren();
-    if (res.ok) {
-      show(out, (lang === "zh" ? "已导入 " : "Imported ") + data.imported + " / " + data.total, true);
-      table.hidden = true;
-      return;
-    }
-    show(out, data.error + ": " + data.message, false);
-    for (const e of data.errors || []) {
-      const tr = document.createElement("tr");
-      for (const v of [e.row, e.error, e.message]) {
-        const td = document.createElement("td");
-        td.textContent = String(v);
-        tr.appendChild(td);
-      }
-      tbody.appendChild(tr);
-    }
-    table.hidden = !(data.errors || []).length;
+    try {
+      lastImport = [true, await S.api("/api/attendees/import",
+        { method: "POST", body: new FormData(ev.target), token: "" })];
+    } catch (err) { lastImport = [false, err]; }
+    paintImport();
   });
 
-  applyLang();
+  S.onChange(() => { paintRegister(); paintImport(); });
 })();

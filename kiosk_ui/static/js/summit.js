@@ -74,6 +74,7 @@
     document.querySelectorAll("[data-zh-label]").forEach((el) => {
       el.setAttribute("aria-label", el.dataset[lang === "zh" ? "zhLabel" : "enLabel"]);
     });
+    document.querySelectorAll("[data-value]").forEach((el) => { el.textContent = value(el.dataset.value); });
     document.querySelectorAll("[data-zh-ph]").forEach((el) => {
       el.placeholder = el.dataset[lang === "zh" ? "zhPh" : "enPh"];
     });
