@@ -140,6 +140,7 @@ class BatchStats:
     cp_sat: int = 0
     greedy: int = 0
     trivial: int = 0
+    exact: int = 0  # segments planned by the kerb dynamic programme (transport.kerb)
 
 
 def make_loads(

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from transport.batching import BatchStats, Load, Window, make_loads
+from transport.kerb import Guest, ServiceLevel, plan_segments
 
 ORIGIN = datetime(2000, 1, 1)
 
@@ -105,13 +106,24 @@ class _Job:
 
 
 def plan(
-    requests: Sequence[Request], resources: Sequence[Resource], time_limit: float = 3.0
+    requests: Sequence[Request],
+    resources: Sequence[Resource],
+    time_limit: float = 3.0,
+    service: ServiceLevel | None = None,
 ) -> Plan:
-    """Group requests into loads and give each load a free driver and vehicle."""
+    """Group requests into loads and give each load a free driver and vehicle.
+
+    With a `service` level, loads come from `transport.kerb` (kerb wait as the objective, then
+    vehicle hours); without, from `batching.make_loads` (fewest loads, then least waiting).
+    """
     started = time.monotonic()
     stats = BatchStats()
     capacity = max((r.capacity for r in resources if not r.vip_only), default=1)
-    jobs = _jobs(requests, capacity, started + time_limit * 0.8, stats)
+    deadline = started + time_limit * 0.8
+    if service is None:
+        jobs = _jobs(requests, capacity, deadline, stats)
+    else:
+        jobs = _kerb_jobs(requests, capacity, service, deadline, stats)
     trips: list[PlannedTrip] = []
     unplanned: list[Request] = []
     ordered = sorted(resources, key=lambda r: (r.capacity, r.driver_id))
@@ -161,16 +173,51 @@ def _room_for(
 def _jobs(
     requests: Sequence[Request], capacity: int, deadline: float, stats: BatchStats
 ) -> list[_Job]:
-    segments: dict[tuple[object, ...], list[Request]] = defaultdict(list)
-    for r in requests:
-        alone = ("vip", r.key) if r.vip else ()
-        segments[(r.kind, r.place, r.meeting_point, r.hotel_id, *alone)].append(r)
     jobs: list[_Job] = []
-    for _key, members in sorted(segments.items(), key=lambda kv: str(kv[0])):
+    for members in _segments(requests):
         windows = [Window(i, minutes(r.lo), minutes(r.hi)) for i, r in enumerate(members)]
         for load in make_loads(windows, capacity, deadline, stats):
             jobs.append(_job_of(load, members, windows))
     return jobs
+
+
+def _segments(requests: Sequence[Request]) -> list[list[Request]]:
+    segments: dict[tuple[object, ...], list[Request]] = defaultdict(list)
+    for r in requests:
+        alone = ("vip", r.key) if r.vip else ()
+        segments[(r.kind, r.place, r.meeting_point, r.hotel_id, *alone)].append(r)
+    return [members for _key, members in sorted(segments.items(), key=lambda kv: str(kv[0]))]
+
+
+def _guest(i: int, r: Request, service: ServiceLevel) -> Guest:
+    lo, hi = minutes(r.lo), minutes(r.hi)
+    if r.kind != "pickup":  # departures: the window is the rule, no kerb level
+        return Guest(i, lo, hi, hi)
+    if service.cap is not None:
+        hi = max(lo, min(hi, lo + service.cap))
+    tight = min(hi, lo + service.level)
+    return Guest(i, lo, tight, tight if r.vip else hi)
+
+
+def _kerb_jobs(
+    requests: Sequence[Request],
+    capacity: int,
+    service: ServiceLevel,
+    deadline: float,
+    stats: BatchStats,
+) -> list[_Job]:
+    segments = _segments(requests)
+    budget = service.late_budget(sum(r.kind == "pickup" for r in requests))
+    inputs = [
+        (2 * max(r.travel for r in members), [_guest(i, r, service) for i, r in enumerate(members)])
+        for members in segments
+    ]
+    planned = plan_segments(inputs, capacity, service, budget, deadline, stats)
+    return [
+        _Job(tuple(members[i] for i in trip.members), trip.at, trip.lo, trip.hi)
+        for members, trips in zip(segments, planned, strict=True)
+        for trip in trips
+    ]
 
 
 def _job_of(load: Load, members: list[Request], windows: list[Window]) -> _Job:
