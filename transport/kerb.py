@@ -172,7 +172,6 @@ def plan_segments(
     capacity: int,
     level: ServiceLevel,
     budget: int,
-    deadline: float,
     stats: BatchStats,
 ) -> list[list[Trip]]:
     """Trips per segment (`(minutes per trip, guests)`), at most `budget` guests late overall."""

@@ -123,7 +123,8 @@ def plan(
     if service is None:
         jobs = _jobs(requests, capacity, deadline, stats)
     else:
-        jobs = _kerb_jobs(requests, capacity, service, deadline, stats)
+        requests = [_capped(r, service.cap) for r in requests]  # binds the last resort too
+        jobs = _kerb_jobs(requests, capacity, service, stats)
     trips: list[PlannedTrip] = []
     unplanned: list[Request] = []
     ordered = sorted(resources, key=lambda r: (r.capacity, r.driver_id))
@@ -189,12 +190,16 @@ def _segments(requests: Sequence[Request]) -> list[list[Request]]:
     return [members for _key, members in sorted(segments.items(), key=lambda kv: str(kv[0]))]
 
 
+def _capped(r: Request, cap: int | None) -> Request:
+    if cap is None or r.kind != "pickup" or r.hi <= r.lo + timedelta(minutes=cap):
+        return r
+    return replace(r, hi=r.lo + timedelta(minutes=cap))
+
+
 def _guest(i: int, r: Request, service: ServiceLevel) -> Guest:
     lo, hi = minutes(r.lo), minutes(r.hi)
     if r.kind != "pickup":  # departures: the window is the rule, no kerb level
         return Guest(i, lo, hi, hi)
-    if service.cap is not None:
-        hi = max(lo, min(hi, lo + service.cap))
     tight = min(hi, lo + service.level)
     return Guest(i, lo, tight, tight if r.vip else hi)
 
@@ -203,7 +208,6 @@ def _kerb_jobs(
     requests: Sequence[Request],
     capacity: int,
     service: ServiceLevel,
-    deadline: float,
     stats: BatchStats,
 ) -> list[_Job]:
     segments = _segments(requests)
@@ -212,7 +216,7 @@ def _kerb_jobs(
         (2 * max(r.travel for r in members), [_guest(i, r, service) for i, r in enumerate(members)])
         for members in segments
     ]
-    planned = plan_segments(inputs, capacity, service, budget, deadline, stats)
+    planned = plan_segments(inputs, capacity, service, budget, stats)
     return [
         _Job(tuple(members[i] for i in trip.members), trip.at, trip.lo, trip.hi)
         for members, trips in zip(segments, planned, strict=True)

@@ -27,6 +27,7 @@ from core.clock import to_local
 from models.attendee import Attendee
 from models.hotel import Hotel, Stay
 from models.transport import Driver, Flight, Trip, TripPassenger, Vehicle
+from transport.kerb import ServiceLevel
 from transport.planner import Request, Resource, minutes
 
 STATION = "FZS"
@@ -44,6 +45,14 @@ class Settings:
     baggage_domestic: int = 25
     baggage_train: int = 10
     time_limit: float = 3.0
+    # Kerb wait (from ready, i.e. landing + baggage, until the car leaves): `kerb_share` of the
+    # guests wait at most `kerb_level` min, nobody past `kerb_cap` (None: only `max_wait`).
+    kerb_level: int = 35
+    kerb_share: float = 0.95
+    kerb_cap: int | None = None
+
+    def service(self) -> ServiceLevel:
+        return ServiceLevel(level=self.kerb_level, share=self.kerb_share, cap=self.kerb_cap)
 
 
 def eta(leg: Flight) -> datetime:

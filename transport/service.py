@@ -111,7 +111,9 @@ def plan_within_seed(
     """
     s, now = settings or Settings(), now or utcnow()
     job = read_unplanned(session, kind, s, day=day, now=now)
-    return _apply_new(session, kind, job, plan(job.requests, job.resources, s.time_limit))
+    return _apply_new(
+        session, kind, job, plan(job.requests, job.resources, s.time_limit, s.service())
+    )
 
 
 def _plan_new(
@@ -151,7 +153,7 @@ def _solve_outside(
     for _attempt in range(ATTEMPTS):
         with reading(session):
             before = read(False)
-        result = plan(before.requests, before.resources, s.time_limit)
+        result = plan(before.requests, before.resources, s.time_limit, s.service())
         session.expire_all()  # the write transaction below must see rows afresh, not cached
         current = read(True)
         if current.marker == before.marker:
