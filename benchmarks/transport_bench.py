@@ -45,18 +45,18 @@ from transport.planner import PlannedTrip, Request, Resource, plan
 DAY0 = datetime(2026, 12, 7, 22, 0)  # 06:00 in Fuzhou, naive UTC
 MAX_WAIT = 75
 FLEET = (("sedan", 4, 0.45), ("van", 7, 0.35), ("minibus", 15, 0.17), ("vip", 4, 0.03))
-SETTINGS = (  # (p95 level, cap): the first is the default
-    (35, None),
-    (20, None),
-    (25, None),
-    (30, None),
-    (40, None),
-    (45, None),
-    (0, 0),
-    (10, 10),
-    (20, 20),
-    (30, 30),
-    (35, 35),
+SETTINGS = (  # (p95 level, cap, vehicle minutes per guest-minute waited): first is the default
+    (35, None, 0.0),
+    (20, None, 0.0),
+    (25, None, 0.0),
+    (30, None, 0.0),
+    (40, None, 0.0),
+    (45, None, 0.0),
+    (0, 0, 0.0),
+    (10, 10, 0.5),
+    (20, 20, 0.25),
+    (30, 30, 0.0),
+    (35, 35, 0.0),
 )
 HOLDS = (0, 10, 20, 30, 35)
 OUT = Path(__file__).resolve().parent / "out" / "transport_tradeoff.png"
@@ -154,11 +154,12 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
         return fleet(random.Random(args.seed), args.vehicles)
 
     planner = []
-    for level, cap in SETTINGS:
-        service = ServiceLevel(level=level, cap=cap)
+    for level, cap, wait_cost in SETTINGS:
+        service = ServiceLevel(level=level, cap=cap, wait_cost=wait_cost)
         result = timed(partial(plan, requests, cars(), args.time_limit, service))
         trips, s = result[0].trips, result[1]
         name = f"p95 <= {level}" + (f", cap {cap}" if cap is not None else "")
+        name += f", wait cost {wait_cost}" if wait_cost else ""
         planner.append({"setting": name} | point(trips, s, requests, landed))
     other: dict[str, dict[str, Any]] = {}
     greedy_only = ServiceLevel(exact=False)

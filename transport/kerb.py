@@ -38,6 +38,7 @@ class ServiceLevel:
     share: float = 0.95
     cap: int | None = None
     exact: bool = True  # the dynamic programme per segment (else the two greedy plans only)
+    wait_cost: float = 0.0  # vehicle minutes one guest-minute of kerb wait is worth (0: none)
 
     def late_budget(self, guests: int) -> int:
         """Guests allowed past `level` so that the nearest-rank `share` quantile meets it."""
@@ -68,10 +69,16 @@ class Trip:
 class _Option:
     loads: tuple[Load, ...]
     late: int
+    wait: int = 0
 
 
 def late_count(loads: Sequence[Load], by_index: dict[int, Guest]) -> int:
     return sum(load.at > by_index[i].tight for load in loads for i in load.members)
+
+
+def _option(loads: Sequence[Load], by_index: dict[int, Guest]) -> _Option:
+    wait = sum(load.at - by_index[i].lo for load in loads for i in load.members)
+    return _Option(tuple(loads), late_count(loads, by_index), wait)
 
 
 def _windows(guests: Sequence[Guest], tight: bool) -> list[Window]:
@@ -109,7 +116,7 @@ def contiguous_front(guests: Sequence[Guest], capacity: int, max_loads: int) -> 
             parent[j, 1:][better] = size
     out: list[_Option] = []
     for m in range(1, max_loads + 1):
-        if dp[n, m] >= inf or (out and dp[n, m] // BIG >= out[-1].late):
+        if dp[n, m] >= inf:
             continue
         loads, j, k = [], n, m
         while j:
@@ -117,15 +124,15 @@ def contiguous_front(guests: Sequence[Guest], capacity: int, max_loads: int) -> 
             members = tuple(g.index for g in order[j - size : j])
             loads.append(Load(members, order[j - 1].lo))
             j, k = j - size, k - 1
-        out.append(_Option(tuple(reversed(loads)), int(dp[n, m] // BIG)))
+        out.append(_Option(tuple(reversed(loads)), int(dp[n, m] // BIG), int(dp[n, m] % BIG)))
     return out
 
 
-def _pareto(options: list[_Option]) -> list[_Option]:
-    """Fewer late guests for each extra load; ties keep the first (the exact one)."""
+def _pareto(options: list[_Option], with_wait: bool) -> list[_Option]:
+    """Options no option with as few loads beats on late guests (and on waiting, if it counts)."""
     best: list[_Option] = []
-    for o in sorted(options, key=lambda o: (len(o.loads), o.late)):
-        if not best or o.late < best[-1].late:
+    for o in sorted(options, key=lambda o: (len(o.loads), o.late, o.wait)):
+        if not any(b.late <= o.late and (not with_wait or b.wait <= o.wait) for b in best):
             best.append(o)
     return best
 
@@ -136,12 +143,14 @@ def _options(
     by_index = {g.index: g for g in guests}
     tight = greedy_loads(_windows(guests, True), capacity)
     relaxed = greedy_loads(_windows(guests, False), capacity)
-    options = [_Option(tuple(tight), 0), _Option(tuple(relaxed), late_count(relaxed, by_index))]
+    options = [_option(tight, by_index), _option(relaxed, by_index)]
     stats.greedy += 1
-    if level.exact and len(relaxed) < len(tight):
+    if level.exact and (len(relaxed) < len(tight) or level.wait_cost):
         stats.exact += 1
-        options += contiguous_front(guests, capacity, len(tight))
-    return _pareto(options)
+        options += contiguous_front(
+            guests, capacity, len(guests) if level.wait_cost else len(tight)
+        )
+    return _pareto(options, with_wait=level.wait_cost > 0)
 
 
 def _knapsack(choices: list[list[tuple[int, int]]], budget: int) -> list[int]:
@@ -183,7 +192,10 @@ def plan_segments(
         owners.append(s)
         guest_sets.append({g.index: g for g in guests})
     choices = [
-        [(len(o.loads) * segments[owners[c]][0], o.late) for o in opts]
+        [
+            (len(o.loads) * segments[owners[c]][0] + round(level.wait_cost * o.wait), o.late)
+            for o in opts
+        ]
         for c, opts in enumerate(all_options)
     ]
     chosen = _knapsack(choices, budget)
