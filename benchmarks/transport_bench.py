@@ -218,21 +218,32 @@ def draw(result: dict[str, Any], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    planner = sorted(result["planner"], key=lambda p: p["p95_wait_min"])
-    ax.plot(
-        [p["vehicle_hours"] for p in planner],
-        [p["p95_wait_min"] for p in planner],
-        "o-",
-        label="planner (service levels)",
+    fig, ax = plt.subplots(figsize=(8, 5))
+    levels = sorted(
+        (p for p in result["planner"] if "cap" not in p["setting"]),
+        key=lambda p: p["p95_wait_min"],
     )
+    ax.plot(
+        [p["vehicle_hours"] for p in levels],
+        [p["p95_wait_min"] for p in levels],
+        "o-",
+        label="planner, p95 service levels",
+    )
+    capped = [p for p in result["planner"] if "cap" in p["setting"]]
+    ax.plot(
+        [p["vehicle_hours"] for p in capped],
+        [p["p95_wait_min"] for p in capped],
+        "D",
+        label="planner, caps (nobody over)",
+    )
+    markers = iter("sv^<>px*hH+")
     for name, p in list(result["baselines"].items()) + list(result["others"].items()):
-        ax.plot(p["vehicle_hours"], p["p95_wait_min"], "s")
-        ax.annotate(name.split(" (")[0], (p["vehicle_hours"], p["p95_wait_min"]), fontsize=6)
+        ax.plot(p["vehicle_hours"], p["p95_wait_min"], next(markers, "."), label=name)
     ax.set_xlabel("vehicle hours")
     ax.set_ylabel("kerb wait p95 (min)")
     ax.set_title("Kerb wait p95 against vehicle hours (same instance, one run)")
-    ax.legend(fontsize=7)
+    ax.set_xscale("log")
+    ax.legend(fontsize=6)
     ax.grid(alpha=0.3)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
