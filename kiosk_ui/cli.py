@@ -40,30 +40,66 @@ def register(cli: click.Group) -> None:
     @click.option("--host", default="127.0.0.1", show_default=True)
     @click.option("--port", default=5000, show_default=True, type=int)
     @click.option(
+        "--workers",
+        default=1,
+        show_default=True,
+        type=click.IntRange(1, 64),
+        help="server processes on ports port..port+N-1 (N > 1 needs Redis and a sticky proxy)",
+    )
+    @click.option(
+        "--threads",
+        default=256,
+        show_default=True,
+        type=click.IntRange(8, 4096),
+        help="threads per server process (each open WebSocket holds one)",
+    )
+    @click.option(
+        "--recognition-workers",
+        default=-1,
+        type=int,
+        help="face recognition processes in all (default: one per core; 0: in the server itself)",
+    )
+    @click.option(
+        "--debug", is_flag=True, help="Werkzeug's development server (never in production)"
+    )
+    @click.option(
         "--rehearse-speed",
         default=0.0,
         show_default=True,
         help="play the summit live on a simulated clock at this speed (0: off; ./dev demo uses 20)",
     )
-    def serve(host: str, port: int, rehearse_speed: float) -> None:
-        """Run the web server (HTTP + Socket.IO)."""
-        from kiosk_ui.app import create_app
-        from web.extensions import socketio
+    def serve(
+        host: str,
+        port: int,
+        workers: int,
+        threads: int,
+        recognition_workers: int,
+        debug: bool,
+        rehearse_speed: float,
+    ) -> None:
+        """Run the web server (HTTP + Socket.IO): gunicorn with threads and a recognition pool."""
+        from kiosk_ui.serving import ServeOptions, build_app, run_gunicorn, run_several
+        from recognition.workers import default_size
 
         configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
-        rt = open_runtime()
-        clock = None
-        if rehearse_speed > 0:
-            from rehearsal.live_demo import start_clock
+        if recognition_workers < 0:
+            recognition_workers = default_size()
+        options = ServeOptions(host, port, threads, recognition_workers, rehearse_speed)
+        if debug:
+            from web.extensions import socketio
 
-            clock = start_clock(rt, rehearse_speed)
-        app = create_app(runtime=rt)
-        if clock is not None:
-            from rehearsal.live_demo import run_in_background
-
-            run_in_background(rt, clock, port, rehearse_speed)
-            click.echo(
-                f"live rehearsal at {rehearse_speed:g}x from {clock.now():%Y-%m-%d %H:%M} UTC"
-            )
-        click.echo(f"serving on http://{host}:{port}/  (console: /console, kiosk: /kiosk)")
-        socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)
+            app = build_app(options)
+            click.echo(f"DEBUG server on http://{host}:{port}/ (Werkzeug; not for production)")
+            socketio.run(app, host=host, port=port, debug=False, allow_unsafe_werkzeug=True)
+            return
+        if workers > 1:
+            if rehearse_speed > 0:
+                raise click.UsageError("--rehearse-speed runs in a single server process")
+            ports = f"{port}..{port + workers - 1}"
+            click.echo(f"serving {workers} processes on http://{host}:{ports}/ (see deploy/)")
+            raise SystemExit(run_several(options, workers))
+        click.echo(
+            f"serving on http://{host}:{port}/  (console: /console, kiosk: /kiosk; gunicorn, "
+            f"{threads} threads, {recognition_workers} recognition workers)"
+        )
+        run_gunicorn(options)

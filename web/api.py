@@ -137,7 +137,10 @@ def install_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(SummitError)
     def _summit(exc: SummitError) -> tuple[Response, int]:
-        return jsonify(exc.to_dict()), exc.status
+        response = jsonify(exc.to_dict())
+        if "retry_after" in exc.details:  # 503 busy (recognition pool full) and the like
+            response.headers["Retry-After"] = str(exc.details["retry_after"])
+        return response, exc.status
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> tuple[Response, int]:

@@ -1,0 +1,32 @@
+"""`GET /api/system/recognition`: the recognition pool's queue and latency for the console."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Blueprint, Response, jsonify, request
+
+from recognition.workers import pool_of
+from web.api import documented, runtime
+from web.auth import ANY_STAFF, requires
+
+bp = Blueprint("system_routes", __name__)
+
+
+@bp.get("/api/system/recognition")
+@requires(*ANY_STAFF)
+@documented(
+    None,
+    "The answering server process (WSGI server, pid) and its recognition worker pool: "
+    "workers, calls queued and in hand, refusals (503 busy) and latency percentiles in ms; pool null when this process "
+    "decodes in its own threads (--recognition-workers 0, tests).",
+)
+def recognition_pool() -> Response:
+    pool = pool_of(runtime())
+    return jsonify(
+        {
+            "server": request.environ.get("SERVER_SOFTWARE", ""),
+            "pid": os.getpid(),
+            "pool": pool.stats() if pool else None,
+        }
+    )

@@ -1,0 +1,258 @@
+"""A pool of recognition processes: every core decodes faces, none queues without bound.
+
+One server process (threads) owns one pool of `size` worker processes (by default one per
+core). Each worker loads the dlib models once, in the pool's initializer, and then runs
+top-level functions on the frames it is sent; a request thread waits for its answer without
+holding a database connection or a write lock (callers do face work before their first query).
+
+Back-pressure: at most `limit` calls are queued or running at once. One more is refused at once
+with `Busy` (`503 {"error": "busy", "message": ..., "retry_after": s}`, and a `Retry-After`
+header on HTTP), never put in an unbounded queue. `stats()` reports the queue, the work in
+hand and the latency of recent calls for the console's system panel
+(`GET /api/system/recognition`).
+
+    pool = RecognitionPool(size=2)
+    faces = pool.call(detect_faces, rgb, PHOTO)       # in a worker process
+    install(rt, pool)                                 # the runtime's face service uses it
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
+
+import numpy as np
+
+from core.errors import SummitError
+from core.runtime import Runtime
+from recognition.face.engine import PHOTO, DetectOptions, Engine, Face
+
+__all__ = [
+    "Busy",
+    "PooledAnalyser",
+    "PooledEngine",
+    "RecognitionPool",
+    "analyse_in_worker",
+    "default_size",
+    "detect_faces",
+    "encode_face",
+    "install",
+    "pool_of",
+]
+
+T = TypeVar("T")
+LATENCY_WINDOW = 500  # recent calls the percentiles are taken over
+CALL_TIMEOUT = 30.0  # seconds a request waits for its answer before giving up
+
+
+class Busy(SummitError):
+    """Every worker is busy and the bounded queue is full: retry after a short wait."""
+
+    status = 503
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            "the recognition workers are all busy; retry in a moment",
+            "busy",
+            retry_after=retry_after,
+        )
+
+
+def default_size() -> int:
+    """One worker per core this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+# -- in the worker processes ----------------------------------------------------------------
+def _load_models() -> None:
+    """Pool initializer: the selected engine's models, once per worker process."""
+    _worker_engine()
+
+
+def _worker_engine() -> Engine:
+    from recognition.face.api import get_engine  # cached per process
+
+    return get_engine()
+
+
+def analyse_in_worker(*args: Any, **kwargs: Any) -> Any:
+    """`recognition.face.frame.analyse_frame` (the face service's per-frame function)."""
+    from recognition.face import frame
+
+    return frame.analyse_frame(*args, **kwargs)  # type: ignore[attr-defined, unused-ignore]
+
+
+def detect_faces(
+    rgb: np.ndarray, opts: DetectOptions = PHOTO
+) -> tuple[list[Face], dict[str, float]]:
+    """Faces and landmarks of one RGB frame, with the seconds spent per step."""
+    timings: dict[str, float] = {}
+    faces = _worker_engine().detect(rgb, opts, timings)
+    return faces, timings
+
+
+def encode_face(rgb: np.ndarray, face: Face, jitters: int = 0) -> np.ndarray:
+    """The 128-d descriptor of one detected face."""
+    return _worker_engine().encode(rgb, face, jitters)
+
+
+def _timed(fn: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T, float]:
+    start = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return result, time.perf_counter() - start
+
+
+# -- in the server process ------------------------------------------------------------------
+class RecognitionPool:
+    """A bounded front of a process pool; `call` runs a top-level function in a worker."""
+
+    def __init__(self, size: int | None = None, limit: int | None = None) -> None:
+        self.size = size or default_size()
+        self.limit = limit or 4 * self.size
+        # forkserver: workers are not forked from a server process that already runs threads.
+        context = multiprocessing.get_context("forkserver")
+        self._executor = ProcessPoolExecutor(
+            self.size, mp_context=context, initializer=_load_models
+        )
+        self.installed = False  # the face service decodes through this pool
+        self._lock = threading.Lock()
+        self._in_hand = 0  # queued or running
+        self._running = 0
+        self._done = 0
+        self._refused = 0
+        self._failed = 0
+        self._latency: deque[float] = deque(maxlen=LATENCY_WINDOW)  # submit to answer
+        self._compute: deque[float] = deque(maxlen=LATENCY_WINDOW)  # inside the worker
+
+    def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run `fn(*args, **kwargs)` in a worker and wait; `Busy` when `limit` calls are in hand."""
+        with self._lock:
+            if self._in_hand >= self.limit:
+                self._refused += 1
+                raise Busy(self._retry_after())
+            self._in_hand += 1
+        start = time.perf_counter()
+        try:
+            future = self._executor.submit(_timed, fn, *args, **kwargs)
+            answer: tuple[T, float] = future.result(timeout=CALL_TIMEOUT)
+            result, compute = answer
+        except BrokenProcessPool as exc:
+            with self._lock:
+                self._failed += 1
+            raise SummitError(
+                "a recognition worker stopped; retry in a moment", "busy", 503, retry_after=2
+            ) from exc
+        finally:
+            with self._lock:
+                self._in_hand -= 1
+        with self._lock:
+            self._done += 1
+            self._latency.append(time.perf_counter() - start)
+            self._compute.append(compute)
+        return result
+
+    def warm(self) -> None:
+        """Start every worker now (each loads the models) instead of at the first requests."""
+        futures = [self._executor.submit(time.sleep, 0.2) for _ in range(self.size)]
+        for future in futures:
+            future.result()
+
+    def _retry_after(self) -> int:
+        # About the time the queue ahead needs, at the recent per-call cost, at least 1 s.
+        recent = list(self._compute)[-50:]
+        per_call = sum(recent) / len(recent) if recent else 0.1
+        return max(1, round(self._in_hand * per_call / self.size + 0.5))
+
+    def stats(self) -> dict[str, Any]:
+        """Queue, work in hand and latency of recent calls (milliseconds)."""
+        with self._lock:
+            latency = sorted(self._latency)
+            compute = sorted(self._compute)
+            in_hand = self._in_hand
+            body: dict[str, Any] = {
+                "workers": self.size,
+                "installed": self.installed,
+                "limit": self.limit,
+                "in_hand": in_hand,
+                "queued": max(0, in_hand - self.size),
+                "done": self._done,
+                "refused_busy": self._refused,
+                "failed": self._failed,
+            }
+        body["latency_ms"] = _percentiles(latency)
+        body["compute_ms"] = _percentiles(compute)
+        return body
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _percentiles(values: list[float]) -> dict[str, float | None]:
+    def pick(q: float) -> float | None:
+        if not values:
+            return None
+        return round(1000 * values[min(len(values) - 1, int(q * len(values)))], 1)
+
+    return {"p50": pick(0.5), "p95": pick(0.95), "p99": pick(0.99), "count": len(values)}
+
+
+class PooledEngine(Engine):
+    """The face service's engine, sending detection and encoding to the pool's workers."""
+
+    def __init__(self, pool: RecognitionPool) -> None:  # no models in this process
+        self.pool = pool
+
+    def detect(
+        self, rgb: np.ndarray, opts: DetectOptions = PHOTO, timings: dict[str, float] | None = None
+    ) -> list[Face]:
+        faces, spent = self.pool.call(detect_faces, rgb, opts)
+        if timings is not None:
+            for step, seconds in spent.items():
+                timings[step] = timings.get(step, 0.0) + seconds
+        return faces
+
+    def encode(self, rgb: np.ndarray, face: Face, jitters: int = 0) -> np.ndarray:
+        return self.pool.call(encode_face, rgb, face, jitters)
+
+
+class PooledAnalyser:
+    """The face service's per-frame function (`analyse`), run in the pool's workers."""
+
+    def __init__(self, pool: RecognitionPool) -> None:
+        self.pool = pool
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.pool.call(analyse_in_worker, *args, **kwargs)
+
+
+def install(rt: Runtime, pool: RecognitionPool) -> None:
+    """Make the runtime's face service decode through `pool` (builds the service if needed).
+
+    A service with a per-frame function (`analyse`) gets it run in the pool; any direct use of
+    its engine (detect, encode) goes to the pool too.
+    """
+    from recognition.face.api import face_service
+
+    rt.extensions["recognition_pool"] = pool
+    service = face_service(rt)
+    if hasattr(service, "analyse"):
+        service.analyse = PooledAnalyser(pool)
+    service.engine = PooledEngine(pool)
+    pool.installed = True
+    pool.warm()
+
+
+def pool_of(rt: Runtime) -> RecognitionPool | None:
+    """The pool serving this runtime, if one was installed."""
+    pool = rt.extensions.get("recognition_pool")
+    return pool if isinstance(pool, RecognitionPool) else None
