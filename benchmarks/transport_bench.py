@@ -41,6 +41,7 @@ from transport.dispatch import dispatch_flights, dispatch_hold
 from transport.fcfs import plan_fcfs
 from transport.kerb import ServiceLevel
 from transport.planner import PlannedTrip, Request, Resource, plan
+from transport.sharing import Position, Sharing
 
 DAY0 = datetime(2026, 12, 7, 22, 0)  # 06:00 in Fuzhou, naive UTC
 MAX_WAIT = 75
@@ -108,6 +109,39 @@ def fleet(rng: random.Random, vehicles: int) -> list[Resource]:
     return out
 
 
+FOC = (25.9351, 119.6633)  # Fuzhou Changle airport
+CORRIDORS = (250.0, 270.0, 290.0)  # bearings (deg from north) of the roads into town
+
+
+def hotel_positions(rng: random.Random, requests: Sequence[Request]) -> dict[int, Position]:
+    """Synthetic geometry: each hotel on one of three roads from the airport, as far out as its
+    airport minutes at 42 km/h, up to 1 km off the road. (Hub -> hotel minutes stay the
+    instance's own; positions only give hotel -> hotel minutes.)"""
+    travel = {r.hotel_id: r.travel for r in requests if r.place == "FOC" and r.hotel_id is not None}
+    out = {}
+    for h in sorted(travel):
+        km, bearing = travel[h] * 0.7, math.radians(rng.choice(CORRIDORS))
+        north = km * math.cos(bearing) + rng.uniform(-1, 1)
+        east = km * math.sin(bearing) + rng.uniform(-1, 1)
+        out[h] = (FOC[0] + north / 111.0, FOC[1] + east / (111.0 * math.cos(math.radians(FOC[0]))))
+    return out
+
+
+def drive_minutes(t: PlannedTrip, by_key: dict[int, Request], sharing: Sharing | None) -> int:
+    if sharing is None or len(t.stops) < 2:
+        return 2 * max(by_key[k].travel for k in t.keys)
+    direct = {by_key[k].hotel_id: by_key[k].travel for k in t.keys}
+    return sharing.route(direct, sharing.order(direct, list(t.stops)))  # type: ignore[arg-type]
+
+
+def ride_ratio(t: PlannedTrip, by_key: dict[int, Request], sharing: Sharing | None) -> float:
+    if sharing is None or len(t.stops) < 2:
+        return 1.0
+    direct = {by_key[k].hotel_id: by_key[k].travel for k in t.keys}
+    rides = sharing.rides(direct, sharing.order(direct, list(t.stops)))  # type: ignore[arg-type]
+    return max(rides[h] / direct[h] for h in rides)  # type: ignore[index]
+
+
 def p95(values: Sequence[float]) -> float:
     """Nearest-rank 95th percentile (the planner's service level counts the same way)."""
     ordered = sorted(values)
@@ -119,12 +153,13 @@ def point(
     seconds: float,
     requests: Sequence[Request],
     landed: dict[int, datetime],
+    sharing: Sharing | None = None,
 ) -> dict[str, Any]:
     by_key = {r.key: r for r in requests}
     kerb, after = [], []
     hours = 0.0
     for t in trips:
-        hours += 2 * max(by_key[k].travel for k in t.keys) / 60
+        hours += drive_minutes(t, by_key, sharing) / 60
         for k in t.keys:
             kerb.append((t.at - by_key[k].lo).total_seconds() / 60)
             after.append((t.at - landed[k]).total_seconds() / 60)
@@ -138,6 +173,8 @@ def point(
         "p95_wait_after_landing_min": p95(after),
         "over_limit": sum(w > MAX_WAIT for w in after) + len(requests) - len(kerb),
         "solve_s": round(seconds, 3),
+        "shared_trips": sum(len(t.stops) > 1 for t in trips),
+        "max_ride_ratio": round(max((ride_ratio(t, by_key, sharing) for t in trips), default=1), 2),
     }
 
 
@@ -165,6 +202,15 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
     greedy_only = ServiceLevel(exact=False)
     trips, s = timed(lambda: plan(requests, cars(), args.time_limit, greedy_only).trips)
     other["planner p95 <= 35, greedy stage only (no DP)"] = point(trips, s, requests, landed)
+    sharing = Sharing(hotel_positions(random.Random(args.seed + 1000), requests))
+    for level in (35, 30):
+        shared = ServiceLevel(level=level)
+        trips, s = timed(
+            lambda sv=shared: plan(requests, cars(), args.time_limit, sv, sharing).trips
+        )
+        other[f"planner p95 <= {level}, shared trips (ride <= 1.5 x direct)"] = point(
+            trips, s, requests, landed, sharing
+        )
     trips, s = timed(lambda: plan(requests, cars(), 3.0).trips)
     other["previous planner (fewest loads; CP-SAT + greedy, 3 s)"] = point(
         trips, s, requests, landed

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 
 from transport.batching import BatchStats, Load, Window, make_loads
 from transport.kerb import Guest, ServiceLevel, plan_segments
+from transport.sharing import Sharing
 
 ORIGIN = datetime(2000, 1, 1)
 
@@ -87,6 +88,7 @@ class PlannedTrip:
     driver_id: int
     vehicle_id: int
     keys: tuple[int, ...]
+    stops: tuple[int, ...] = ()  # hotels in visiting order when the trip serves several
 
 
 @dataclass
@@ -103,6 +105,27 @@ class _Job:
     at: int
     lo: int  # the load may slide inside [lo, hi]
     hi: int
+    sharing: Sharing | None = None
+
+    def stops(self) -> tuple[int, ...]:
+        """Hotels in visiting order (several only with sharing): pickups nearest first."""
+        hotels = {r.hotel_id for r in self.requests if r.hotel_id is not None}
+        if self.sharing is None or len(hotels) < 2:
+            return ()
+        order = self.sharing.order(_direct(self.requests), list(hotels))
+        return tuple(order if self.requests[0].kind == "pickup" else reversed(order))
+
+    def drive(self) -> int:
+        """Minutes the vehicle is booked: hub -> hotel(s) -> hub."""
+        hotels = {r.hotel_id for r in self.requests if r.hotel_id is not None}
+        if self.sharing is None or len(hotels) < 2:
+            return 2 * max(r.travel for r in self.requests)
+        direct = _direct(self.requests)
+        return self.sharing.route(direct, self.sharing.order(direct, list(hotels)))
+
+
+def _direct(requests: Sequence[Request]) -> dict[int, int]:
+    return {r.hotel_id: r.travel for r in requests if r.hotel_id is not None}
 
 
 def plan(
@@ -110,11 +133,13 @@ def plan(
     resources: Sequence[Resource],
     time_limit: float = 3.0,
     service: ServiceLevel | None = None,
+    sharing: Sharing | None = None,
 ) -> Plan:
     """Group requests into loads and give each load a free driver and vehicle.
 
     With a `service` level, loads come from `transport.kerb` (kerb wait as the objective, then
     vehicle hours); without, from `batching.make_loads` (fewest loads, then least waiting).
+    With `sharing` (and a service level), hotels of one zone share cars (`transport.sharing`).
     """
     started = time.monotonic()
     stats = BatchStats()
@@ -124,7 +149,7 @@ def plan(
         jobs = _jobs(requests, capacity, deadline, stats)
     else:
         requests = [_capped(r, service.cap) for r in requests]  # binds the last resort too
-        jobs = _kerb_jobs(requests, capacity, service, stats)
+        jobs = _kerb_jobs(requests, capacity, service, stats, sharing)
     trips: list[PlannedTrip] = []
     unplanned: list[Request] = []
     ordered = sorted(resources, key=lambda r: (r.capacity, r.driver_id))
@@ -182,11 +207,22 @@ def _jobs(
     return jobs
 
 
-def _segments(requests: Sequence[Request]) -> list[list[Request]]:
+def _segments(requests: Sequence[Request], sharing: Sharing | None = None) -> list[list[Request]]:
+    zone_of: dict[tuple[object, ...], int | None] = {}
+    if sharing is not None:
+        ways: dict[tuple[str, str, str], dict[int, int]] = defaultdict(dict)
+        for r in requests:
+            if r.hotel_id is not None and not (r.vip and sharing.direct_vip):
+                ways[(r.kind, r.place, r.meeting_point)][r.hotel_id] = r.travel
+        for way, direct in ways.items():
+            for zone in sharing.zones(direct):
+                for h in zone:
+                    zone_of[(*way, h)] = zone[0]
     segments: dict[tuple[object, ...], list[Request]] = defaultdict(list)
     for r in requests:
         alone = ("vip", r.key) if r.vip else ()
-        segments[(r.kind, r.place, r.meeting_point, r.hotel_id, *alone)].append(r)
+        where = zone_of.get((r.kind, r.place, r.meeting_point, r.hotel_id), r.hotel_id)
+        segments[(r.kind, r.place, r.meeting_point, where, *alone)].append(r)
     return [members for _key, members in sorted(segments.items(), key=lambda kv: str(kv[0]))]
 
 
@@ -209,19 +245,39 @@ def _kerb_jobs(
     capacity: int,
     service: ServiceLevel,
     stats: BatchStats,
+    sharing: Sharing | None = None,
 ) -> list[_Job]:
-    segments = _segments(requests)
+    segments = _segments(requests, sharing)
     budget = service.late_budget(sum(r.kind == "pickup" for r in requests))
     inputs = [
-        (2 * max(r.travel for r in members), [_guest(i, r, service) for i, r in enumerate(members)])
+        (
+            _Job(tuple(members), 0, 0, 0, sharing).drive(),
+            [_guest(i, r, service) for i, r in enumerate(members)],
+        )
         for members in segments
     ]
     planned = plan_segments(inputs, capacity, service, budget, stats)
     return [
-        _Job(tuple(members[i] for i in trip.members), trip.at, trip.lo, trip.hi)
+        part
         for members, trips in zip(segments, planned, strict=True)
         for trip in trips
+        for part in _fair(
+            _Job(tuple(members[i] for i in trip.members), trip.at, trip.lo, trip.hi, sharing)
+        )
     ]
+
+
+def _fair(job: _Job) -> list[_Job]:
+    """The job, or one job per hotel when its route breaks someone's ride bound (a zone is fair
+    as a whole, but skipping a stop may lengthen a ride when the given hub minutes and the
+    positions disagree)."""
+    stops = job.stops()
+    if job.sharing is None or not stops:
+        return [job]
+    direct = _direct(job.requests)
+    if job.sharing.fair(direct, job.sharing.order(direct, list(stops))):
+        return [job]
+    return [replace(job, requests=tuple(r for r in job.requests if r.hotel_id == h)) for h in stops]
 
 
 def _job_of(load: Load, members: list[Request], windows: list[Window]) -> _Job:
@@ -233,14 +289,14 @@ def _job_of(load: Load, members: list[Request], windows: list[Window]) -> _Job:
 
 def _span(job: _Job, at: int) -> tuple[int, int]:
     """Minutes the vehicle is booked: a round trip after (pickup) or before (departure) `at`."""
-    trip = 2 * max(r.travel for r in job.requests)
+    trip = job.drive()
     return (at, at + trip) if job.requests[0].kind == "pickup" else (at - trip, at)
 
 
 def _candidate_times(job: _Job, res: Resource) -> list[int]:
     """`at` first, then the times right after (or before) each booking, inside the window."""
     times = [job.at]
-    trip = 2 * max(r.travel for r in job.requests)
+    trip = job.drive()
     for start, end in res.busy:
         times.append(end if job.requests[0].kind == "pickup" else start)
         times.append(start - trip if job.requests[0].kind == "pickup" else end + trip)
@@ -279,23 +335,24 @@ def _place(
             return
         half = len(job.requests) // 2
         for part in (job.requests[:half], job.requests[half:]):
-            _place(_Job(part, job.at, job.lo, job.hi), resources, trips, unplanned)
+            _place(_Job(part, job.at, job.lo, job.hi, job.sharing), resources, trips, unplanned)
         return
     res, at = found
     start, end = _span(job, at)
     res.book(start, end)
-    first = job.requests[0]
+    first, stops = job.requests[0], job.stops()
     trips.append(
         PlannedTrip(
             kind=first.kind,
             place=first.place,
             meeting_point=first.meeting_point,
-            hotel_id=first.hotel_id,
+            hotel_id=stops[0] if stops else first.hotel_id,
             at=at_minute(at),
             starts_at=at_minute(start),
             ends_at=at_minute(end),
             driver_id=res.driver_id,
             vehicle_id=res.vehicle_id,
             keys=tuple(r.key for r in job.requests),
+            stops=stops,
         )
     )
