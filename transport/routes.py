@@ -139,7 +139,14 @@ def landed(flight_id: int) -> Response:
     at = to_utc(body.landed_at) if body.landed_at else utcnow()
     with unit_of_work() as db:
         legs = fleet.record_landing(db, flight_id, at, current().actor)
-    return jsonify({"flight_id": flight_id, "passengers": len(legs), "landed_at": iso(at)})
+        ids = [leg.id for leg in legs]
+    with unit_of_work() as db:  # nobody on the ground without a trip: plan or alert now
+        report = service.carry_landed(db, ids)
+    answer: dict[str, object] = {"flight_id": flight_id, "passengers": len(ids)}
+    answer["landed_at"] = iso(at)
+    if report is not None:
+        answer["planned_now"] = report.to_dict()
+    return jsonify(answer)
 
 
 @bp.post("/api/vehicles")

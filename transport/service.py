@@ -285,6 +285,27 @@ def change_estimate(
     return report
 
 
+def carry_landed(
+    session: Session, leg_ids: Sequence[int], *, settings: Settings | None = None
+) -> PlanReport | None:
+    """Landed legs that no open trip carries are planned at once (a free car, or a free seat in
+    a car going their way); who still finds none raises `passenger_without_trip` with the
+    reason (no vehicle free in their window). None when every leg already had a trip.
+
+    The session must have no transaction open; the plan is left for the caller to commit.
+    """
+    with reading(session):
+        carried = set(
+            session.scalars(
+                select(TripPassenger.flight_id)
+                .join(Trip, Trip.id == TripPassenger.trip_id)
+                .where(TripPassenger.flight_id.in_(leg_ids), Trip.state != "cancelled")
+            )
+        )
+    missing = [i for i in leg_ids if i not in carried]
+    return replan_legs(session, missing, settings or Settings()) if missing else None
+
+
 def _unlanded_legs(session: Session, flight_id: int) -> list[Flight]:
     legs = flight_legs(session, flight_id)
     if any(leg.landed_at for leg in legs):
