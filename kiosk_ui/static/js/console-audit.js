@@ -10,7 +10,7 @@
       .some((v) => String(v || "").toLowerCase().includes(q)));
     C.fillTable(document.querySelector("#audit tbody"),
       rows.map((e) => [e.id, window.Summit.localDateTime(e.at), C.actor(e.actor), C.cell("action", e.action),
-        e.target, e.reason]));
+        window.Summit.prose(e.target), window.Summit.prose(e.reason)]));
   }
 
   async function load(before) {

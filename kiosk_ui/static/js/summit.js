@@ -41,6 +41,10 @@
   const value = (v) => (v === true || v === false ? word("value", String(v))
     : (typeof v === "string" && word("value", v)) || (v === null || v === undefined ? "" : String(v)));
 
+  // Free text from the server (an audit target, a note) with every known code put in words.
+  const prose = (text) => String(text === null || text === undefined ? "" : text).replace(/\b[a-z]+(_[a-z]+)+\b/g,
+    (code) => word("value", code) || word("event", code) || word("field", code) || word("reason", code) || code);
+
   const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
   function localTime(iso, short) {
     if (!iso) return "";
@@ -79,7 +83,10 @@
       el.placeholder = el.dataset[lang === "zh" ? "zhPh" : "enPh"];
     });
     const button = document.getElementById("lang");
-    if (button) button.textContent = lang === "zh" ? "EN" : "中文";
+    if (button) {
+      button.textContent = lang === "zh" ? "EN" : "中文";
+      button.setAttribute("aria-label", lang === "zh" ? "EN: English" : "中文: Chinese");
+    }
     listeners.forEach((fn) => fn(lang));
   }
   function setLang(next) {
@@ -142,7 +149,7 @@
     apply();
   });
 
-  window.Summit = { t, word, reason, field, event, stage, value, show, alertTitle, alertText,
+  window.Summit = { t, word, reason, field, event, stage, value, show, prose, alertTitle, alertText,
     localTime, localDateTime, apply, setLang, lang: () => lang, onChange: (fn) => listeners.push(fn),
     token, api };
   // The older name of the same helpers, used by the gate and phone pages.
