@@ -221,6 +221,7 @@ class DriverActor:
         self.keys: dict[int, tuple[Any, ...]] = {}
         self.last_seq = 0
         self.lock = threading.Lock()
+        self.rounds: dict[int, threading.Lock] = {}
 
     def start(self) -> None:
         self.live.connect()
@@ -279,26 +280,40 @@ class DriverActor:
         return status
 
     def board_all(self, trip: dict[str, Any], key: tuple[Any, ...]) -> None:
-        """Confirm each waiting passenger by the code on their phone; absent ones are no-shows."""
+        """At the pickup point: confirm each waiting passenger by the code on their phone, mark
+        the absent ones no-show, then leave. One round per trip at a time, on the trip as the
+        server has it now: a round that raced the `arrive` step, or a rider added meanwhile,
+        used to leave a passenger `waiting` and the trip at the kerb for good (the demo's
+        361-minute wait)."""
         tid = trip["id"]
         if not self.current(tid, key):
             return
-        boarded = 0
-        for p in trip["passengers"]:
-            if p.get("state") not in (None, "waiting"):
-                continue
-            code = self.world.phone(p["attendee_id"]).entrance_code()
-            body = {"attendee_id": p["attendee_id"], "method": "code", "code": code or "-"}
-            status, _ = self.api.post("trip_board", f"/api/driver/trips/{tid}/board", json=body)
-            boarded += status == 200
-            if status != 200:
-                self.api.post(
-                    "trip_no_show",
-                    f"/api/driver/trips/{tid}/no-show",
-                    json={"attendee_id": p["attendee_id"]},
-                )
-        self.world.metrics.outcome("boarded", str(boarded))
-        self.step(tid, key, "depart")
+        with self.rounds.setdefault(tid, threading.Lock()):
+            boarded = 0
+            for _attempt in range(3):
+                status, fresh = self.api.get("driver_trip", f"/api/driver/trips/{tid}")
+                if status != 200 or fresh.get("state") not in ("accepted", "at_pickup"):
+                    return
+                if fresh["state"] == "accepted":
+                    self.step(tid, key, "arrive")
+                for p in fresh["passengers"]:
+                    if p.get("state") not in (None, "waiting"):
+                        continue
+                    boarded += self._board_one(tid, p["attendee_id"])
+                if self.step(tid, key, "depart") in (200, 0):
+                    break
+            self.world.metrics.outcome("boarded", str(boarded))
+
+    def _board_one(self, tid: int, attendee_id: int) -> int:
+        code = self.world.phone(attendee_id).entrance_code()
+        body = {"attendee_id": attendee_id, "method": "code", "code": code or "-"}
+        status, _ = self.api.post("trip_board", f"/api/driver/trips/{tid}/board", json=body)
+        if status == 200:
+            return 1
+        self.api.post(
+            "trip_no_show", f"/api/driver/trips/{tid}/no-show", json={"attendee_id": attendee_id}
+        )
+        return 0
 
     def finish(self, trip: dict[str, Any], key: tuple[Any, ...]) -> None:
         if self.step(trip["id"], key, "drop_off") == 200 and trip["kind"] == "pickup":
