@@ -252,3 +252,20 @@ def test_logging_out_on_the_phone_ends_its_session_on_the_server(
         status = thief.request.get(f"{base}/api/public/phone/status")
         assert status.status == 401
         assert status.json()["error"] == "phone_login_required"
+
+
+def test_a_gate_is_set_up_from_a_token_link_by_choosing_its_gate_from_a_list(
+    app: Flask, venue: Venue, gate_device: Caller
+) -> None:
+    token = gate_device.headers["Authorization"].removeprefix("Bearer ")
+    with live_server(app) as base, chromium() as browser:
+        page = browser.new_page()
+        page.goto(f"{base}/gate#token={token}")
+        page.wait_for_selector("#gate-list option", state="attached")
+        assert token not in page.url  # the token left the address bar
+        labels = page.eval_on_selector_all("#gate-list option", "os => os.map(o => o.textContent)")
+        assert "主会场 · A1 · 入口" in labels
+        page.select_option("#gate-list", str(venue.gate_in))
+        page.click("#save")
+        page.wait_for_selector("#scan:not([hidden])")
+        page.wait_for_function("document.getElementById('zone-name').textContent.includes('A1')")

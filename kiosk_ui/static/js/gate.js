@@ -19,7 +19,8 @@
   const MIN_MS = 2500;
   const CODE_MS = 5000;
   const MAX_MS = 30000;
-  let token = localStorage.getItem("summit.device_token") || "";
+  T.token.fromLink(); // a set-up link's #token= is kept and leaves the address bar
+  let token = T.token.get();
   let gateId = parseInt(localStorage.getItem("summit.gate_id") || "", 10) || null;
   let socket = null;
   let inFlight = false;
@@ -41,13 +42,42 @@
     turn_right: ["请眨眼，或把头慢慢转向右边", "Please blink, or turn your head slowly to the right"],
   };
 
+  // Set-up: the device token (typed, or from a #token= link), then the gate chosen from the
+  // list of the venue's gates the token can see (zone · gate code · in/out).
   function setup() {
     const form = $("setup");
     form.hidden = false;
+    if (token) form.token.value = token;
+    let zones = null;
+    const paint = () => {
+      if (!zones) return;
+      const list = $("gate-list");
+      const chosen = list.value;
+      list.replaceChildren(...zones.flatMap((z) => z.gates.map((g) => {
+        const o = document.createElement("option");
+        o.value = g.id;
+        const zone = T.lang() === "zh" ? z.name_zh : z.name_en;
+        o.textContent = `${zone} · ${g.code} · ${T.value(g.direction)}`;
+        return o;
+      })));
+      if (chosen) list.value = chosen;
+    };
+    const find = async () => {
+      $("setup-error").textContent = "";
+      try {
+        zones = (await T.api("/api/zones", { token: form.token.value.trim() })).zones;
+        paint();
+        $("gate-pick").hidden = false;
+        $("save").hidden = false;
+      } catch (err) { $("setup-error").textContent = T.reason(err.error); }
+    };
+    T.onChange(paint);
+    $("find-gates").addEventListener("click", find);
+    if (token) find();
     form.addEventListener("submit", (ev) => {
       ev.preventDefault();
-      localStorage.setItem("summit.device_token", form.token.value.trim());
-      localStorage.setItem("summit.gate_id", form.gate.value.trim());
+      T.token.set(form.token.value.trim());
+      localStorage.setItem("summit.gate_id", $("gate-list").value);
       location.reload();
     });
   }
@@ -134,8 +164,7 @@
   }
 
   function loadGate() {
-    fetch("/api/gates/" + gateId, { headers: { Authorization: "Bearer " + token } })
-      .then((r) => (r.ok ? r.json() : null))
+    T.api("/api/gates/" + gateId).catch(() => null)
       .then((g) => {
         if (!g) return;
         zoneLabel = () => (T.lang() === "zh" ? g.zone.name_zh : g.zone.name_en);
