@@ -36,6 +36,7 @@ def register(cli: click.Group) -> None:
         help="rehearse a copy of this SQLite database instead of the demo summit",
     )
     @click.option("--deadline-minutes", default=60.0, show_default=True, help="wall-clock limit")
+    @click.option("--vehicles", type=int, default=None, help="demo fleet size (what-if; 60)")
     def rehearse(
         speed: float,
         seed: int,
@@ -47,11 +48,14 @@ def register(cli: click.Group) -> None:
         service_seconds: float,
         source: Path | None,
         deadline_minutes: float,
+        vehicles: int | None,
     ) -> None:
         """Rehearse the summit through the real API on a copy; writes a report (JSON + page)."""
         from rehearsal.runner import rehearse as run
         from rehearsal.runner import save_report
 
+        if vehicles is not None and vehicles < 1:
+            raise click.BadParameter("at least one vehicle")
         if not 0 <= delay_share <= 1 or speed <= 0 or lanes < 1 or service_seconds <= 0:
             raise click.BadParameter("delay share 0-1, speed > 0, lanes >= 1, service seconds > 0")
         scenario = Scenario(
@@ -62,6 +66,7 @@ def register(cli: click.Group) -> None:
             closed_gates=closed,
             lanes=lanes,
             service_seconds=service_seconds,
+            vehicles=vehicles,
         )
         report = run(scenario, attendees=attendees, source=source, deadline_s=deadline_minutes * 60)
         path = save_report(report, Config.from_env().instance_path / "rehearsals")
@@ -69,7 +74,15 @@ def register(cli: click.Group) -> None:
             json.dumps(
                 {
                     k: report[k]
-                    for k in ("attendees", "wall_seconds", "integrity", "denials", "journey")
+                    for k in (
+                        "attendees",
+                        "wall_seconds",
+                        "integrity",
+                        "denials",
+                        "journey",
+                        "transport",
+                        "pickup_categories",
+                    )
                 },
                 indent=2,
                 ensure_ascii=False,

@@ -36,6 +36,7 @@ class Scenario:
     service_seconds: float = 6.0  # time one person needs at a lane
     question_share: float = 0.1  # attendees who ask a kiosk question
     attendee_limit: int | None = None  # rehearse only the first N attendees (quick runs)
+    vehicles: int | None = None  # demo fleet size (None: the seed's 60), a what-if
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,17 @@ from sqlalchemy import func, select
 
 from core.clock import to_local
 from core.runtime import Runtime
-from models import AccessEvent, DomainEvent, Flight, Hotel, JourneyStep, Stay, Trip, TripPassenger
+from models import (
+    AccessEvent,
+    Attendee,
+    DomainEvent,
+    Flight,
+    Hotel,
+    JourneyStep,
+    Stay,
+    Trip,
+    TripPassenger,
+)
 from rehearsal.actors import Metrics
 from rehearsal.plan import Plan
 
@@ -42,13 +52,17 @@ def _summary(values: list[float]) -> dict[str, float]:
 def build_report(rt: Runtime, plan: Plan, metrics: Metrics, errors: list[str]) -> dict[str, Any]:
     """Collect every figure of the rehearsal into one JSON-ready dict."""
     with rt.sessions() as db:
+        pickups = _pickups(db, set(plan.attendee_ids))
         report: dict[str, Any] = {
             "window": {
                 "start_local": to_local(plan.start).isoformat(),
                 "end_local": to_local(plan.end).isoformat(),
             },
             "gates": plan.queue_stats,
-            "pickup_waves": _pickup_waves(db, set(plan.attendee_ids)),
+            "pickup_waves": _pickup_waves(pickups, 2),
+            "kerb_waves": _pickup_waves(pickups, 3),
+            "pickup_categories": _pickup_categories(pickups),
+            "transport": _transport_targets(db, pickups),
             "vehicles_per_hour": _vehicles_per_hour(db),
             "rooms": _rooms(db),
             "denials": _denials(db),
@@ -63,29 +77,77 @@ def build_report(rt: Runtime, plan: Plan, metrics: Metrics, errors: list[str]) -
     return report
 
 
-def _pickup_waves(db: Any, people: set[int]) -> dict[str, dict[str, float]]:
-    """Minutes from landing until the car leaves, per arrival wave (landing hour, local)."""
+BAGGAGE = {"FZS": 10, "international": 40, "domestic": 25}  # transport.requests.Settings
+
+
+def _pickups(db: Any, people: set[int]) -> list[tuple[str, str, float, float]]:
+    """(wave, category, minutes after landing, kerb minutes) for every pickup rider.
+
+    Wave: the landing hour (local). Kerb: from ready (landing + baggage) until the car leaves.
+    """
     rows = db.execute(
         select(
             Flight.attendee_id,
+            Flight.place,
+            Flight.international,
             Flight.landed_at,
             Flight.estimated_at,
             Flight.scheduled_at,
             Trip.starts_at,
+            Attendee.category,
         )
         .join(TripPassenger, TripPassenger.flight_id == Flight.id)
         .join(Trip, Trip.id == TripPassenger.trip_id)
+        .join(Attendee, Attendee.id == Flight.attendee_id)
         .where(Trip.kind == "pickup", Trip.state != "cancelled", TripPassenger.state != "no_show")
     ).all()
-    waves: dict[str, list[float]] = defaultdict(list)
-    for attendee_id, landed, estimated, scheduled, leaves in rows:
+    out = []
+    for attendee_id, place, intl, landed, estimated, scheduled, leaves, category in rows:
         if attendee_id not in people:
             continue
         landing = landed or estimated or scheduled
-        waves[to_local(landing).strftime("%m-%d %H:00")].append(
-            (leaves - landing).total_seconds() / 60
-        )
+        bag = BAGGAGE["FZS" if place == "FZS" else "international" if intl else "domestic"]
+        after = (leaves - landing).total_seconds() / 60
+        out.append((to_local(landing).strftime("%m-%d %H:00"), category, after, after - bag))
+    return out
+
+
+def _pickup_waves(rows: list[tuple[str, str, float, float]], column: int) -> dict[str, Any]:
+    """Wait per arrival wave (column 2: after landing, 3: at the kerb)."""
+    waves: dict[str, list[float]] = defaultdict(list)
+    for wave, _category, after, kerb in rows:
+        waves[wave].append(after if column == 2 else kerb)
     return {wave: _summary(w) for wave, w in sorted(waves.items())}
+
+
+def _pickup_categories(rows: list[tuple[str, str, float, float]]) -> dict[str, Any]:
+    by: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for _wave, category, after, kerb in rows:
+        by[category].append((after, kerb))
+    return {
+        c: {"after_landing": _summary([a for a, _ in v]), "kerb": _summary([k for _, k in v])}
+        for c, v in sorted(by.items())
+    }
+
+
+def _transport_targets(db: Any, rows: list[tuple[str, str, float, float]]) -> dict[str, Any]:
+    """The issue's targets: kerb p95, longest wait after landing, riders still without a trip."""
+    landed_without = db.scalar(
+        select(func.count(Flight.id))
+        .outerjoin(TripPassenger, TripPassenger.flight_id == Flight.id)
+        .where(Flight.kind == "arrival", Flight.landed_at.is_not(None), TripPassenger.id.is_(None))
+    )
+    return {
+        "kerb": _summary([r[3] for r in rows]),
+        "after_landing": _summary([r[2] for r in rows]),
+        "over_60_after_landing": sum(r[2] > 60 for r in rows),
+        "landed_without_trip": landed_without,
+        "left_waiting_at_pickup": db.scalar(  # riders of a trip at the kerb, never boarded
+            select(func.count(TripPassenger.id))
+            .join(Trip, Trip.id == TripPassenger.trip_id)
+            .where(Trip.state == "at_pickup", TripPassenger.state == "waiting")
+        ),
+    }
 
 
 def _vehicles_per_hour(db: Any) -> dict[str, dict[str, int]]:

@@ -69,7 +69,13 @@ def prepare_instance(
 
         rt = build_runtime(config)
         upgrade_database(rt)
-        seed_summit(rt, seed=scenario.seed, attendees=attendees, start=DEMO_START)
+        seed_summit(
+            rt,
+            seed=scenario.seed,
+            attendees=attendees,
+            start=DEMO_START,
+            vehicles=scenario.vehicles,
+        )
     return rt
 
 

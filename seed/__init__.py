@@ -38,7 +38,12 @@ def summit_days(start: date | None = None) -> list[date]:
 
 
 def seed_summit(
-    rt: Runtime, *, seed: int = 2026, attendees: int = 2000, start: date | None = None
+    rt: Runtime,
+    *,
+    seed: int = 2026,
+    attendees: int = 2000,
+    start: date | None = None,
+    vehicles: int | None = None,
 ) -> dict[str, Any]:
     """Create the whole demo summit in one transaction; refuses a database that has attendees."""
     from seed.hotels import seed_hotels
@@ -57,7 +62,7 @@ def seed_summit(
         zones, venue_counts = seed_venue(db, rng, days)
         sessions = seed_agenda(db, zones, days[1:3])
         hotels, hotel_counts = seed_hotels(db, rng, people, days)
-        transport_counts = seed_transport(db, rng, people, days, hotels)
+        transport_counts = seed_transport(db, rng, people, days, hotels, vehicles)
         tokens = _seed_accounts(db)
     _write_tokens(rt, tokens)
     return {

@@ -81,8 +81,16 @@ def _delay(rng: random.Random, legs: list[Flight]) -> None:
                 leg.estimated_at = leg.scheduled_at + late
 
 
-def _fleet(session: Session, rng: random.Random, days: list[date]) -> int:
-    for i, (kind, capacity, vip) in enumerate(FLEET, start=1):
+def fleet_of(size: int | None) -> list[tuple[str, int, bool]]:
+    """The demo fleet (60), or `size` vehicles in the same mix (a what-if)."""
+    if size is None:
+        return list(FLEET)
+    return [FLEET[i * len(FLEET) // size] for i in range(size)]
+
+
+def _fleet(session: Session, rng: random.Random, days: list[date], size: int | None) -> int:
+    fleet = fleet_of(size)
+    for i, (kind, capacity, vip) in enumerate(fleet, start=1):
         vehicle = Vehicle(
             plate=f"闽A·{60000 + i * 37:05d}", kind=kind, capacity=capacity, vip_only=vip
         )
@@ -99,7 +107,7 @@ def _fleet(session: Session, rng: random.Random, days: list[date]) -> int:
             )
         )
     session.flush()
-    return len(FLEET)
+    return len(fleet)
 
 
 def seed_transport(
@@ -108,6 +116,7 @@ def seed_transport(
     attendees: list[Attendee],
     days: list[date],
     hotels: list[Hotel],
+    vehicles: int | None = None,
 ) -> dict[str, int]:
     """Legs for ~90% of attendees, the fleet and drivers, then planned pickups and departures."""
     del hotels  # destinations come from each attendee's stay (read by the planner)
@@ -128,7 +137,7 @@ def seed_transport(
     _delay(rng, [leg for leg in legs if leg.kind == "arrival"])
     session.add_all(legs)
     session.flush()
-    vehicles = _fleet(session, rng, days)
+    vehicles = _fleet(session, rng, days, vehicles)
     start = _local(days[0], 0)  # plan the whole summit, even legs earlier than now
     # A generous limit: every cluster gets CP-SAT, so the same seed gives the same trips.
     settings = Settings(time_limit=60.0)

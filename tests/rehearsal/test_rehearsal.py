@@ -65,3 +65,10 @@ def test_a_short_rehearsal_plays_every_stage_and_loses_nothing() -> None:
     assert set(report["journey"]) == STAGES
     assert report["journey"]["registered"] == 40 and report["journey"]["departed"] > 20
     assert report["gates"] and report["pickup_waves"] and report["vehicles_per_hour"]
+    kerb, after = report["transport"]["kerb"], report["transport"]["after_landing"]
+    assert kerb["n"] == after["n"] > 0 and 0 <= kerb["mean"] < after["mean"]
+    assert set(report["kerb_waves"]) == set(report["pickup_waves"])
+    assert sum(c["kerb"]["n"] for c in report["pickup_categories"].values()) == kerb["n"]
+    # Nobody landed without a trip; every driver round at the kerb ended (board or no-show).
+    assert report["transport"]["landed_without_trip"] == 0
+    assert report["transport"]["left_waiting_at_pickup"] == 0

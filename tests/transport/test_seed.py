@@ -13,7 +13,7 @@ from core.config import Config
 from core.runtime import Runtime, build_runtime, create_schema
 from models import Flight, Trip, TripPassenger, Vehicle
 from models.db import transaction
-from seed.transport import seed_transport
+from seed.transport import FLEET, fleet_of, seed_transport
 from tests.transport.helpers import make_hotel, make_passengers, make_stay
 
 DAYS = [date(2026, 12, 7) + timedelta(days=i) for i in range(4)]
@@ -35,6 +35,16 @@ def seeded(rt: Runtime) -> tuple[dict[str, int], list[tuple]]:
             .order_by(Trip.id)
         ).all()
     return counts, [tuple(t) for t in trips]
+
+
+def test_a_what_if_fleet_keeps_the_demo_mix() -> None:
+    assert fleet_of(None) == list(FLEET) and fleet_of(60) == list(FLEET)
+    small, big = fleet_of(30), fleet_of(120)
+    assert len(small) == 30 and len(big) == 120
+    for fleet in (small, big):
+        share = sum(kind == "minibus" for kind, _c, _v in fleet) / len(fleet)
+        assert abs(share - 8 / 60) < 0.02
+        assert sum(vip for _k, _c, vip in fleet) == round(6 * len(fleet) / 60)
 
 
 @pytest.mark.slow
