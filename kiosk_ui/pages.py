@@ -6,8 +6,9 @@ events as any other client (checkin.routes, checkin.events, checkin.portal_route
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, abort, render_template, send_file
 
+from core.config import PROJECT_ROOT
 from kiosk_ui.messages import script
 
 bp = Blueprint("kiosk_ui_pages", __name__)
@@ -43,3 +44,14 @@ def messages_script() -> Response:
     response = Response(script(), mimetype="text/javascript")
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
+
+
+JSQR = PROJECT_ROOT / "node_modules" / "jsqr" / "dist" / "jsQR.js"
+
+
+@bp.get("/vendor/jsQR.js")
+def jsqr_script() -> Response:
+    """The QR decoder (npm jsqr, Apache-2.0) the driver page scans entrance codes with."""
+    if not JSQR.exists():
+        abort(404)  # ./dev setup installs it; the page then falls back to typing the code
+    return send_file(JSQR, mimetype="text/javascript", max_age=3600)

@@ -70,14 +70,74 @@
         { attendee_id: p.attendee_id, method: "face", photo: reader.result }));
       if (photo.files[0]) reader.readAsDataURL(photo.files[0]);
     });
-    li.append(" ", code,
-      button(t("board_code"), "", () => act(() => api(`/api/driver/trips/${trip.id}/board`,
-        { attendee_id: p.attendee_id, method: "code", code: code.value.trim() }))),
+    code.setAttribute("aria-label", t("code_ph"));
+    const board = (text) => act(() => api(`/api/driver/trips/${trip.id}/board`,
+      { attendee_id: p.attendee_id, method: "code", code: text }));
+    li.append(" ",
+      button(t("scan"), "primary scan", () => scanner.open(p.name, board)),
+      code, button(t("board_code"), "", () => board(code.value.trim())),
       button(t("board_face"), "", () => photo.click()), photo,
       button(t("no_show_btn"), "", () => act(() => api(`/api/driver/trips/${trip.id}/no-show`,
         { attendee_id: p.attendee_id }))));
     return li;
   }
+
+  // Scanning a rider's entrance QR code with the phone's camera (jsQR from npm, or the
+  // browser's BarcodeDetector where there is one); typing the code stays the last resort.
+  const scanner = (function () {
+    let stream = null;
+    let timer = null;
+    let detector = null;
+    if ("BarcodeDetector" in window) {
+      try { detector = new window.BarcodeDetector({ formats: ["qr_code"] }); } catch (e) { detector = null; }
+    }
+    async function read(video, canvas) {
+      if (!video.videoWidth) return null;
+      canvas.width = video.videoWidth;
+      canvas.height = video.videoHeight;
+      const ctx = canvas.getContext("2d", { willReadFrequently: true });
+      ctx.drawImage(video, 0, 0);
+      if (detector) {
+        const found = await detector.detect(canvas).catch(() => []);
+        if (found.length) return found[0].rawValue;
+      }
+      if (!window.jsQR) return null;
+      const img = ctx.getImageData(0, 0, canvas.width, canvas.height);
+      const found = window.jsQR(img.data, img.width, img.height, { inversionAttempts: "dontInvert" });
+      return found ? found.data : null;
+    }
+    function close() {
+      clearInterval(timer);
+      timer = null;
+      if (stream) stream.getTracks().forEach((tr) => tr.stop());
+      stream = null;
+      $("scanner").hidden = true;
+    }
+    async function open(name, onCode) {
+      close();
+      $("scan-who").textContent = name;
+      $("scanner").hidden = false;
+      try {
+        stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
+      } catch (e) {
+        close();
+        status(t("no_camera"), true);
+        return;
+      }
+      const video = $("scan-video");
+      video.srcObject = stream;
+      let busy = false;
+      timer = setInterval(async () => {
+        if (busy) return;
+        busy = true;
+        const text = await read(video, $("scan-canvas"));
+        busy = false;
+        if (text && text.startsWith("SC1.") && timer) { close(); onCode(text); }
+      }, 200);
+    }
+    $("scan-cancel").addEventListener("click", close);
+    return { open, close };
+  })();
 
   const NEXT = { assigned: "accept", planned: "accept", accepted: "arrive", at_pickup: "depart", departed: "drop_off" };
 
