@@ -29,7 +29,7 @@ from checkin.errors import (
     CODE_NOT_YET_VALID,
     CheckInError,
 )
-from core.clock import utcnow
+from core.clock import simulated, utcnow
 from core.runtime import Runtime
 
 PREFIX = "SC1."
@@ -50,6 +50,18 @@ class EntranceCode:
     issued: datetime
     expires: datetime
     nonce: str  # hex; identifies this code for replay checks
+
+
+def code_ttl(rt: Runtime) -> int:
+    """Seconds (of the server's clock) a new phone code lives: `ENTRANCE_CODE_TTL` real seconds.
+
+    On a rehearsal or demo server whose clock runs `speed` times faster, that is `speed` times
+    as many clock seconds, so a phone's code (refreshed every `ROTATE_SECONDS` real seconds)
+    still passes a gate the person walks to.
+    """
+    real = int(rt.config.extra.get("ENTRANCE_CODE_TTL", TTL_SECONDS))
+    clock = simulated()
+    return max(1, round(real * clock.speed)) if clock is not None else real
 
 
 def _unix(value: datetime) -> int:

@@ -22,7 +22,7 @@ from qrcode.constants import ERROR_CORRECT_M
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from checkin.codes import ROTATE_SECONDS, TTL_SECONDS, issue_code, read_code
+from checkin.codes import ROTATE_SECONDS, TTL_SECONDS, code_ttl, issue_code, read_code
 from checkin.errors import CheckInConflict, CheckInForbidden
 from checkin.journey import timeline
 from checkin.service import masked_attendee
@@ -137,14 +137,14 @@ def phone_status(rt: Runtime, session: Session, phone: PhoneSession) -> dict[str
     attendee = session.get(Attendee, phone.attendee_id)
     if attendee is None or attendee.revoked or attendee.portal_session_version != phone.version:
         raise Unauthorized("open the phone page with your link again", "phone_login_required")
-    ttl = int(rt.config.extra.get("ENTRANCE_CODE_TTL", TTL_SECONDS))
-    code = issue_code(rt, attendee.id, ttl=ttl)
+    ttl = int(rt.config.extra.get("ENTRANCE_CODE_TTL", TTL_SECONDS))  # real seconds
+    code = issue_code(rt, attendee.id, ttl=code_ttl(rt))
     entrance = read_code(rt, code)
     return {
         "attendee": masked_attendee(attendee),
         "code": code,
         "qr": qr_data_url(code),
         "expires_at": iso(entrance.expires),
-        "refresh_seconds": min(ROTATE_SECONDS, max(1, ttl // 2)),
+        "refresh_seconds": min(ROTATE_SECONDS, max(1, ttl // 2)),  # real seconds, at any speed
         "journey": timeline(session, attendee.id),
     }

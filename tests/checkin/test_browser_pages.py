@@ -14,6 +14,7 @@ import zxingcpp
 from flask import Flask
 from PIL import Image
 
+from core.clock import SimClock, use_clock, utcnow
 from core.runtime import Runtime
 from models import AccessEvent, Alert
 from tests.browser_support import chromium, live_server
@@ -269,3 +270,35 @@ def test_a_gate_is_set_up_from_a_token_link_by_choosing_its_gate_from_a_list(
         page.click("#save")
         page.wait_for_selector("#scan:not([hidden])")
         page.wait_for_function("document.getElementById('zone-name').textContent.includes('A1')")
+
+
+@pytest.fixture
+def demo_clock() -> Iterator[SimClock]:
+    """The server's clock at the README's 20x demo speed (as `run.py rehearse` sets it)."""
+    clock = SimClock(utcnow(), 20.0)
+    use_clock(clock)
+    yield clock
+    use_clock(None)
+
+
+def test_at_20x_a_phone_code_passes_a_gate_reached_seconds_later(
+    app: Flask,
+    venue: Venue,
+    staff: Caller,
+    gate_device: Caller,
+    demo_clock: SimClock,
+) -> None:
+    link = staff.post(f"/api/attendees/{venue.delegate}/portal-link").json
+    with live_server(app) as base, chromium() as browser:
+        page = browser.new_page()
+        page.goto(f"{base}/p/{link['code']}")
+        page.click("#login button[type=submit]")
+        page.wait_for_selector("#qr[src^='data:image/png']")
+        code = decode_qr(page.locator("#qr").screenshot())
+        # Walking to the gate: 80 s of the summit's clock, past a code's 60 s at real speed.
+        time.sleep(4)
+        scanned = gate_device.post(
+            f"/api/gates/{venue.gate_in}/pass",
+            json={"method": "code", "code": code, "nonce": new_nonce()},
+        ).json
+    assert (scanned["granted"], scanned["reason"]) == (True, "checked_in")
