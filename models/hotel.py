@@ -16,6 +16,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -45,6 +46,9 @@ class Hotel(Base):
     address: Mapped[str] = mapped_column(String(200), default="")
     travel_minutes_airport: Mapped[int] = mapped_column(Integer, default=45)
     travel_minutes_station: Mapped[int] = mapped_column(Integer, default=25)
+    # Position (WGS84 degrees): hotel-to-hotel minutes for trips serving several hotels.
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
     wifi_ssid: Mapped[str] = mapped_column(String(64), default="")
     wifi_password: Mapped[str] = mapped_column(String(64), default="")
     # Local hours (summit time zone): rooms ready from, rooms due by, and the hour of the

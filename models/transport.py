@@ -110,6 +110,8 @@ class Trip(Timestamped, Base):
     acked_version: Mapped[int] = mapped_column(Integer, default=0)  # last version the phone got
     acked_at: Mapped[datetime | None] = mapped_column(DateTime)
     updated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Hotel ids in visiting order ("3,1") when the trip serves several hotels; None: one.
+    stops: Mapped[str | None] = mapped_column(String(200))
 
 
 class TripPassenger(Base):

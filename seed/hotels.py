@@ -78,6 +78,16 @@ def seed_hotels(
     }
 
 
+# Approximate real positions (WGS84, +-0.5 km) of the hotels above, for shared trips.
+POSITIONS = {
+    "FZSL": (26.0868, 119.3036),  # Shangri-La, Xinquan Rd, Gulou
+    "FZIC": (26.0556, 119.3142),  # InterContinental, Jiangbin Middle Ave, Taijiang
+    "FZCP": (26.0475, 119.2868),  # Crowne Plaza Riverside, Jiangbin West Ave, Cangshan
+    "FZWV": (26.0379, 119.2716),  # Wanda Vista, Pushang Ave, Cangshan
+    "FZWL": (26.0925, 119.2944),  # Westlake Hotel, Hubin Rd, Gulou
+}
+
+
 def _hotels(session: Session) -> list[Hotel]:
     hotels = [
         Hotel(
@@ -90,6 +100,8 @@ def _hotels(session: Session) -> list[Hotel]:
             wifi_ssid=f"{code}-Summit",
             wifi_password=f"DCS2026-{code[2:].lower()}",
             no_show_cutoff_hour=4,
+            latitude=POSITIONS[code][0],
+            longitude=POSITIONS[code][1],
         )
         for code, zh, en, addr, air, rail, _w in HOTELS
     ]

@@ -50,6 +50,9 @@ class Settings:
     kerb_level: int = 35
     kerb_share: float = 0.95
     kerb_cap: int | None = None
+    # Trips serving several hotels (hotels with a position), each ride <= ride_factor x direct.
+    share_trips: bool = True
+    ride_factor: float = 1.5
 
     def service(self) -> ServiceLevel:
         return ServiceLevel(level=self.kerb_level, share=self.kerb_share, cap=self.kerb_cap)

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from core.clock import utcnow
 from models.db import reading
+from models.hotel import Hotel
 from models.transport import Flight, Trip, TripPassenger
 from transport.errors import PlanConflict, TransportConflict, TransportError, TransportNotFound
 from transport.notices import alert_unplanned, announce_estimate
@@ -39,6 +40,7 @@ from transport.requests import (
     read_replan,
     read_unplanned,
 )
+from transport.sharing import Sharing
 from transport.snapshot import publish_trips
 
 ATTEMPTS = 3  # reads and solves of one planning run before it reports plan_conflict
@@ -111,9 +113,8 @@ def plan_within_seed(
     """
     s, now = settings or Settings(), now or utcnow()
     job = read_unplanned(session, kind, s, day=day, now=now)
-    return _apply_new(
-        session, kind, job, plan(job.requests, job.resources, s.time_limit, s.service())
-    )
+    result = plan(job.requests, job.resources, s.time_limit, s.service(), sharing(session, s))
+    return _apply_new(session, kind, job, result)
 
 
 def _plan_new(
@@ -153,7 +154,8 @@ def _solve_outside(
     for _attempt in range(ATTEMPTS):
         with reading(session):
             before = read(False)
-        result = plan(before.requests, before.resources, s.time_limit, s.service())
+            shared = sharing(session, s)
+        result = plan(before.requests, before.resources, s.time_limit, s.service(), shared)
         session.expire_all()  # the write transaction below must see rows afresh, not cached
         current = read(True)
         if current.marker == before.marker:
@@ -215,6 +217,7 @@ def _new_trip(p: PlannedTrip) -> Trip:
         place=p.place,
         meeting_point=p.meeting_point,
         hotel_id=p.hotel_id,
+        stops=",".join(map(str, p.stops)) or None,
         starts_at=p.starts_at,
         ends_at=p.ends_at,
         version=1,
@@ -225,6 +228,7 @@ def _new_trip(p: PlannedTrip) -> Trip:
 def _rewrite(trip: Trip, p: PlannedTrip) -> None:
     moved = (trip.starts_at, trip.ends_at) != (p.starts_at, p.ends_at)
     trip.vehicle_id, trip.hotel_id, trip.meeting_point = p.vehicle_id, p.hotel_id, p.meeting_point
+    trip.stops = ",".join(map(str, p.stops)) or None
     trip.starts_at, trip.ends_at = p.starts_at, p.ends_at
     trip.version += 1
     trip.updated_at = utcnow()
@@ -304,6 +308,15 @@ def carry_landed(
         )
     missing = [i for i in leg_ids if i not in carried]
     return replan_legs(session, missing, settings or Settings()) if missing else None
+
+
+def sharing(session: Session, s: Settings) -> Sharing | None:
+    """Hotels with a position may share cars (`Settings.share_trips`); None: one hotel a car."""
+    if not s.share_trips:
+        return None
+    rows = session.execute(select(Hotel.id, Hotel.latitude, Hotel.longitude)).all()
+    where = {i: (lat, lon) for i, lat, lon in rows if lat is not None and lon is not None}
+    return Sharing(where, ride_factor=s.ride_factor) if len(where) > 1 else None
 
 
 def _unlanded_legs(session: Session, flight_id: int) -> list[Flight]:

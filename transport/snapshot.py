@@ -24,13 +24,24 @@ def trip_snapshot(session: Session, trip: Trip) -> dict[str, Any]:
 
 def trip_snapshots(session: Session, trips: Sequence[Trip]) -> list[dict[str, Any]]:
     """Snapshots of many trips with a fixed number of queries (planning publishes hundreds)."""
-    hotels = _by_id(session, Hotel, {t.hotel_id for t in trips})
+    hotels = _by_id(
+        session, Hotel, {t.hotel_id for t in trips} | {h for t in trips for h in stops_of(t)}
+    )
     vehicles = _by_id(session, Vehicle, {t.vehicle_id for t in trips})
     riders = passengers_of(session, [t.id for t in trips])
     return [
         _snapshot(t, hotels.get(t.hotel_id), vehicles.get(t.vehicle_id), riders.get(t.id, []))
+        | {
+            "stops": [_hotel(hotels.get(h)) for h in stops_of(t)]
+            or [_hotel(hotels.get(t.hotel_id))]
+        }
         for t in trips
     ]
+
+
+def stops_of(trip: Trip) -> list[int]:
+    """Hotel ids in visiting order when the trip serves several hotels, else []."""
+    return [int(h) for h in (trip.stops or "").split(",") if h]
 
 
 def _by_id(session: Session, model: Any, ids: set[int | None]) -> dict[int | None, Any]:

@@ -6,10 +6,25 @@ import random
 from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
+from core.runtime import Runtime
+from models import Trip
+from models.db import transaction
+from tests.transport.helpers import (
+    NOW,
+    SUMMIT,
+    make_driver,
+    make_hotel,
+    make_leg,
+    make_passengers,
+    make_stay,
+)
 from transport.kerb import ServiceLevel
 from transport.planner import PlannedTrip, Request, Resource, plan
+from transport.service import plan_pickups
 from transport.sharing import Sharing, km_between
+from transport.snapshot import trip_snapshot
 
 T0 = datetime(2026, 12, 7, 6, 0)
 # Places in Fuzhou (approximate): two riverside hotels 1.5 km apart, one near the airport.
@@ -98,3 +113,24 @@ def test_every_shared_ride_keeps_the_bound_and_everyone_is_carried(seed: int) ->
             assert all(rides[h] <= factor * direct[h] for h in t.stops)
             assert {by_key[k].hotel_id for k in t.keys} == set(t.stops)
             assert t.ends_at - t.at == timedelta(minutes=sharing.route(direct, list(t.stops)))
+
+
+def test_a_shared_trip_is_stored_with_its_stop_order_for_the_driver(runtime: Runtime) -> None:
+    with transaction(runtime.sessions) as db:
+        vista, crowne = make_hotel(db, "WV", airport=48), make_hotel(db, "CP", airport=50)
+        for hotel, key in ((vista, VISTA), (crowne, CROWNE)):
+            hotel.latitude, hotel.longitude = POSITIONS[key]
+        people = make_passengers(db, runtime.pii, 2)
+        for person, hotel in zip(people, (crowne, vista), strict=True):
+            make_stay(db, person, hotel, SUMMIT.date(), SUMMIT.date() + timedelta(days=2))
+            make_leg(db, person, SUMMIT)
+        make_driver(db, capacity=7, kind="van")
+    with transaction(runtime.sessions) as db:
+        report = plan_pickups(db, now=NOW)
+    assert report.trips_created == 1 and report.unplanned == []
+    with runtime.sessions() as db:
+        trip = db.scalars(select(Trip)).one()
+        assert trip.stops == f"{vista.id},{crowne.id}" and trip.hotel_id == vista.id
+        snap = trip_snapshot(db, trip)
+    assert [s["name_en"] for s in snap["stops"]] == ["Hotel WV", "Hotel CP"]  # nearest first
+    assert len(snap["passengers"]) == 2
