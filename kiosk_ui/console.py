@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response as WResponse
 
 from core.errors import ValidationError
 from kiosk_ui import console_lists, console_service
+from kiosk_ui.attendee_status import attendee_status as status_of
 from web.api import unit_of_work
 from web.auth import ADMIN, ANY_STAFF, SECURITY, current, requires, staff_on_page, to_login
 from web.live import rooms_for
@@ -115,6 +116,14 @@ def devices_page() -> str | WResponse:
 def attendee_page(attendee_id: int) -> str | WResponse:
     """One attendee, masked, with the journey timeline; admins may unmask with a reason."""
     return _page("attendee", "console_attendee.html", attendee_id=attendee_id)
+
+
+@bp.get("/api/console/attendees/<int:attendee_id>/status")
+@requires(*ANY_STAFF)
+def attendee_status(attendee_id: int) -> Response:
+    """Flights, rides (driver, vehicle), hotel stay and room, venue presence, face enrolment."""
+    with unit_of_work(read_only=True) as db:
+        return jsonify(status_of(db, attendee_id))
 
 
 @bp.get("/api/console/summary")

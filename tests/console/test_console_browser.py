@@ -183,6 +183,8 @@ def test_search_by_pinyin_finds_an_attendee_and_opens_the_journey(console: Conso
     page.wait_for_selector("body[data-ready='1']")
     page.wait_for_selector("#timeline li")
     assert "已注册" in str(page.text_content("#timeline"))  # the stage in words
+    status = str(page.text_content("#p-status"))
+    assert "不在场内" in status and "未登记" in status  # venue presence and face enrolment
 
 
 def test_markup_in_names_and_organisations_is_shown_as_text(console: Console) -> None:
