@@ -298,3 +298,17 @@ def test_switching_language_rewords_the_feed_alerts_and_badge_without_a_reload(
     assert "liveness_failed" not in alerts and "活体" not in alerts
     assert "Live" in str(page.text_content("#conn"))
     assert page.evaluate("window.notReloaded") is True
+
+
+def test_the_rehearsal_page_shows_the_running_rehearsals_figures(console: Console) -> None:
+    from core.clock import SimClock, use_clock, utcnow
+
+    console.scan(console.venue.attendee_ids[0])
+    use_clock(SimClock(utcnow(), 20.0))  # the server runs a rehearsal at 20x
+    try:
+        page = console.open(path="/rehearsal")
+        page.wait_for_selector("#live:not([hidden])")
+        page.wait_for_selector("#live [data-key='arrivals.venue']:text-is('1')")
+        assert "20×" in str(page.text_content("#live-clock"))
+    finally:
+        use_clock(None)
