@@ -268,7 +268,11 @@ def my_trip(trip_id: int) -> Response:
 def move_trip(trip_id: int, action: str) -> Response:
     """Accept, arrive at the pickup point, depart, drop off, or close a trip nobody came to."""
     with unit_of_work() as db:
-        return jsonify(trip_snapshot(db, trips.advance_trip(db, _driver_id(), trip_id, action)))
+        answer = trip_snapshot(db, trips.advance_trip(db, _driver_id(), trip_id, action))
+    if action == "close":  # the vehicle is free again: whoever has no trip may get it now
+        with unit_of_work() as db:
+            service.plan_stranded(db)
+    return jsonify(answer)
 
 
 @bp.post("/api/driver/trips/<int:trip_id>/board")

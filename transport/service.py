@@ -96,6 +96,17 @@ def plan_departures(
     return _plan_new(session, "departure", day, now or utcnow(), settings or Settings())
 
 
+def plan_stranded(session: Session, *, now: datetime | None = None) -> list[PlanReport]:
+    """A vehicle became free (a trip closed or cancelled): plan every leg still without a trip,
+    pickups and departures. The session must have no transaction open; each kind's plan is
+    committed before the next is read."""
+    reports = []
+    for plan_kind in (plan_pickups, plan_departures):
+        reports.append(plan_kind(session, now=now))
+        session.commit()
+    return reports
+
+
 def plan_within_seed(
     session: Session,
     kind: str,

@@ -18,7 +18,7 @@ from tests.transport.helpers import (
     make_stay,
 )
 from transport.fleet import record_landing
-from transport.service import carry_landed
+from transport.service import carry_landed, plan_stranded
 
 
 def landed_flight(runtime: Runtime, drivers: int) -> list[int]:
@@ -57,3 +57,29 @@ def test_with_no_car_free_the_console_is_told_why(runtime: Runtime) -> None:
         alerts = db.scalars(select(Alert).where(Alert.kind == "passenger_without_trip")).all()
         assert len(alerts) == 3
         assert all("no pickup vehicle free (FOC" in a.message for a in alerts)
+
+
+def test_a_vehicle_freed_later_takes_a_stranded_leg(runtime: Runtime) -> None:
+    with transaction(runtime.sessions) as db:
+        hotel = make_hotel(db, "H1", airport=40)
+        first, second = make_passengers(db, runtime.pii, 2)
+        for p in (first, second):
+            make_stay(db, p, hotel, SUMMIT.date(), SUMMIT.date() + timedelta(days=2))
+        make_leg(db, first, SUMMIT, number="MF8101")
+        make_leg(db, second, SUMMIT + timedelta(minutes=5), number="CA1234")
+        make_driver(db, capacity=1)
+    now = SUMMIT - timedelta(hours=1)
+    with transaction(runtime.sessions) as db:
+        assert carry_landed(db, []) is None
+        stranded = plan_stranded(db, now=now)[0].unplanned
+    assert len(stranded) == 1  # one car, booked by the first flight's round trip
+    with transaction(runtime.sessions) as db:  # that trip is closed: nobody came
+        db.scalars(select(Trip)).one().state = "cancelled"
+    with transaction(runtime.sessions) as db:
+        report = plan_stranded(db, now=now)[0]
+    assert report.trips_created == 1 and report.unplanned == []
+    with runtime.sessions() as db:
+        assert (
+            db.scalar(select(TripPassenger.attendee_id).join(Trip).where(Trip.state != "cancelled"))
+            == stranded[0]
+        )
