@@ -198,3 +198,31 @@ def test_every_page_speaks_words_not_codes_and_passes_axe_in_both_languages(
         page.context.close()
     print(json.dumps({"raw": raw, "axe": violations}, ensure_ascii=False, indent=1))
     assert (raw, violations) == ({}, {})
+
+
+def test_console_and_registration_fit_a_phone_screen(summit: Summit) -> None:
+    """At 390 px nothing overflows sideways and each nav link stays on one line."""
+    too_wide = {}
+    for name, user, path in (
+        ("console", "admin", "/console"),
+        ("register", "staff", "/console/register"),
+    ):
+        context = summit.browser.new_context(viewport={"width": 390, "height": 844})
+        context.request.post(
+            f"{summit.base}/api/auth/login",
+            data={"username": user, "password": DEMO_PASSWORDS[user]},
+        )
+        page = context.new_page()
+        page.goto(summit.base + path)
+        page.wait_for_load_state("load")
+        page.wait_for_timeout(500)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        tall_links = page.eval_on_selector_all(
+            "header nav a",
+            "as => as.filter(a => a.getBoundingClientRect().height"
+            " > 2 * parseFloat(getComputedStyle(a).fontSize)).length",
+        )
+        if width > 390 or tall_links:
+            too_wide[name] = (width, tall_links)
+        context.close()
+    assert too_wide == {}

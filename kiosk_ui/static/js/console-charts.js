@@ -45,6 +45,17 @@
     });
   }
 
+  // Nothing to draw yet: say so instead of bare axes.
+  function empty(ctx, width, height, series) {
+    if (series.some((s) => s.values.some((v) => v > 0))) return false;
+    ctx.fillStyle = INK;
+    ctx.textAlign = "center";
+    ctx.textBaseline = "middle";
+    ctx.font = "14px system-ui, sans-serif";
+    ctx.fillText(C.t("no_data"), width / 2, height / 2);
+    return true;
+  }
+
   function frame(width, height) {
     return { left: 34, right: width - 8, top: 8, bottom: height - 20 };
   }
@@ -52,6 +63,8 @@
   // Grouped bars: labels along x, one bar per series in each group.
   function bars(canvas, labels, series) {
     const { ctx, width, height } = prepare(canvas);
+    canvas.dataset.empty = empty(ctx, width, height, series) ? "1" : "";
+    if (canvas.dataset.empty) return;
     const box = frame(width, height);
     const max = Math.max(1, ...series.flatMap((s) => s.values));
     axis(ctx, box, max);
@@ -70,6 +83,8 @@
   // One line per series with a legend of the series names.
   function lines(canvas, labels, series) {
     const { ctx, width, height } = prepare(canvas);
+    canvas.dataset.empty = empty(ctx, width, height, series) ? "1" : "";
+    if (canvas.dataset.empty) return;
     const box = frame(width, height);
     const max = Math.max(1, ...series.flatMap((s) => s.values));
     axis(ctx, box, max);

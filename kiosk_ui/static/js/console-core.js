@@ -54,6 +54,8 @@
     list_audit: ["审计日志", "Audit log"],
     list_attendees: ["参会人员", "Attendees"],
     list_security: ["安保告警", "Security alerts"],
+    no_data: ["暂无数据", "No data yet"],
+    no_rows: ["暂无记录", "Nothing yet"],
     list_waiting_detail: ["等待接站", "Waiting for pickup"],
   };
 
@@ -107,7 +109,16 @@
     });
   };
 
+  // Table rows from arrays of cells; an empty table says so in one row across its columns.
   C.fillTable = function (tbody, rows) {
+    if (!rows.length) {
+      const td = C.el("td", C.t("no_rows"), "muted empty");
+      td.colSpan = (tbody.closest("table").querySelectorAll("thead th").length) || 1;
+      const tr = document.createElement("tr");
+      tr.appendChild(td);
+      tbody.replaceChildren(tr);
+      return;
+    }
     tbody.replaceChildren(...rows.map((cells) => {
       const tr = document.createElement("tr");
       cells.forEach((c) => tr.appendChild(c instanceof Node ? wrapTd(c) : C.el("td", c)));
