@@ -302,3 +302,16 @@ def test_at_20x_a_phone_code_passes_a_gate_reached_seconds_later(
             json={"method": "code", "code": code, "nonce": new_nonce()},
         ).json
     assert (scanned["granted"], scanned["reason"]) == (True, "checked_in")
+
+
+def test_a_rate_limited_phone_login_says_wait_not_invalid(app: Flask) -> None:
+    with live_server(app) as base, chromium() as browser:
+        page = browser.new_page()
+        page.goto(f"{base}/phone")
+        for _ in range(20):  # the login's limit per minute, used up by wrong guesses
+            page.request.post(f"{base}/api/public/phone/login", data={"code": "WRONG-CODE"})
+        page.wait_for_selector("#login:not([hidden])")
+        page.fill("#portal-code", "ANOTHER-CODE")
+        page.click("#login button[type=submit]")
+        page.wait_for_selector("#login-error:text('请求过多')")
+        assert "无效" not in str(page.text_content("#login-error"))

@@ -7,18 +7,8 @@
   let timer = null;
   let lastStatus = null;
 
-  const STAGES = {
-    registered: ["已注册", "Registered"],
-    arrived: ["已抵达", "Arrived"],
-    picked_up: ["已接站", "Picked up"],
-    hotel_checked_in: ["已入住酒店", "Checked in at the hotel"],
-    venue_checked_in: ["已入场", "Checked in at the venue"],
-    hotel_checked_out: ["已退房", "Checked out of the hotel"],
-    departed: ["已送站", "Departed"],
-  };
   const WORDS = {
     invalid: ["此码无效或已使用，请联系会务组获取新链接", "This code is not valid or was used already: ask the organisers for a new link"],
-    failed: ["网络错误，请重试", "Network error: please try again"],
   };
 
   function render(s) {
@@ -34,21 +24,25 @@
     s.journey.forEach((step) => {
       const li = document.createElement("li");
       li.dataset.stage = step.stage;
-      li.textContent = (STAGES[step.stage] ? T.t(STAGES[step.stage]) : step.stage) + " · " + T.localTime(step.at);
+      li.textContent = T.stage(step.stage) + " · " + T.localDateTime(step.at);
       list.appendChild(li);
     });
   }
 
   function refresh() {
     clearTimeout(timer);
-    fetch("/api/public/phone/status", { credentials: "same-origin" })
-      .then((r) => r.json().then((body) => ({ ok: r.ok, body })))
-      .then(({ ok, body }) => {
-        if (!ok) { showLogin(); return; }
+    T.api("/api/public/phone/status", { token: "" })
+      .then((body) => {
+        $("status-error").textContent = "";
         render(body);
         timer = setTimeout(refresh, body.refresh_seconds * 1000);
       })
-      .catch(() => { timer = setTimeout(refresh, 5000); });
+      .catch((err) => {
+        if (err.status === 401) { showLogin(); return; }
+        // Too many requests or no network: say so and try again; the last code stays shown.
+        $("status-error").textContent = T.reason(err.error);
+        timer = setTimeout(refresh, err.status === 429 ? 10000 : 5000);
+      });
   }
 
   function showLogin() {
@@ -59,15 +53,12 @@
   function login(ev) {
     ev.preventDefault();
     const code = $("portal-code").value.trim();
-    fetch("/api/public/phone/login", {
-      method: "POST", credentials: "same-origin",
-      headers: { "Content-Type": "application/json" }, body: JSON.stringify({ code }),
-    })
-      .then((r) => {
-        if (r.ok) { history.replaceState(null, "", "/phone"); refresh(); }
-        else $("login-error").textContent = T.t(WORDS.invalid);
-      })
-      .catch(() => { $("login-error").textContent = T.t(WORDS.failed); });
+    T.api("/api/public/phone/login", { method: "POST", json: { code }, token: "" })
+      .then(() => { history.replaceState(null, "", "/phone"); refresh(); })
+      .catch((err) => {
+        // The true reason: a used or unknown code, an expired one, or too many tries (wait).
+        $("login-error").textContent = err.error === "portal_code_invalid" ? T.t(WORDS.invalid) : T.reason(err.error);
+      });
   }
 
   function forget() {
