@@ -373,3 +373,28 @@ def test_before_a_zone_opens_an_enrolled_person_is_told_when_it_opens(
     ack = send(client, jittered(load_rgb(faces_dir / "probe/obama1.jpg", 480), 8))
     assert (ack["decision"]["reason"], ack["face"]) == ("outside_hours", "match")
     assert ack["opens_at"] == iso(opens)
+
+
+def test_a_hotel_camera_tells_a_guest_of_another_hotel_which_hotel(
+    app: Flask, runtime: Runtime, faces_dir: Path
+) -> None:
+    from tests.hotel.helpers import make_hotel, make_stay
+
+    with transaction(runtime.sessions) as db:
+        here, there = make_hotel(db, "HERE"), make_hotel(db, "THERE")
+        guest = make_attendee(db, runtime.pii, name="Barack Elsewhere").id
+        make_stay(db, guest, there)
+        here_id = here.id
+    enrol(runtime, guest, faces_dir / "enroll/obama/obama.jpg")
+    desk = device_caller(app, runtime, "hotel_desk", "lobby-2", hotel_id=here_id, liveness=False)
+    client = connect(app, desk)
+    found = send(
+        client, jittered(load_rgb(faces_dir / "probe/obama1.jpg", 480), 8), purpose="hotel"
+    )
+    assert found["decision"] == "match" and found["attendee"]["id"] == guest  # not "unknown"
+    refused = desk.post("/api/hotel/kiosk/identify", json={"ticket": found["ticket"]})
+    assert (refused.status_code, refused.json["error"], refused.json["hotel"]) == (
+        409,
+        "wrong_hotel",
+        "THERE",
+    )
