@@ -17,11 +17,20 @@ import pydantic
 from flask import Blueprint, Response, jsonify, request
 from flask_socketio import SocketIO, emit
 
-from checkin.speech_service import Asker, LiveQuery, answer_audio, identify_asker, request_help
+from checkin.speech_service import (
+    Asker,
+    LiveQuery,
+    answer_audio,
+    answer_chosen,
+    answer_text,
+    identify_asker,
+    request_help,
+)
 from core.accounts import Principal
 from core.clock import utcnow
 from core.errors import SummitError
 from recognition.speech.audio import decode_upload
+from recognition.speech.catalogue import LANGUAGES
 from recognition.speech.errors import SpeechError
 from recognition.speech.registry import engines_of
 from web.api import documented, runtime, unit_of_work, validate
@@ -81,6 +90,44 @@ def query() -> Response:
     with unit_of_work() as db:
         result = answer_audio(db, engines_of(runtime()), pcm, asker, utcnow())
     return jsonify(result)
+
+
+class AskBody(AskParams):
+    """`POST /api/speech/ask`: a typed `text`, or an `intent` tapped (with its `slots`)."""
+
+    text: str | None = pydantic.Field(default=None, min_length=1, max_length=300)
+    intent: str | None = pydantic.Field(default=None, max_length=40)
+    slots: dict[str, str | int] = pydantic.Field(default_factory=dict, max_length=4)
+
+    @pydantic.model_validator(mode="after")
+    def one_question(self) -> AskBody:
+        if (self.text is None) == (self.intent is None):
+            raise ValueError("send either text (a typed question) or intent (a tapped one)")
+        return self
+
+
+@bp.post("/api/speech/ask")
+@requires(*ASKERS)
+@limit("speech_ask", per_minute=120)
+@documented(AskBody, "Answer a typed question (any language) or a tapped common question.")
+def ask() -> Response:
+    """Same answer as a spoken question, without audio; personal only with a ticket."""
+    body = validate(AskBody, request.get_json(silent=True))
+    asker = asker_for(current(), body)
+    with unit_of_work() as db:
+        if body.text is not None:
+            result = answer_text(db, body.text, asker, utcnow())
+        else:
+            result = answer_chosen(db, str(body.intent), dict(body.slots), asker, utcnow())
+    return jsonify(result)
+
+
+@bp.get("/api/speech/languages")
+@requires(*ASKERS)
+@documented(None, "Languages with a speech model (microphone) and for typed questions.")
+def languages() -> Response:
+    """The kiosk page offers the microphone only where a model is installed."""
+    return jsonify({"spoken": engines_of(runtime()).spoken_languages(), "typed": list(LANGUAGES)})
 
 
 _live: dict[str, tuple[float, LiveQuery]] = {}

@@ -18,22 +18,23 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from checkin import identification
-from checkin.assistant import build_answer, known_attendee, summit_words
+from checkin.assistant import Answer, build_answer, known_attendee, summit_words, text
 from core.accounts import Principal
-from core.errors import Forbidden
+from core.errors import Forbidden, ValidationError
 from core.events import emit
 from core.masking import mask_name
 from core.runtime import Runtime
 from recognition.speech.audio import MAX_SECONDS, RATE, Endpointer, Pcm, require_speech
-from recognition.speech.catalogue import SummitWords
+from recognition.speech.catalogue import SummitWords, load_catalogue
 from recognition.speech.engines import Stream, Transcript
 from recognition.speech.errors import SpeechError
-from recognition.speech.intents import Intent, match_intent
+from recognition.speech.intents import Intent
 from recognition.speech.registry import SpeechEngines
+from recognition.speech.understand import Understanding, chosen, understand
 
 CHUNK = 3200  # 100 ms of 16 kHz PCM: how uploads are fed to the streaming engines
-# Below this engine confidence the question is asked again (Vosk word confidences, 0..1).
-MIN_CONFIDENCE = {"vosk": 0.55}
+# Engines whose transcript confidence is a word confidence (0..1) that scales the intent's.
+WORD_CONFIDENCE = ("vosk", "pocketsphinx-lm", "pocketsphinx-corpus")
 # Tickets a delegate may ask personal questions with; not single-use, so one identification
 # serves several questions while the ticket lasts (TICKET_SECONDS).
 ASKING_PURPOSES = ("assistant", "journey", "gate")
@@ -66,21 +67,80 @@ def identify_asker(rt: Runtime, principal: Principal, language: str, ticket: str
 def answer_transcript(
     db: Session, transcript: Transcript, asker: Asker, words: SummitWords, now: datetime
 ) -> dict[str, Any]:
-    """Match the intent of a transcript and build the answer for the asker."""
-    intent = match_intent(transcript.text, asker.language, words)
-    if transcript.confidence < MIN_CONFIDENCE.get(transcript.engine, 0.0):
-        intent = Intent("unknown", {}, intent.score)
-    answer = build_answer(db, intent, asker.language, asker.attendee_id, now)
-    if intent.name == "help":
-        _call_staff(db, asker)
+    """Understand a transcript and answer it, or ask the delegate to confirm."""
+    heard = transcript.confidence if transcript.engine in WORD_CONFIDENCE else 1.0
+    found = understand(transcript.text, asker.language, words, heard)
+    return respond(db, found, asker, now, transcript.text, transcript.engine)
+
+
+def answer_text(db: Session, question: str, asker: Asker, now: datetime) -> dict[str, Any]:
+    """A typed question in any language (no speech model needed)."""
+    words = summit_words(db, now)
+    found = understand(question, asker.language, words)
+    return respond(db, found, asker, now, question, "typed")
+
+
+def answer_chosen(
+    db: Session, intent: str, slots: dict[str, Any], asker: Asker, now: datetime
+) -> dict[str, Any]:
+    """A common question or "Did you mean" button the delegate tapped: answered directly."""
+    try:
+        chosen_intent = chosen(intent, slots, asker.language, summit_words(db, now))
+    except ValueError as exc:
+        raise ValidationError(str(exc), "validation_error") from exc
+    found = Understanding(chosen_intent, 1.0, True, ())
+    return respond(db, found, asker, now, "", "tap")
+
+
+def question_label(intent: Intent, language: str) -> str:
+    """The question a button shows for an intent ("Where is my hotel?")."""
+    questions = load_catalogue()["questions"]
+    if intent.name == "directions" and not intent.slots.get("place_name"):
+        texts = questions["directions_any"]
+    else:
+        texts = questions[intent.name]
+    template: str = texts.get(language) or texts["en"]
+    return template.format(
+        place=intent.slots.get("place_name", ""), session=intent.slots.get("session", "")
+    )
+
+
+def respond(
+    db: Session, found: Understanding, asker: Asker, now: datetime, heard: str, engine: str
+) -> dict[str, Any]:
+    """The JSON answer shared by audio, typed and tapped questions."""
+    language = asker.language
+    if found.answered:
+        answer = build_answer(db, found.intent, language, asker.attendee_id, now)
+        if found.intent.name == "help":
+            _call_staff(db, asker)
+    else:
+        said = text("confirm" if found.candidates else "off_topic", language)
+        answer = Answer(said, said, offer_help=True)
+    spec = load_catalogue()["intents"].get(found.intent.name, {})
     return {
-        "transcript": transcript.text,
-        "language": asker.language,
-        "intent": intent.name,
-        "slots": intent.slots,
+        "transcript": heard,
+        "language": language,
+        "intent": found.intent.name,
+        "slots": found.intent.slots,
+        "answered": found.answered,
+        "confidence": round(found.confidence, 3),
+        "candidates": [
+            {
+                "intent": c.name,
+                "slots": c.slots,
+                "confidence": round(c.score, 3),
+                "question": question_label(c, language),
+            }
+            for c in found.candidates
+        ],
+        "needs_identification": bool(
+            found.answered
+            and spec.get("personal")
+            and answer.text == text("identify_first", language)
+        ),
         "answer": answer.to_dict(),
-        "confidence": round(transcript.confidence, 3),
-        "engine": transcript.engine,
+        "engine": engine,
     }
 
 

@@ -105,3 +105,6 @@ def example_phrases(language: str, words: SummitWords) -> list[str]:
             variants = [example.replace(slot, f) for f in fills[slot]] if slot else [example]
             out.extend(v if language != "en" else normalise_en(v) for v in variants)
     return list(dict.fromkeys(out))
+
+
+NO_WORDS = SummitWords()  # the catalogue alone, without a summit's sessions and zones

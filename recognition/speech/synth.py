@@ -1,4 +1,4 @@
-"""Synthetic spoken questions for tests and the benchmark: espeak-ng voices, sox noise.
+"""Synthetic spoken questions for tests and the benchmark: espeak-ng and flite voices, sox noise.
 
 Nothing here is used when serving; it needs the `espeak-ng` and `sox` programs. SNR is measured
 against the speech's active frames (those above -45 dBFS), so leading silence does not flatter it.
@@ -16,6 +16,15 @@ from recognition.speech.audio import RATE, SILENCE_DBFS, frame_levels
 
 ENGLISH_VOICES = (("en-us", 150), ("en-gb+f3", 165), ("en-us+m3", 135), ("en-gb-x-rp+f2", 180))
 KOREAN_VOICES = (("ko", 150), ("ko+f3", 135))
+FLITE_VOICES = ("slt", "rms", "awb", "kal16")
+BABBLE_LINES = (
+    "the meeting went on much longer than anyone expected this year",
+    "we should try the noodle place near the station after the session",
+    "my flight was delayed twice and the coffee on board was terrible",
+    "have you seen the new exhibition on the second floor it is huge",
+    "she told me the report will be ready before the end of the week",
+    "i think the speaker made a very good point about data markets",
+)
 
 
 def speak(text: str, out: Path, voice: str = "en-us", speed: int = 150, pad_s: float = 0.3) -> Path:
@@ -40,6 +49,61 @@ def speak(text: str, out: Path, voice: str = "en-us", speed: int = 150, pad_s: f
         check=True,
     )
     raw.unlink()
+    return out
+
+
+def speak_flite(text: str, out: Path, voice: str = "slt", pad_s: float = 0.3) -> Path:
+    """Say `text` with flite (another synthesiser) into the same 16 kHz WAV shape."""
+    raw = out.with_suffix(".flite.wav")
+    subprocess.run(["flite", "-voice", voice, "-t", text, "-o", str(raw)], check=True)
+    shape = ["-r", str(RATE), "-c", "1", "-b", "16"]
+    subprocess.run(["sox", str(raw), *shape, str(out), "pad", str(pad_s), str(pad_s)], check=True)
+    raw.unlink()
+    return out
+
+
+def babble(out: Path, seconds: float, talkers: int = 6) -> Path:
+    """Crowd-like noise: several espeak-ng voices talking at once, looped to `seconds`."""
+    voices = ("en-us", "en-gb+f3", "en-us+m3", "en-gb-x-rp+f2", "en-us+f4", "en-gb+m2")
+    parts = []
+    for k in range(talkers):
+        part = out.with_suffix(f".talker{k}.wav")
+        line = BABBLE_LINES[k % len(BABBLE_LINES)]
+        speak(f"{line}. {BABBLE_LINES[(k + 3) % len(BABBLE_LINES)]}", part, voices[k % 6], 170)
+        looped = out.with_suffix(f".loop{k}.wav")
+        subprocess.run(
+            ["sox", str(part), str(looped), "trim", f"{0.37 * k:.2f}", "repeat", "6"],
+            check=True,
+        )
+        parts.append(looped)
+        part.unlink()
+    subprocess.run(
+        ["sox", "-m", *map(str, parts), str(out), "trim", "0", f"{seconds:.3f}"], check=True
+    )
+    for part in parts:
+        part.unlink()
+    return out
+
+
+def mix_noise(clean: Path, noise: Path, out: Path, snr_db: float) -> Path:
+    """Mix a noise recording into `clean` at `snr_db` (speech RMS on active frames)."""
+    gain = _active_rms(read_pcm(clean)) / (_active_rms(read_pcm(noise)) * 10 ** (snr_db / 20))
+    seconds = len(read_pcm(clean)) / (2 * RATE)
+    subprocess.run(
+        [
+            "sox",
+            "-m",
+            str(clean),
+            "-v",
+            f"{gain:.6f}",
+            str(noise),
+            str(out),
+            "trim",
+            "0",
+            f"{seconds:.3f}",
+        ],
+        check=True,
+    )
     return out
 
 
@@ -82,8 +146,7 @@ def add_noise(clean: Path, out: Path, snr_db: float, kind: str = "pinknoise") ->
         ],
         check=True,
     )
-    gain = _active_rms(read_pcm(clean)) / (_active_rms(read_pcm(noise)) * 10 ** (snr_db / 20))
-    subprocess.run(["sox", "-m", str(clean), "-v", f"{gain:.6f}", str(noise), str(out)], check=True)
+    mix_noise(clean, noise, out, snr_db)
     noise.unlink()
     return out
 

@@ -32,7 +32,7 @@ def test_spoken_question_shows_words_and_answer_on_the_kiosk_page(
 ) -> None:
     kiosk = device_caller(app, runtime, "kiosk", name="assistant-kiosk")
     token = kiosk.headers["Authorization"].removeprefix("Bearer ")
-    mic = microphone_file(say, "how do i get to the exhibition hall", tmp_path)
+    mic = microphone_file(say, "what is the wifi password", tmp_path)
     args = [
         "--use-fake-ui-for-media-stream",
         "--use-fake-device-for-media-stream",
@@ -42,15 +42,16 @@ def test_spoken_question_shows_words_and_answer_on_the_kiosk_page(
     with live_server(app) as base, chromium(args) as browser:
         page = browser.new_page()
         page.goto(f"{base}/kiosk/assistant#token={token}&speech=en")
-        assert "token" not in page.url  # the token leaves the address bar
+        assert "token" not in page.url
+        page.wait_for_selector("#mic:not([hidden])")  # English has a speech model
         page.wait_for_selector("#status:not(:empty)")  # no eval: the page's CSP forbids it
         page.click("#mic")
         page.wait_for_selector("#answer[data-intent]", timeout=20000)
-        assert page.get_attribute("#answer", "data-intent") == "directions"
-        assert "bridge on level 2" in page.text_content("#answer")
-        assert page.text_content("#transcript") == "how do i get to the exhibition hall"
+        assert page.get_attribute("#answer", "data-intent") == "wifi"
+        assert "Summit-Guest" in page.text_content("#answer")
+        assert page.text_content("#transcript") == "what is the wifi password"
         page.click("#lang")
-        assert page.text_content("#mic") == "Press and ask"
+        assert page.text_content("#mic") == "Press and ask aloud"
 
 
 def test_entrance_code_at_the_code_box_gets_one_personal_answer_then_is_forgotten(
@@ -84,3 +85,36 @@ def test_entrance_code_at_the_code_box_gets_one_personal_answer_then_is_forgotte
         assert page.get_attribute("#answer", "data-intent") == "my_hotel"
         assert summit.room in page.text_content("#answer")
         assert page.is_hidden("#who")  # one answer per identification
+
+
+def test_chinese_without_a_speech_model_offers_typing_tapping_and_confirm(
+    app: Flask, runtime: Runtime, summit: Summit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("VOSK_MODEL_ZH", raising=False)  # no Chinese speech model here
+    kiosk = device_caller(app, runtime, "kiosk", name="assistant-kiosk")
+    token = kiosk.headers["Authorization"].removeprefix("Bearer ")
+    with live_server(app) as base, chromium() as browser:
+        page = browser.new_page()
+        page.goto(f"{base}/kiosk/assistant#token={token}")
+        page.wait_for_selector("#no-mic:not([hidden])")  # Chinese preselected, no microphone
+        assert page.is_checked("input[name=speech][value=zh]")
+        assert page.is_hidden("#mic")
+        assert "run.py" not in page.text_content("body")  # no developer command for delegates
+        page.fill("#question", "我的酒店在哪里")
+        page.click("#ask-submit")
+        page.wait_for_selector("#answer[data-intent=my_hotel]")
+        assert page.is_visible("#identify")  # personal: show the code, or go to a face kiosk
+        assert "入场码" in page.text_content("#answer")
+        page.click("#common .choice[data-intent=wifi]")
+        page.wait_for_selector("#answer[data-intent=wifi]")
+        assert "Summit-Guest" in page.text_content("#answer")
+        page.fill("#question", "什么时候")  # too vague to answer: confirm instead
+        page.click("#ask-submit")
+        page.wait_for_selector("#confirm:not([hidden]) #candidates .choice")
+        assert page.get_attribute("#answer", "data-answered") == "false"
+        buttons = page.query_selector_all("#candidates .choice")
+        assert 2 <= len(buttons) <= 3
+        first = buttons[0].get_attribute("data-intent")
+        buttons[0].click()
+        page.wait_for_selector(f"#answer[data-intent={first}][data-answered=true]")
+        assert page.is_hidden("#confirm")

@@ -24,7 +24,7 @@ from tests.conftest import Caller, device_caller
 from tests.speech.conftest import Summit, Voice, code_ticket
 from web.extensions import socketio
 
-HOTEL_QUESTION = ("where is my hotel", "en-us+m3", 135)
+HOTEL_QUESTION = ("where is my hotel", "en-us", 150)
 
 
 def ask(caller: Caller, audio: Path, **params: object) -> Any:

@@ -1,4 +1,6 @@
-// Kiosk assistant page: streams the microphone over Socket.IO, shows partial words and the answer.
+// Kiosk assistant page: ask aloud (microphone streamed over Socket.IO, only for languages with a
+// speech model), type a question (any language), or tap a common question; below the server's
+// confidence the page shows "Did you mean…" buttons instead of an answer.
 // Personal answers need an identification ticket the server issued to this kiosk: the delegate
 // shows their entrance code (typed or scanned into the code box), or a face step on the same
 // kiosk hands one over (setIdentification). The page never sends an attendee id.
@@ -10,6 +12,8 @@
   let ticketTimer = null;
   let stopMic = null;
   let socket = null;
+  let spoken = []; // languages with a speech model on the server
+  let pending = null; // a personal question waiting for identification: {intent, slots}
   const $ = (id) => document.getElementById(id);
   const TEXT = {
     ready: ["请按下按钮提问", "Press the button and ask"],
@@ -25,6 +29,9 @@
     code_refused: ["无法识别此入场码，请在手机上刷新后重试", "That entrance code was not accepted: refresh it on your phone and try again"],
     ticket_expired: ["识别已超时，请重新出示入场码", "The identification timed out: show your entrance code again"],
     ticket_refused: ["请重新出示入场码", "Please show your entrance code again"],
+    not_heard: ["没有听清，请再说一次，或输入问题", "I did not catch that: please ask again or type your question"],
+    no_model: ["此语言暂不支持语音提问，请输入问题", "Spoken questions are not available in this language: please type"],
+    failed: ["暂时无法回答，请稍后再试或请工作人员帮助", "I cannot answer right now: try again or call a staff member"],
   };
   const t = (key) => TEXT[key][lang === "zh" ? 0 : 1];
 
@@ -34,6 +41,46 @@
       el.textContent = el.dataset[lang] || el.dataset.zh;
     });
     $("lang").textContent = lang === "zh" ? "EN" : "中文";
+    offerMicrophone();
+  }
+
+  // The microphone only for a language whose speech model is installed; typing always works.
+  function offerMicrophone() {
+    const can = spoken.includes(speechLanguage());
+    $("mic").hidden = !can;
+    $("no-mic").hidden = can;
+  }
+
+  async function api(path, body) {
+    const res = await fetch(path, {
+      method: body ? "POST" : "GET",
+      headers: { "Authorization": "Bearer " + token, "Content-Type": "application/json" },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const data = await res.json();
+    if (!res.ok) throw data;
+    return data;
+  }
+
+  async function loadLanguages() {
+    try { spoken = (await api("/api/speech/languages")).spoken; } catch (e) { spoken = []; }
+    offerMicrophone();
+  }
+
+  async function ask(body) {
+    if (!token) { setStatus("no_token"); return; }
+    clearConversation();
+    setStatus("thinking");
+    try { showResult(await api("/api/speech/ask", Object.assign(askPayload(), body))); }
+    catch (e) { showError(e); }
+  }
+
+  function clearConversation() {
+    $("transcript").textContent = "";
+    $("answer").textContent = "";
+    delete $("answer").dataset.intent;
+    $("confirm").hidden = true;
+    $("identify").hidden = true;
   }
 
   function speechLanguage() {
@@ -90,7 +137,10 @@
       setStatus(e.error === "ticket_expired" ? "ticket_expired" : "ticket_refused");
       return;
     }
-    $("status").textContent = e ? e.message : t("offline");
+    if (!e || !e.error) { setStatus("offline"); return; }
+    // Never show a server message meant for operators (it may name a command): plain words only.
+    const known = { speech_model_missing: "no_model", no_speech: "not_heard", empty_audio: "not_heard" };
+    setStatus(known[e.error] || "failed");
   }
 
   async function identifyCode(e) {
@@ -108,23 +158,46 @@
       });
       const body = await res.json();
       input.value = ""; // a code is personal: it does not stay on a public screen
-      setStatus(res.ok && setIdentification(body) ? "identified" : "code_refused");
+      const ok = res.ok && setIdentification(body);
+      setStatus(ok ? "identified" : "code_refused");
+      if (ok && pending) { const again = pending; pending = null; ask(again); }
     } catch (err) { setStatus("offline"); }
+  }
+
+  function showCandidates(result) {
+    const box = $("candidates");
+    box.textContent = "";
+    result.candidates.forEach((c) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "choice";
+      b.textContent = c.question;
+      b.dataset.intent = c.intent;
+      b.addEventListener("click", () => ask({ intent: c.intent, slots: c.slots }));
+      box.appendChild(b);
+    });
+    $("confirm").hidden = result.candidates.length === 0;
   }
 
   function showResult(result) {
     stopListening();
+    clearConversation();
     $("transcript").textContent = result.transcript;
     $("answer").textContent = result.answer.text;
     $("answer").dataset.intent = result.intent;
+    $("answer").dataset.answered = String(result.answered);
     $("help").hidden = !result.answer.offer_help;
+    if (!result.answered) showCandidates(result);
+    $("identify").hidden = !result.needs_identification;
+    pending = result.needs_identification ? { intent: result.intent, slots: result.slots } : null;
+    if (result.needs_identification) $("code").focus();
     setStatus("ready");
     if (window.speechSynthesis && result.answer.speak) {
       const u = new SpeechSynthesisUtterance(result.answer.speak);
       u.lang = { zh: "zh-CN", en: "en-US", ko: "ko-KR" }[result.language] || "zh-CN";
       window.speechSynthesis.speak(u);
     }
-    forgetTicket(); // the next delegate must not inherit this one's identification
+    if (result.answered && result.answer.personal) forgetTicket(); // the next delegate must not inherit it
   }
 
   function connect() {
@@ -139,8 +212,7 @@
   async function toggleMic() {
     if (stopMic) { socket.emit("speech_stop"); setStatus("thinking"); stopListening(); return; }
     if (!token) { setStatus("no_token"); return; }
-    $("transcript").textContent = "";
-    $("answer").textContent = "";
+    clearConversation();
     socket.emit("speech_start", askPayload(), async (ack) => {
       if (!ack || ack.error) { showError(ack); return; }
       try {
@@ -164,10 +236,12 @@
       localStorage.setItem("kiosk_token", token);
       history.replaceState(null, "", location.pathname); // the token leaves the address bar
     }
-    if (link.get("speech")) {
-      const radio = document.querySelector(`input[name=speech][value="${link.get("speech")}"]`);
-      if (radio) radio.checked = true;
-    }
+    // The asking language follows the page language unless the link names one.
+    const wanted = link.get("speech") || link.get("lang") || lang;
+    const radio = document.querySelector(`input[name=speech][value="${wanted}"]`)
+      || document.querySelector("input[name=speech][value=zh]");
+    radio.checked = true;
+    if (link.get("lang") === "en" || link.get("lang") === "zh") lang = link.get("lang");
     $("setup").hidden = !!token;
     $("setup").addEventListener("submit", (e) => {
       e.preventDefault();
@@ -178,13 +252,24 @@
     $("lang").addEventListener("click", () => {
       lang = lang === "zh" ? "en" : "zh";
       localStorage.setItem("lang", lang);
+      const follow = document.querySelector(`input[name=speech][value="${lang}"]`);
+      if (follow) follow.checked = true;
       applyLanguage();
     });
+    document.querySelectorAll("input[name=speech]").forEach((r) => r.addEventListener("change", offerMicrophone));
+    $("ask-box").addEventListener("submit", (e) => {
+      e.preventDefault();
+      const text = $("question").value.trim();
+      if (text) ask({ text });
+    });
+    document.querySelectorAll("#common .choice").forEach((b) => b.addEventListener("click", () =>
+      ask({ intent: b.dataset.intent, slots: JSON.parse(b.dataset.slots || "{}") })));
+    $("again").addEventListener("click", () => { clearConversation(); $("question").focus(); });
     $("mic").addEventListener("click", toggleMic);
     $("code-box").addEventListener("submit", identifyCode);
     $("help").addEventListener("click", () => socket.emit("speech_help", askPayload()));
     applyLanguage();
-    if (token) connect(); else setStatus("no_token");
+    if (token) { connect(); loadLanguages(); } else setStatus("no_token");
   }
 
   init();

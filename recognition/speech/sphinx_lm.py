@@ -1,0 +1,155 @@
+"""English PocketSphinx with the mixed corpus + general English language model (lm.py).
+
+This is the English default: it can output words and sentences that no template has. Each
+utterance yields the best transcript and an n-best list; the intent classifier reads the list.
+`decode(pcm, language)` is the pure top-level entry point (audio in, n-best out) that a worker
+pool can call in another process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+import threading
+from pathlib import Path
+
+import numpy as np
+import pocketsphinx
+
+from recognition.speech.catalogue import NO_WORDS, SummitWords, session_phrases
+from recognition.speech.engines import DITHER_LSB, Stream, Transcript
+from recognition.speech.errors import SpeechError
+from recognition.speech.lm import write_model
+
+NBEST = 5
+LANGUAGE_WEIGHT = 6.5  # PocketSphinx's default; see docs/speech.md for the values tried
+FILLERS = frozenset({"um", "uh", "hmm", "ah", "er", "oh"})
+
+
+def _words_key(words: SummitWords, general: bool) -> str:
+    names = session_phrases("en", words) + [z.name_en for z in words.zones]
+    return hashlib.sha256((f"{general}\n" + "\n".join(names)).encode()).hexdigest()[:16]
+
+
+class CorpusLmEngine:
+    """PocketSphinx with the corpus trigram mixed with general English (`general=False`: the
+    corpus alone, for the benchmark)."""
+
+    language = "en"
+
+    def __init__(self, general: bool = True) -> None:
+        self.general = general
+        self.name = "pocketsphinx-lm" if general else "pocketsphinx-corpus"
+        self._idle: dict[str, list[pocketsphinx.Decoder]] = {}
+        self._lock = threading.Lock()
+
+    def decoder(self, words: SummitWords) -> tuple[str, pocketsphinx.Decoder]:
+        key = _words_key(words, self.general)
+        with self._lock:
+            idle = self._idle.setdefault(key, [])
+            if idle:
+                return key, idle.pop()
+        with tempfile.TemporaryDirectory(prefix="summit-lm-") as tmp:
+            arpa, dictionary = Path(tmp) / "kiosk.arpa", Path(tmp) / "kiosk.dict"
+            write_model(arpa, dictionary, words, self.general)
+            try:
+                dec = pocketsphinx.Decoder(
+                    lm=str(arpa), dict=str(dictionary), lw=LANGUAGE_WEIGHT, loglevel="FATAL"
+                )
+            except RuntimeError as exc:
+                raise SpeechError(f"PocketSphinx failed to start: {exc}", "engine_failed") from exc
+        return key, dec
+
+    def release(self, key: str, dec: pocketsphinx.Decoder) -> None:
+        with self._lock:
+            self._idle.setdefault(key, []).append(dec)
+
+    def open_stream(self, words: SummitWords) -> Stream:
+        key, dec = self.decoder(words)
+        return _LmStream(self, key, dec)
+
+    def close(self) -> None:
+        self._idle.clear()
+
+
+class _LmStream:
+    def __init__(self, engine: CorpusLmEngine, key: str, dec: pocketsphinx.Decoder) -> None:
+        self._engine, self._key, self._dec = engine, key, dec
+        self._rng = np.random.default_rng(0)
+        self._dec.start_utt()
+        self._done = False
+
+    def accept(self, pcm: bytes) -> str:
+        x = np.frombuffer(pcm[: len(pcm) - len(pcm) % 2], dtype="<i2").astype(np.float64)
+        x += self._rng.normal(0.0, DITHER_LSB, len(x))
+        self._dec.process_raw(np.clip(np.round(x), -32768, 32767).astype("<i2").tobytes())
+        hyp = self._dec.hyp()
+        return hyp.hypstr if hyp else ""
+
+    def finish(self) -> Transcript:
+        if self._done:
+            raise SpeechError("this utterance is already finished", "stream_finished")
+        self._done = True
+        try:
+            self._dec.end_utt()
+            hyp = self._dec.hyp()
+            text = hyp.hypstr if hyp else ""
+            alternatives = _nbest(self._dec, text)
+            return Transcript(text, _word_confidence(self._dec), self._engine.name, alternatives)
+        finally:
+            self._engine.release(self._key, self._dec)
+
+
+def _word_confidence(dec: pocketsphinx.Decoder) -> float:
+    """Mean posterior probability of the heard words (fillers and silences left out)."""
+    try:
+        probs = [s.prob for s in dec.seg() if s.word[:1] not in "<[" and s.word not in FILLERS]
+    except RuntimeError:
+        return 0.0
+    return float(np.mean(probs)) if probs else 0.0
+
+
+def _nbest(dec: pocketsphinx.Decoder, best: str) -> tuple[tuple[str, float], ...]:
+    """Distinct n-best sentences with weights from their acoustic+language scores (sum 1)."""
+    seen: dict[str, int] = {}
+    try:
+        for item in dec.nbest():
+            if item is None or not getattr(item, "hypstr", None):
+                continue
+            text = " ".join(w for w in item.hypstr.split() if not w.startswith("<"))
+            if text and text not in seen:
+                seen[text] = int(item.best_score)
+            if len(seen) >= NBEST:
+                break
+    except RuntimeError:
+        pass
+    if not seen:
+        return ((best, 1.0),) if best else ()
+    top = max(seen.values())
+    # scores are in log base 1.0001; a flattening factor keeps the runners-up in play
+    weights = {t: float(np.exp((s - top) * np.log(1.0001) / 10.0)) for t, s in seen.items()}
+    total = sum(weights.values())
+    return tuple((t, w / total) for t, w in weights.items())
+
+
+_shared: dict[str, CorpusLmEngine] = {}
+_shared_lock = threading.Lock()
+
+
+def decode(
+    pcm: bytes, language: str = "en", words: SummitWords = NO_WORDS
+) -> tuple[tuple[str, float], ...]:
+    """Pure entry point: 16 kHz mono 16-bit PCM -> n-best (text, weight), best first.
+
+    English only (Chinese and Korean audio go through Vosk, registry.py). Engines are kept per
+    process, so a worker pool pays the model build once per worker.
+    """
+    if language != "en":
+        raise SpeechError("decode() serves English; other languages use Vosk", "bad_language")
+    with _shared_lock:
+        engine = _shared.setdefault("en", CorpusLmEngine())
+    stream = engine.open_stream(words)
+    for start in range(0, len(pcm), 3200):
+        stream.accept(pcm[start : start + 3200])
+    result = stream.finish()
+    return result.alternatives or ((result.text, 1.0),)
