@@ -41,7 +41,7 @@ def register(cli: click.Group) -> None:
     )
     wait_opt = click.option(
         "--max-wait",
-        default=75,
+        default=60,
         show_default=True,
         help="longest wait after landing, baggage included (minutes)",
     )

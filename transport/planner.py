@@ -48,7 +48,8 @@ class Request:
     travel: int  # minutes between hub and hotel
     lo: datetime
     hi: datetime
-    vip: bool = False
+    vip: bool = False  # rides alone (a VIP car first), never waits past the kerb level
+    first: bool = False  # never waits past the kerb level, may share (speakers)
 
 
 @dataclass
@@ -237,7 +238,7 @@ def _guest(i: int, r: Request, service: ServiceLevel) -> Guest:
     if r.kind != "pickup":  # departures: the window is the rule, no kerb level
         return Guest(i, lo, hi, hi)
     tight = min(hi, lo + service.level)
-    return Guest(i, lo, tight, tight if r.vip else hi)
+    return Guest(i, lo, tight, tight if r.vip or r.first else hi)
 
 
 def _kerb_jobs(

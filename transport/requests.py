@@ -2,7 +2,7 @@
 
 The rules that turn a flight into a window live here, in one place:
 - pickup: the car may leave once baggage is out (international 40 min, domestic 25, train 10)
-  and must leave by `max_wait` minutes after landing (75 by default, baggage included);
+  and must leave by `max_wait` minutes after landing (60 by default, baggage included);
 - departure: drop-off 3 h to 2 h before an international flight, 2 h to 1.5 h before a
   domestic one, 1 h to 30 min before a train.
 The destination is the hotel of the attendee's stay for that night; an attendee with no stay
@@ -40,7 +40,7 @@ OPEN_STATES = ("planned", "assigned", "accepted")  # planning may still change t
 class Settings:
     """Planner rules that an organiser may tune (minutes)."""
 
-    max_wait: int = 75
+    max_wait: int = 60
     baggage_international: int = 40
     baggage_domestic: int = 25
     baggage_train: int = 10
@@ -126,13 +126,10 @@ def build_requests(
     stays = stays_by_attendee(session, (leg.attendee_id for leg in legs))
     hotels = {h.id: h for h in session.scalars(select(Hotel))}
     ids = sorted({leg.attendee_id for leg in legs})
-    vip = set()
+    category: dict[int, str] = {}
     for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
-        vip |= set(
-            session.scalars(
-                select(Attendee.id).where(Attendee.id.in_(chunk), Attendee.category == "vip")
-            )
-        )
+        rows = session.execute(select(Attendee.id, Attendee.category).where(Attendee.id.in_(chunk)))
+        category.update((attendee_id, kind) for attendee_id, kind in rows)
     out = []
     for leg in legs:
         at = (etas or {}).get(leg.id)
@@ -149,7 +146,8 @@ def build_requests(
                 travel=travel_minutes(hotels.get(hotel_id) if hotel_id else None, leg.place),
                 lo=lo,
                 hi=hi,
-                vip=leg.attendee_id in vip,
+                vip=category.get(leg.attendee_id) == "vip",
+                first=category.get(leg.attendee_id) == "speaker",
             )
         )
     return out
