@@ -214,8 +214,9 @@
       d.stage && S.stage(d.stage), d.number, d.trip && d.trip.id && "#" + d.trip.id,
       d.trip && d.trip.state && S.word("value", d.trip.state),
       isAlert ? S.alertTitle(d) : d.kind && S.word("alert", d.kind),
-      isAlert ? S.alertText(d) : null, d.reason && (S.word("alert", d.reason) || S.reason(d.reason)),
-    ].filter((v) => v !== undefined && v !== null && v !== "" && typeof v !== "object");
+      isAlert ? S.alertText(d) : null,
+      ev.event !== "gate_passed" && d.reason && (S.word("alert", d.reason) || S.reason(d.reason)),
+    ].filter((v) => v !== undefined && v !== null && v !== "" && v !== false && typeof v !== "object");
     return `${C.t(ev.event)} ${bits.join(" · ")}`.trim();
   };
 

@@ -102,7 +102,10 @@
     const d = out.decision;
     $("result").hidden = false;
     $("result").className = "result " + (d.granted ? "granted" : "refused");
-    const opens = out.opens_at ? T.t(WORDS.opens_at, T.localTime(out.opens_at, true)) : "";
+    const day = (iso) => new Date(iso).toLocaleDateString("en-CA", { timeZone: "Asia/Shanghai" });
+    const later = out.opens_at && day(out.opens_at) !== day(new Date().toISOString());
+    const opens = out.opens_at
+      ? T.t(WORDS.opens_at, later ? T.localDateTime(out.opens_at) : T.localTime(out.opens_at, true)) : "";
     $("r-title").textContent = [T.t(d.granted ? WORDS.granted : WORDS.refused), T.reason(d.reason), opens]
       .filter(Boolean).join(" · ");
     $("r-name").textContent = d.attendee ? d.attendee.name : "";

@@ -32,7 +32,7 @@
 
   // A refusal or error code in words: gate reasons first, then API errors; never the raw code.
   function reason(code, params) {
-    return word("reason", code, params) || word("error", code, params) || word("error", "validation_error");
+    return word("reason", code, params) || word("error", code, params) || word("word", "other_reason");
   }
 
   const field = (name) => word("field", name) || name.replace(/_/g, " ");
