@@ -139,30 +139,36 @@ def enrol_faces(admin: Api, attendee_ids: list[int]) -> int:
 
 
 class Ledger:
-    """What the clients were told: every gate answer by nonce."""
+    """The gates' own log: every answer by nonce, whose phone it was, and how often it was sent."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.answers: dict[str, bool] = {}
+        self.who: dict[str, int] = {}  # nonce -> the attendee whose phone showed the code
+        self.reason: dict[str, str] = {}
         self.retry_mismatch = 0
 
-    def add(self, key: str, granted: bool) -> None:
+    def add(self, key: str, granted: bool, attendee_id: int = 0, reason: str = "") -> None:
         with self.lock:
             self.answers[key] = granted
+            self.who[key] = attendee_id
+            self.reason[key] = reason
 
 
 def gate_loop(api: Api, gate_id: int, phones: list[Phone], ledger: Ledger, stop: float) -> None:
     for i in itertools.count():
         if time.monotonic() >= stop:
             return
-        code = phones[i % len(phones)].entrance_code()
+        phone = phones[i % len(phones)]
+        code = phone.entrance_code()
         if code is None:
             continue
         body = {"method": "code", "code": code, "nonce": nonce()}
         status, answer = api.post("gate_pass", f"/api/gates/{gate_id}/pass", json=body)
         if status != 200:
             continue
-        ledger.add(body["nonce"], bool(answer.get("granted")))
+        reason = str(answer.get("reason", ""))
+        ledger.add(body["nonce"], bool(answer.get("granted")), phone.attendee_id, reason)
         if i % 5 == 0:  # the gate did not hear the answer and sends the same pass again
             status, again = api.post("gate_pass_retry", f"/api/gates/{gate_id}/pass", json=body)
             if status != 200 or again.get("granted") != answer.get("granted"):
@@ -228,31 +234,55 @@ def world(url: str) -> tuple[list[int], list[int], list[int], int]:
 
 
 def audit(url: str, ledger: Ledger, console_seqs: list[int], since: int) -> dict[str, Any]:
-    """Compare what clients were told and saw with what the database holds."""
+    """Compare what clients were told and saw with what the database holds.
+
+    Passes are matched per nonce from the gates' own log, and counted per attendee: rows per
+    nonce (0 lost, 2+ doubled), granted rows per attendee against granted answers per attendee,
+    and venue check-ins per attendee and summit day from the rows themselves, so that a pass
+    stored twice under two nonces, or a check-in granted twice in a day, shows here even though
+    the nonce column is unique.
+    """
+    from core.clock import to_local
     from models import AccessEvent, DomainEvent
 
     engine = create_engine(url)
     with engine.connect() as conn:
         rows = conn.execute(
-            select(AccessEvent.nonce, AccessEvent.granted).where(
-                AccessEvent.nonce.in_(list(ledger.answers) or [""])
+            select(
+                AccessEvent.nonce,
+                AccessEvent.granted,
+                AccessEvent.attendee_id,
+                AccessEvent.reason,
+                AccessEvent.at,
             )
         ).all()
         events = conn.execute(
             select(DomainEvent.id, DomainEvent.rooms).where(DomainEvent.id > since)
         ).all()
     engine.dispose()
-    stored = Counter(n for n, _ in rows)
+    mine = [r for r in rows if r.nonce in ledger.answers]
+    stored = Counter(r.nonce for r in mine)
+    told = Counter(ledger.who[n] for n, g in ledger.answers.items() if g)
+    kept = Counter(r.attendee_id for r in mine if r.granted)
+    checkins = Counter(
+        (r.attendee_id, to_local(r.at).date())
+        for r in rows
+        if r.granted and r.reason == "checked_in"
+    )
     console_ids = {i for i, rooms in events if "console" in rooms.split()}
     seen = Counter(s for s in console_seqs if s > since)
     return {
         "answers": len(ledger.answers),
         "granted_answers": sum(ledger.answers.values()),
-        "granted_rows": sum(1 for _, g in rows if g),
-        "rows": len(rows),
-        "lost_passes": len(set(ledger.answers) - set(stored)),
-        "duplicated_passes": sum(1 for c in stored.values() if c > 1),
-        "answer_row_mismatch": sum(1 for n, g in rows if ledger.answers.get(n) != g),
+        "granted_rows": sum(1 for r in mine if r.granted),
+        "rows": len(mine),
+        "lost_passes": sum(1 for n in ledger.answers if stored[n] == 0),
+        "duplicated_passes": sum(1 for n in ledger.answers if stored[n] > 1),
+        "answer_row_mismatch": sum(1 for r in mine if ledger.answers.get(r.nonce) != r.granted),
+        "attendee_grant_mismatch": sum(1 for a in set(told) | set(kept) if told[a] != kept[a]),
+        "checked_in_answers": sum(1 for r in ledger.reason.values() if r == "checked_in"),
+        "venue_checkins": sum(checkins.values()),
+        "venue_checkins_doubled": sum(1 for n in checkins.values() if n > 1),
         "retry_mismatch": ledger.retry_mismatch,
         "console_events": len(console_ids),
         "console_missed": len(console_ids - set(seen)),

@@ -34,6 +34,9 @@ def test_ten_devices_under_load_lose_and_double_no_pass_and_no_console_event() -
     assert audit["rows"] == audit["answers"], audit
     assert audit["granted_rows"] == audit["granted_answers"] > 0, audit
     assert audit["answer_row_mismatch"] == audit["retry_mismatch"] == 0, audit
+    # Counted per attendee from the gates' own log and per attendee and day from the rows.
+    assert audit["attendee_grant_mismatch"] == audit["venue_checkins_doubled"] == 0, audit
+    assert audit["venue_checkins"] == audit["checked_in_answers"], audit
     assert audit["console_events"] > 0, audit
     assert audit["console_missed"] == audit["console_duplicated"] == 0, audit
     failed = {k: v for k, v in out["metrics"].calls.items() if k[1] >= 500 or k[1] == 0}
