@@ -7,7 +7,7 @@
   "use strict";
   const M = window.SUMMIT_MESSAGES || {};
   const TOKEN_KEY = "summit.device_token";
-  const OLD_TOKEN_KEYS = ["hotel_desk_token", "driver_token", "kiosk_token"];
+  const OLD_TOKEN_KEYS = ["hotel_desk_token", "driver_token"]; // the assistant keeps its own for now
   let lang = localStorage.getItem("lang") === "en" ? "en" : "zh";
   const listeners = [];
   const zhIndex = () => (lang === "zh" ? 0 : 1);
