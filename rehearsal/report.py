@@ -204,7 +204,19 @@ def _integrity(db: Any, metrics: Metrics) -> dict[str, Any]:
     seen = Counter(metrics.console_seqs)
     first = min(seen) if seen else 0
     expected = [s for s in console_rows if s >= first]
+    # One venue check-in per attendee and summit day, counted from the rows themselves (a pass
+    # stored twice under two nonces would pass the unique nonce column, not this).
+    checkins = Counter(
+        (who, to_local(at).date())
+        for who, at in db.execute(
+            select(AccessEvent.attendee_id, AccessEvent.at).where(
+                AccessEvent.granted.is_(True), AccessEvent.reason == "checked_in"
+            )
+        )
+    )
     return {
+        "venue_checkins": sum(checkins.values()),
+        "venue_checkins_doubled": sum(1 for n in checkins.values() if n > 1),
         "gate_grants_answered": granted_answers,
         "gate_grants_stored": granted_rows,
         "access_events": events,

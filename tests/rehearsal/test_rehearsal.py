@@ -62,6 +62,7 @@ def test_a_short_rehearsal_plays_every_stage_and_loses_nothing() -> None:
     assert integrity["console_events_received"] > 100
     assert integrity["gate_grants_answered"] == integrity["gate_grants_stored"] > 0
     assert integrity["access_events"] == integrity["access_event_nonces_distinct"]
+    assert integrity["venue_checkins"] > 0 and integrity["venue_checkins_doubled"] == 0
     assert set(report["journey"]) == STAGES
     assert report["journey"]["registered"] == 40 and report["journey"]["departed"] > 20
     assert report["gates"] and report["pickup_waves"] and report["vehicles_per_hour"]
