@@ -15,7 +15,7 @@ import pydantic
 from flask import Blueprint, Response, jsonify, request
 from flask.blueprints import BlueprintSetupState
 
-from checkin import gatepass, identification
+from checkin import face_review_routes, gatepass, identification
 from core.errors import SummitError, ValidationError
 from recognition.face.api import face_service
 from web.api import documented, parse_json, runtime, unit_of_work
@@ -23,6 +23,7 @@ from web.auth import STAFF, current, requires
 from web.ratelimit import limit
 
 bp = Blueprint("recognition_routes", __name__)
+face_review_routes.register(bp)
 
 
 @bp.record_once
@@ -40,28 +41,42 @@ ACCEPTED_TYPES = ("image/", "application/octet-stream")
 
 def _upload() -> bytes:
     """The bytes of the multipart field `image`, with clear codes for the wrong shapes."""
+    return _uploads()[0]
+
+
+def _uploads() -> list[bytes]:
+    """Every multipart field `image` (enrolment may send several photos of one person)."""
     if not (request.mimetype or "").startswith("multipart/form-data"):
         raise SummitError(
             "send the photo as multipart/form-data field 'image'", "unsupported_media_type", 415
         )
-    part = request.files.get("image")
-    if part is None:
+    parts = request.files.getlist("image")
+    if not parts:
         raise ValidationError("the multipart field 'image' is missing", "image_missing")
-    if part.mimetype and not part.mimetype.startswith(ACCEPTED_TYPES):
-        raise SummitError(f"{part.mimetype} is not an image type", "unsupported_media_type", 415)
-    data: bytes = part.read()
-    return data
+    out = []
+    for part in parts:
+        if part.mimetype and not part.mimetype.startswith(ACCEPTED_TYPES):
+            raise SummitError(
+                f"{part.mimetype} is not an image type", "unsupported_media_type", 415
+            )
+        out.append(part.read())
+    return out
 
 
 @bp.post("/api/attendees/<int:attendee_id>/faces")
 @requires(*STAFF, "registration")
 @limit("enrol_face", per_minute=60)
-@documented(None, "Enrol one face photo (multipart 'image'); needs the attendee's consent.")
+@documented(
+    None,
+    "Enrol a face (multipart 'image', 1-5 photos of one person, averaged); needs the "
+    "attendee's consent. 201 enrolled; 202 when the face resembles another attendee: staff "
+    "review it (GET /api/face-reviews).",
+)
 def enrol_face(attendee_id: int) -> tuple[Response, int]:
-    data = _upload()
+    data = _uploads()
     with unit_of_work() as db:
         result = face_service(runtime()).enrol(db, attendee_id, data, current().actor)
-    return jsonify(result), 201
+    return jsonify(result), 202 if result["status"] == "review_pending" else 201
 
 
 @bp.delete("/api/attendees/<int:attendee_id>/faces")

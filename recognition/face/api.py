@@ -11,8 +11,7 @@ a FaceError with a stable code, so a refused image leaves nothing behind.
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection
-from functools import lru_cache
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -24,22 +23,25 @@ from core.errors import NotFound
 from core.events import emit, subscribe
 from core.runtime import Runtime
 from models.attendee import Attendee
-from models.face import FaceTemplate
+from models.face import FaceTemplate, selected_engine
 from recognition.face import store
 from recognition.face.decision import Identification, Thresholds, identification, load_thresholds
-from recognition.face.engine import (
-    ENROL,
-    ENROL_JITTERS,
-    PHOTO,
-    DetectOptions,
-    Engine,
-    Face,
-    main_face,
+from recognition.face.embedders import info_of
+from recognition.face.engine import ENROL, PHOTO, Engine, Face, main_face
+from recognition.face.enrolment import (
+    ENROL_ANALYSIS,
+    MAX_PHOTOS,
+    Candidate,
+    check_agree,
+    combine,
+    face_crop_jpeg,
+    single_face,
 )
 from recognition.face.errors import FaceError
+from recognition.face.frame import FrameAnalysis, analyse_frame, engine_for
 from recognition.face.gallery import GalleryIndex
 from recognition.face.images import decode_image, ensure_rgb_array
-from recognition.face.quality import ENROL_GATES, IDENTIFY_GATES, measure, problem
+from recognition.face.quality import IDENTIFY_GATES, measure, problem
 from recognition.face.stream import FaceStream, StreamConfig, StreamDecision
 from recognition.face.sync import GallerySync
 
@@ -48,22 +50,34 @@ __all__ = ["FaceService", "FaceStream", "Identification", "StreamDecision", "fac
 MAX_TEMPLATES_PER_ATTENDEE = 5
 
 
-@lru_cache(maxsize=1)
-def get_engine() -> Engine:
-    """The process-wide dlib models (about 100 MB; loaded once)."""
-    return Engine()
+def get_engine(engine_name: str | None = None) -> Engine:
+    """The process-wide models of one engine (default: FACE_ENGINE's; loaded once)."""
+    return engine_for(engine_name or selected_engine())
+
+
+Analyser = Callable[..., FrameAnalysis]
 
 
 class FaceService:
-    """Face use cases over one runtime: its database, key ring and an in-memory gallery."""
+    """Face use cases over one runtime: its database, key ring and an in-memory gallery.
+
+    The gallery holds the selected engine's templates only (FACE_ENGINE; see models.face).
+    All model work goes through `self.analyse` (`frame.analyse_frame` by default; a process
+    pool may put its own caller of that same function there).
+    """
 
     def __init__(self, rt: Runtime, *, listen: bool = True, progress: bool = True) -> None:
         self.rt = rt
-        self.engine = get_engine()
-        self.thresholds: Thresholds = load_thresholds(_thresholds_path(rt))
-        self.index = GalleryIndex()
+        self.engine_name = selected_engine()
+        self.info = info_of(self.engine_name)
+        self.engine = get_engine(self.engine_name)
+        self.analyse: Analyser = analyse_frame
+        self.thresholds: Thresholds = load_thresholds(_thresholds_path(rt), self.engine_name)
+        self.index = GalleryIndex(self.info.dim)
         interval = float(rt.config.extra.get("FACE_SYNC_INTERVAL", "1.0"))
-        self.sync = GallerySync(self.index, rt.sessions, rt.templates, interval=interval)
+        self.sync = GallerySync(
+            self.index, rt.sessions, rt.templates, interval=interval, engine=self.engine_name
+        )
         self.sync.load(progress=progress)
         self._unsubscribe = subscribe(self.sync.on_event) if listen else None
 
@@ -73,58 +87,95 @@ class FaceService:
             self._unsubscribe = None
 
     # -- enrolment -------------------------------------------------------------------------
+    def prepare_enrolment(self, images: bytes | list[bytes]) -> Candidate:
+        """Decode, check and encode one or several photos of one person (no database use)."""
+        photos = [images] if isinstance(images, bytes) else list(images)
+        if not 1 <= len(photos) <= MAX_PHOTOS:
+            raise FaceError(f"send 1 to {MAX_PHOTOS} photos", "too_many_photos")
+        vectors: list[np.ndarray] = []
+        crop, quality = b"", {}
+        for data in photos:
+            rgb = decode_image(
+                data,
+                max_bytes=self.rt.config.max_upload_bytes,
+                max_pixels=self.rt.config.max_image_pixels,
+            )
+            analysis = self.analyse(rgb, self.engine_name, **ENROL_ANALYSIS)
+            vector, q, i = single_face(analysis)
+            if not vectors:
+                crop, quality = face_crop_jpeg(rgb, analysis.faces[i].face.box), q
+            vectors.append(vector)
+        check_agree(vectors, self.thresholds.distance * 1.25)
+        return Candidate(combine(vectors, self.info.name != "dlib"), quality, crop, len(photos))
+
     def enrol(
-        self, session: Session, attendee_id: int, image_bytes: bytes, actor: str
+        self, session: Session, attendee_id: int, images: bytes | list[bytes], actor: str
     ) -> dict[str, Any]:
-        """Quality-check one photo and store its encrypted template for a consenting attendee."""
+        """Quality-check the photo(s) and store one encrypted template for a consenting
+        attendee; a face resembling another attendee waits for staff review instead."""
         # The slow part runs before the first query: on SQLite that query takes the write
         # lock, which other kiosks must not wait a second for.
-        rgb = decode_image(
-            image_bytes,
-            max_bytes=self.rt.config.max_upload_bytes,
-            max_pixels=self.rt.config.max_image_pixels,
-        )
-        face, quality = self._single_face(rgb, ENROL, strict=True)
-        vector = self.engine.encode(rgb, face, jitters=ENROL_JITTERS)
-        self._refuse_other_identity(vector, attendee_id)
+        cand = self.prepare_enrolment(images)
+        self.sync.refresh()
+        resembles = self.index.search(cand.vector, exclude=attendee_id)
         attendee = _consenting_attendee(session, attendee_id)
-        if store.count_templates(session, attendee.id) >= MAX_TEMPLATES_PER_ATTENDEE:
+        if (
+            store.count_templates(session, attendee.id, self.engine_name)
+            >= MAX_TEMPLATES_PER_ATTENDEE
+        ):
             raise FaceError(
                 f"at most {MAX_TEMPLATES_PER_ATTENDEE} photos per attendee; delete some first",
                 "too_many_templates",
                 409,
             )
-        key_id, cipher = store.seal(self.rt.templates, attendee.id, vector)
-        row = FaceTemplate(
-            attendee_id=attendee.id, key_id=key_id, cipher=cipher, quality=quality["sharpness"]
+        if resembles is not None and resembles.distance <= self.thresholds.distance:
+            from recognition.face.review import hold_for_review
+
+            return hold_for_review(self, session, attendee.id, cand, resembles, actor)
+        return self.store_template(
+            session, attendee.id, cand.vector, cand.crop, cand.quality, actor
         )
+
+    def store_template(
+        self,
+        session: Session,
+        attendee_id: int,
+        vector: Any,
+        crop: bytes | None,
+        quality: dict[str, float],
+        actor: str,
+    ) -> dict[str, Any]:
+        """Seal and store one template of this engine, with its gallery event and audit."""
+        key_id, cipher = store.seal(self.rt.templates, attendee_id, vector)
+        row = FaceTemplate(
+            attendee_id=attendee_id,
+            key_id=key_id,
+            cipher=cipher,
+            quality=quality.get("sharpness", 0.0),
+            engine=self.info.name,
+            engine_version=self.info.version,
+            dim=self.info.dim,
+        )
+        if crop:
+            row.crop_key_id, row.crop_cipher = store.seal_crop(self.rt.templates, attendee_id, crop)
         session.add(row)
         session.flush()
-        count = store.count_templates(session, attendee.id)
-        audit(session, actor, "face_enrolled", f"attendee:{attendee.id}", f"template:{row.id}")
+        count = store.count_templates(session, attendee_id, self.engine_name)
+        audit(session, actor, "face_enrolled", f"attendee:{attendee_id}", f"template:{row.id}")
         emit(
             session,
             "face_enrolled",
-            {"attendee_id": attendee.id, "template_id": row.id, "templates": count},
+            {"attendee_id": attendee_id, "template_id": row.id, "templates": count},
             ["gallery"],
         )
         return {
-            "attendee_id": attendee.id,
+            "status": "enrolled",
+            "attendee_id": attendee_id,
             "template_id": row.id,
             "templates": count,
+            "engine": self.info.name,
             "quality": quality,
         }
-
-    def _refuse_other_identity(self, vector: np.ndarray, attendee_id: int) -> None:
-        # A photo that already matches someone else would let one person in as two; refuse it.
-        self.sync.refresh()
-        match = self.index.search(vector, exclude=attendee_id)
-        if match is not None and match.distance <= self.thresholds.distance:
-            raise FaceError(
-                "this face is already enrolled for another attendee",
-                "face_matches_other_attendee",
-                409,
-            )
 
     def delete_faces(self, session: Session, attendee_id: int, actor: str) -> int:
         """Delete every template of one attendee; returns how many were deleted."""
@@ -156,22 +207,37 @@ class FaceService:
     ) -> Identification:
         """1:N identification of the main face of an RGB frame."""
         rgb = ensure_rgb_array(rgb)
-        faces = self.engine.detect(rgb, PHOTO)
-        return self.identify_face(rgb, faces, candidates)
+        return self.decide(self.analyse(rgb, self.engine_name, PHOTO, "main"), candidates)
 
     def identify_every_face(
         self, rgb: np.ndarray, candidates: Collection[int] | None = None
     ) -> list[Identification]:
         """1:N for each face of a photo (group photos; searched as thoroughly as enrolment)."""
         rgb = ensure_rgb_array(rgb)
-        return [
-            self.identify_face(rgb, [face], candidates) for face in self.engine.detect(rgb, ENROL)
-        ]
+        analysis = self.analyse(rgb, self.engine_name, ENROL, "all")
+        return [self._decide_face(f.quality, f.embedding, candidates) for f in analysis.faces]
+
+    def decide(self, analysis: FrameAnalysis, candidates: Collection[int] | None) -> Identification:
+        """The open-set decision for the main face of an analysed frame."""
+        main = analysis.main_face
+        if main is None:
+            return Identification("multiple_faces" if analysis.faces else "no_face")
+        return self._decide_face(main.quality, main.embedding, candidates)
+
+    def _decide_face(
+        self,
+        quality: dict[str, float],
+        vector: np.ndarray | None,
+        candidates: Collection[int] | None,
+    ) -> Identification:
+        if vector is None:
+            return Identification("low_quality", quality=quality)
+        return self.match_vector(vector, candidates, quality)
 
     def identify_face(
         self, rgb: np.ndarray, faces: list[Face], candidates: Collection[int] | None
     ) -> Identification:
-        """Decide on already-detected faces: crowd and quality checks, encode, match."""
+        """Decide on faces detected by the caller: crowd and quality checks, encode, match."""
         main = main_face(faces)
         if main is None:
             return Identification("multiple_faces" if faces else "no_face")
@@ -199,22 +265,6 @@ class FaceService:
     ) -> FaceStream:
         """A per-camera tracker that decides once several frames agree."""
         return FaceStream(self, liveness, candidates, config or StreamConfig())
-
-    def _single_face(
-        self, rgb: np.ndarray, opts: DetectOptions, strict: bool
-    ) -> tuple[Face, dict[str, float]]:
-        faces = self.engine.detect(rgb, opts)
-        if not faces:
-            raise FaceError("no face was found in the image", "no_face")
-        if len(faces) > 1:
-            raise FaceError(
-                f"{len(faces)} faces were found; exactly one is needed", "multiple_faces"
-            )
-        quality = measure(rgb, faces[0])
-        failure = problem(quality, ENROL_GATES if strict else IDENTIFY_GATES)
-        if failure is not None:
-            raise failure
-        return faces[0], quality
 
 
 def purge_biometrics(session: Session, actor: str) -> int:

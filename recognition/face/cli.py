@@ -8,6 +8,7 @@ import json
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -22,86 +23,137 @@ def register(cli: click.Group) -> None:
     cli.add_command(rotate_template_key)
 
 
+ENGINE = click.Choice(["mobilefacenet", "dlib"])
+FOLD = click.Choice(["a", "b", "all"])
+
+
+def _fold(folders: tuple[Path, ...], engine: str, which: str) -> Any:
+    from tqdm import tqdm
+
+    from recognition.face.protocol import Fold, encode_photos, folds, read_photos
+
+    total = sum(len(read_photos(f)) for f in folders)
+    with tqdm(total=total, unit="img", disable=None) as bar:
+        photos = encode_photos(list(folders), engine, bar.update)
+    if which == "all":
+        return Fold(sorted({p.identity for p in photos}), photos)
+    a, b = folds(photos)
+    return a if which == "a" else b
+
+
 @click.command("calibrate-faces")
-@click.argument("folder", type=DIR)
+@click.argument("folders", nargs=-1, required=True, type=DIR)
+@click.option("--engine", type=ENGINE, help="embedding engine (default: FACE_ENGINE's)")
 @click.option(
-    "--target-fpir",
-    default=0.01,
+    "--fold",
+    type=FOLD,
+    default="a",
     show_default=True,
-    help="acceptable share of never-enrolled people accepted",
+    help="identities to calibrate on (split by identity; eval-faces reports on the other)",
 )
 @click.option(
-    "--gallery-size",
-    default=1000,
+    "--target-far",
+    default=1e-4,
     show_default=True,
-    help="candidates searched per identification (after context filtering)",
+    help="false-accept rate per comparison the distance threshold is set for",
 )
+@click.option("--enrol-photos", default=1, show_default=True, help="photos averaged per person")
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     help="where to write the thresholds (default: <instance>/face_thresholds.json)",
 )
-def calibrate_faces(folder: Path, target_fpir: float, gallery_size: int, out: Path | None) -> None:
-    """Compute the match threshold and margin from a labelled folder and save them."""
+def calibrate_faces(
+    folders: tuple[Path, ...],
+    engine: str | None,
+    fold: str,
+    target_far: float,
+    enrol_photos: int,
+    out: Path | None,
+) -> None:
+    """Compute one engine's match threshold and margin on one fold of labelled folders."""
     from core.cli import fail
     from core.config import Config
     from core.errors import SummitError
-    from recognition.face.api import get_engine
-    from recognition.face.evaluation import calibrate, encode_folder
+    from models.face import selected_engine
+    from recognition.face.protocol import calibrate
 
+    name = engine or selected_engine()
     try:
-        samples = encode_folder(folder, get_engine(), progress=True)
-        point = calibrate(samples, target_fpir, gallery_size)
+        point = calibrate(
+            _fold(folders, name, fold), name, target_far, name != "dlib", enrol_photos
+        )
     except SummitError as exc:
         fail(exc)
+    point["fold"] = fold
+    point["folders"] = [f.resolve().name for f in folders]
     cfg = Config.from_env()
     path = out or cfg.face_thresholds_path or cfg.instance_path / "face_thresholds.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(point, indent=2))
-    click.echo(json.dumps(point, indent=2))
+    shown = {k: v for k, v in point.items() if k != "calibrated_identities"}
+    click.echo(json.dumps(shown, indent=2))
     click.echo(f"written to {path}")
 
 
 @click.command("eval-faces")
-@click.argument("folder", type=DIR)
-@click.option(
-    "--plot",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("face_det.png"),
-    show_default=True,
-    help="DET curve PNG",
-)
+@click.argument("folders", nargs=-1, required=True, type=DIR)
+@click.option("--engine", type=ENGINE, help="embedding engine (default: FACE_ENGINE's)")
+@click.option("--fold", type=FOLD, default="b", show_default=True, help="identities to report on")
 @click.option(
     "--thresholds",
     "thresholds_path",
     type=click.Path(path_type=Path),
-    help="thresholds JSON (default: the instance's, else the built-in ones)",
+    help="thresholds JSON from calibrate-faces (default: the instance's, else the shipped one)",
 )
-def eval_faces(folder: Path, plot: Path, thresholds_path: Path | None) -> None:
-    """Open-set evaluation: FNIR, FPIR and mis-identification rate per subset, DET plot."""
+@click.option("--enrol-photos", default=1, show_default=True, help="photos averaged per person")
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object")
+def eval_faces(
+    folders: tuple[Path, ...],
+    engine: str | None,
+    fold: str,
+    thresholds_path: Path | None,
+    enrol_photos: int,
+    as_json: bool,
+) -> None:
+    """Open-set evaluation (FNIR, FPIR, mis-identifications per set) on identities the
+    operating point was not calibrated on; refuses any overlap."""
     from core.cli import fail
     from core.config import Config
     from core.errors import SummitError
-    from recognition.face.api import get_engine
-    from recognition.face.decision import load_thresholds
-    from recognition.face.evaluation import encode_folder, run_searches
-    from recognition.face.report import plot_det, score, totals
+    from models.face import selected_engine
+    from recognition.face.decision import SHIPPED, Thresholds
+    from recognition.face.protocol import open_set, refuse_overlap
 
-    if thresholds_path is None:
-        cfg = Config.from_env()
-        thresholds_path = cfg.face_thresholds_path or cfg.instance_path / "face_thresholds.json"
-    t = load_thresholds(thresholds_path)
+    name = engine or selected_engine()
+    cfg = Config.from_env()
+    path = thresholds_path or cfg.face_thresholds_path or cfg.instance_path / "face_thresholds.json"
+    point = json.loads(path.read_text()) if path.exists() else {}
+    if point.get("engine", "dlib") != name:
+        point = json.loads(SHIPPED.read_text()).get(name, {})
+        path = SHIPPED
+    if "distance" not in point:
+        fail(SummitError(f"no operating point for {name}", "thresholds_missing", 400))
+    t = Thresholds(float(point["distance"]), float(point["margin"]), str(path))
     try:
-        searches = run_searches(encode_folder(folder, get_engine(), progress=True))
+        chosen = _fold(folders, name, fold)
+        refuse_overlap(chosen, point)
     except SummitError as exc:
         fail(exc)
-    table = score(searches, t)
-    click.echo(f"operating point: distance <= {t.distance}, margin >= {t.margin} ({t.source})")
-    for name, row in table.items():
-        click.echo(f"{name:>12}: " + ", ".join(f"{k}={v}" for k, v in row.items()))
-    click.echo("     overall: " + json.dumps(totals(table)))
-    plot_det(searches, t, plot)
-    click.echo(f"DET plot written to {plot}")
+    result = open_set(chosen, t, enrol_photos, name != "dlib").summary()
+    report = {
+        "engine": name,
+        "operating_point": {"distance": t.distance, "margin": t.margin, "from": str(path)},
+        "fold": fold,
+        "enrol_photos": enrol_photos,
+        "sets": result,
+    }
+    if as_json:
+        click.echo(json.dumps(report))
+        return
+    click.echo(f"{name}: distance <= {t.distance}, margin >= {t.margin} ({path})")
+    for key, row in result.items():
+        click.echo(f"{key:>12}: " + ", ".join(f"{k}={v}" for k, v in row.items()))
 
 
 @click.command("purge-biometrics")

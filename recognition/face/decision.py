@@ -38,22 +38,34 @@ class Thresholds:
         return asdict(self)
 
 
-# From `python run.py calibrate-faces ../shared/data/faces --target-fpir 0.01 --gallery-size 1000`
-# (2026-11-27, dlib-bin 20.0.1, face_recognition_models 0.3.0, enrolment jitters 4): 74 genuine
-# and 179 impostor pairs; a normal fitted to impostor distances (mean 0.829, sd 0.077) puts a
-# per-comparison false-accept rate of 1e-5 (1% FPIR over 1,000 candidates) at 0.499, floored to
-# 0.49 (the closest impostor pair was 0.666); the margin is one standard deviation of genuine
-# distances, rounded up (0.12). The set is small and Western: recalibrate on a labelled set that
-# looks like the real attendees before an event (East Asian faces lie closer together).
+# Operating points per engine, shipped in thresholds.json beside this module: written by
+# `python run.py calibrate-faces` on the calibration half of the development photos (see that
+# file's "calibration" entry and docs/face.md). An instance file (<instance>/face_thresholds.json,
+# or FACE_THRESHOLDS_PATH) written by calibrate-faces overrides them for its own engine.
+SHIPPED = Path(__file__).resolve().parent / "thresholds.json"
+# dlib's point before issue 14 (calibrated on the shared Western photos): the last resort.
 DEFAULT_THRESHOLDS = Thresholds(distance=0.49, margin=0.12, source="built-in (shared set)")
 
 
-def load_thresholds(path: Path | None) -> Thresholds:
-    """Thresholds written by calibrate-faces, or the built-in defaults when there are none."""
-    if path is None or not path.exists():
+def shipped_thresholds(engine: str) -> Thresholds:
+    """The operating point shipped for one engine (dlib's old one if the file lacks it)."""
+    data = json.loads(SHIPPED.read_text()) if SHIPPED.exists() else {}
+    point = data.get(engine)
+    if point is None:
         return DEFAULT_THRESHOLDS
-    data = json.loads(path.read_text())
-    return Thresholds(float(data["distance"]), float(data["margin"]), f"file {path.name}")
+    return Thresholds(float(point["distance"]), float(point["margin"]), f"shipped {engine}")
+
+
+def load_thresholds(path: Path | None, engine: str = "dlib") -> Thresholds:
+    """The instance's calibrated point when it was made for this engine, else the shipped one.
+
+    A file without an "engine" key predates engines and holds dlib's point.
+    """
+    if path is not None and path.exists():
+        data = json.loads(path.read_text())
+        if data.get("engine", "dlib") == engine:
+            return Thresholds(float(data["distance"]), float(data["margin"]), f"file {path.name}")
+    return shipped_thresholds(engine)
 
 
 def decide(match: Match | None, t: Thresholds) -> str:

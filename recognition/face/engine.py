@@ -1,4 +1,5 @@
-"""dlib behind one small class: HOG detection (padded, scaled), 68-point landmarks, 128-d encoding.
+"""dlib behind one small class: HOG detection (padded, scaled), 68-point landmarks, and the
+selected embedding engine (recognition.face.embedders: dlib's 128-d or MobileFaceNet's 192-d).
 
 face_recognition's own helpers are not used here: they detect on the full frame with one
 upsampling (slow on large photos) and load models through pkg_resources. We load the same
@@ -16,6 +17,8 @@ from pathlib import Path
 import dlib
 import numpy as np
 
+from models.face import selected_engine
+from recognition.face.embedders import DlibEmbedder, Embedder, EngineInfo, mobilefacenet
 from recognition.face.errors import FaceEngineError
 
 # dlib's 68-point layout: which indices form each eye and the nose tip.
@@ -68,16 +71,22 @@ class Face:
 
 
 class Engine:
-    """Thread-safe wrapper of the three dlib models (dlib objects are not re-entrant)."""
+    """Thread-safe wrapper of dlib's detector and landmarks and one embedding engine."""
 
-    def __init__(self, folder: Path | None = None) -> None:
+    def __init__(self, folder: Path | None = None, engine_name: str | None = None) -> None:
         folder = folder or models_dir()
         self._detector = dlib.get_frontal_face_detector()
         self._pose68 = dlib.shape_predictor(str(folder / "shape_predictor_68_face_landmarks.dat"))
-        self._encoder = dlib.face_recognition_model_v1(
-            str(folder / "dlib_face_recognition_resnet_model_v1.dat")
-        )
         self._lock = threading.Lock()
+        name = engine_name or selected_engine()
+        self.embedder: Embedder = (
+            DlibEmbedder(folder, self._lock) if name == "dlib" else mobilefacenet()
+        )
+
+    @property
+    def info(self) -> EngineInfo:
+        """Name, version and dimension of the vectors `encode` returns."""
+        return self.embedder.info
 
     def detect(
         self, rgb: np.ndarray, opts: DetectOptions = PHOTO, timings: dict[str, float] | None = None
@@ -141,16 +150,8 @@ class Engine:
         return Face(box=box, landmarks=pts, score=float(score))
 
     def encode(self, rgb: np.ndarray, face: Face, jitters: int = 0) -> np.ndarray:
-        """128-d float32 descriptor of one face (jitters > 0 averages perturbed crops)."""
-        parts = [dlib.point(round(float(x)), round(float(y))) for x, y in face.landmarks]
-        left, top, right, bottom = face.box
-        shape = dlib.full_object_detection(dlib.rectangle(left, top, right, bottom), parts)
-        with self._lock:
-            try:
-                vec = self._encoder.compute_face_descriptor(rgb, shape, max(jitters, 0), 0.25)
-            except RuntimeError as exc:
-                raise FaceEngineError(f"face encoder failed: {exc}", "engine_failed") from exc
-        return np.asarray(vec, dtype=np.float32)
+        """The face's float32 vector in this engine's space (jitters > 0: a steadier one)."""
+        return self.embedder.encode(rgb, face.landmarks, face.box, jitters)
 
 
 def yaw_ratio(landmarks: np.ndarray) -> float:

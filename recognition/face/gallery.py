@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-DIM = 128
+DIM = 128  # dlib's; MobileFaceNet's vectors have 192 (each index holds one engine's space)
 
 
 @dataclass(frozen=True)
@@ -34,9 +34,10 @@ class GalleryIndex:
     be nearest) and compacts only when a quarter of the rows are dead.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, dim: int = DIM) -> None:
+        self.dim = dim
         self._lock = threading.RLock()
-        self._matrix = np.zeros((0, DIM), dtype=np.float32)
+        self._matrix = np.zeros((0, dim), dtype=np.float32)
         self._norms = np.zeros(0, dtype=np.float32)
         self._owners = np.zeros(0, dtype=np.int64)
         self._template_ids = np.zeros(0, dtype=np.int64)
@@ -57,7 +58,7 @@ class GalleryIndex:
     def replace_all(self, rows: Iterable[tuple[int, int, np.ndarray]]) -> None:
         """Load (template id, attendee id, vector) rows, dropping whatever was there."""
         items = list(rows)
-        matrix = np.array([v for _, _, v in items], dtype=np.float32).reshape(-1, DIM)
+        matrix = np.array([v for _, _, v in items], dtype=np.float32).reshape(-1, self.dim)
         with self._lock:
             self._matrix = matrix
             self._template_ids = np.array([t for t, _, _ in items], dtype=np.int64)
@@ -72,7 +73,7 @@ class GalleryIndex:
                 return
             if self._n == len(self._matrix):
                 self._grow(max(16, 2 * self._n))
-            row, vec = self._n, vector.astype(np.float32).reshape(DIM)
+            row, vec = self._n, vector.astype(np.float32).reshape(self.dim)
             self._matrix[row], self._norms[row] = vec, np.dot(vec, vec)
             self._owners[row], self._template_ids[row] = attendee_id, template_id
             self._n, self._alive = row + 1, self._alive + 1
@@ -126,7 +127,7 @@ class GalleryIndex:
         exclude: int | None = None,
     ) -> Match | None:
         """Best and second-best identity for one probe; None when nothing can be compared."""
-        p = probe.astype(np.float32).reshape(DIM)
+        p = probe.astype(np.float32).reshape(self.dim)
         with self._lock:
             if candidates is None:
                 n = self._n

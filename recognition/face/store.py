@@ -6,6 +6,7 @@ another attendee fails authentication instead of letting one person in as anothe
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -13,20 +14,33 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from core.crypto import KeyRing
-from models.face import FaceTemplate
-from recognition.face.gallery import DIM
+from models.face import ENGINE_SPACES, FaceTemplate, selected_engine
 
 BATCH = 2000
+log = logging.getLogger(__name__)
 
 
 def aad(attendee_id: int) -> bytes:
     return f"face-template:attendee:{attendee_id}".encode()
 
 
+def crop_aad(attendee_id: int) -> bytes:
+    return f"face-crop:attendee:{attendee_id}".encode()
+
+
 def seal(keys: KeyRing, attendee_id: int, vector: np.ndarray) -> tuple[str, bytes]:
-    """Encrypt one 128-d float32 template for an attendee."""
-    raw = np.asarray(vector, dtype="<f4").reshape(DIM).tobytes()
+    """Encrypt one float32 template (128-d dlib, 192-d MobileFaceNet) for an attendee."""
+    raw = np.asarray(vector, dtype="<f4").reshape(-1).tobytes()
     return keys.encrypt(raw, aad(attendee_id))
+
+
+def seal_crop(keys: KeyRing, attendee_id: int, jpeg: bytes) -> tuple[str, bytes]:
+    """Encrypt an enrolment face crop (JPEG bytes) for an attendee."""
+    return keys.encrypt(jpeg, crop_aad(attendee_id))
+
+
+def unseal_crop(keys: KeyRing, attendee_id: int, key_id: str, cipher: bytes) -> bytes:
+    return keys.decrypt(key_id, cipher, crop_aad(attendee_id))
 
 
 def unseal(keys: KeyRing, row: FaceTemplate) -> np.ndarray:
@@ -36,24 +50,46 @@ def unseal(keys: KeyRing, row: FaceTemplate) -> np.ndarray:
 
 
 def iter_templates(
-    session: Session, keys: KeyRing, after_id: int = 0, ids: list[int] | None = None
+    session: Session,
+    keys: KeyRing,
+    after_id: int = 0,
+    ids: list[int] | None = None,
+    engine: str | None = None,
 ) -> Iterator[tuple[int, int, np.ndarray]]:
-    """(template id, attendee id, vector) for stored templates, in id order, batch by batch."""
+    """(template id, attendee id, vector) of one engine's templates (default: the selected
+    engine's), in id order, batch by batch: spaces are never mixed."""
     last = after_id
+    engine = engine or selected_engine()
+    want = ENGINE_SPACES[engine][1]
     while True:
-        stmt = select(FaceTemplate).where(FaceTemplate.id > last).order_by(FaceTemplate.id)
+        stmt = (
+            select(FaceTemplate)
+            .where(FaceTemplate.id > last, FaceTemplate.engine == engine)
+            .order_by(FaceTemplate.id)
+        )
         if ids is not None:
             stmt = stmt.where(FaceTemplate.id.in_(ids))
         rows = session.scalars(stmt.limit(BATCH)).all()
         if not rows:
             return
         for row in rows:
-            yield row.id, row.attendee_id, unseal(keys, row)
+            vector = unseal(keys, row)
+            if len(vector) != want:  # mislabelled row: never put it in this engine's space
+                log.warning(
+                    "face template %s has %d values, not %d: skipped", row.id, len(vector), want
+                )
+                continue
+            yield row.id, row.attendee_id, vector
         last = rows[-1].id
 
 
-def count_templates(session: Session, attendee_id: int | None = None) -> int:
+def count_templates(
+    session: Session, attendee_id: int | None = None, engine: str | None = None
+) -> int:
+    """Stored templates (of one attendee and/or one engine; all engines by default)."""
     stmt = select(func.count(FaceTemplate.id))
+    if engine is not None:
+        stmt = stmt.where(FaceTemplate.engine == engine)
     if attendee_id is not None:
         stmt = stmt.where(FaceTemplate.attendee_id == attendee_id)
     return int(session.scalar(stmt) or 0)

@@ -4,6 +4,12 @@ One frame can be unlucky (motion blur, a half-turned head), so a single frame ne
 A `match` needs `agree` consecutive frames naming the same attendee; `unknown` / `ambiguous`
 come after `give_up` frames and `give_up_after` seconds without such agreement.
 
+Multi-frame fusion: the tracked face's vectors are kept, and a decision is taken on their
+mean as well as on single frames. Agreeing frames are confirmed by their fused vector (it
+must name the same person), and when single frames stay unknown or ambiguous, the fused vector
+of the last frames may still name one person clearly (a mean of several frames is steadier
+than any one of them); it passes the same thresholds and margin as a single frame.
+
 When liveness is required, a match is only released after a blink or after the randomised
 head turn asked of the person (see `challenge`; `liveness_check` picks blink, turn or
 either). A face that has not done so within `liveness_timeout` seconds, or a feed of
@@ -21,7 +27,10 @@ from typing import Protocol
 import numpy as np
 
 from recognition.face.decision import Identification
+from recognition.face.embedders import EngineInfo
 from recognition.face.engine import LIVE, Engine, Face, main_face, yaw_ratio
+from recognition.face.enrolment import combine
+from recognition.face.frame import FrameAnalysis
 from recognition.face.images import ensure_rgb_array
 from recognition.face.liveness import (
     BlinkDetector,
@@ -32,12 +41,20 @@ from recognition.face.liveness import (
 
 
 class Identifier(Protocol):
-    """What a stream needs of the face service: its engine and the open-set decision."""
+    """What a stream needs of the face service: frame analysis and the open-set decision."""
 
     engine: Engine
+    engine_name: str
+    info: EngineInfo
 
-    def identify_face(
-        self, rgb: np.ndarray, faces: list[Face], candidates: Collection[int] | None
+    def analyse(self, rgb: np.ndarray, engine_name: str, *a: object) -> FrameAnalysis: ...
+
+    def decide(
+        self, analysis: FrameAnalysis, candidates: Collection[int] | None
+    ) -> Identification: ...
+
+    def match_vector(
+        self, vector: np.ndarray, candidates: Collection[int] | None, quality: dict[str, float]
     ) -> Identification: ...
 
 
@@ -95,6 +112,7 @@ class FaceStream:
 
     def _reset(self) -> None:
         self.results: list[Identification] = []
+        self.vectors: list[np.ndarray] = []
         self.blink = BlinkDetector()
         self.turn = TurnChallenge(self.cfg.turn_direction or secrets.choice(("left", "right")))
         self.track: Face | None = None
@@ -106,8 +124,9 @@ class FaceStream:
         rgb = ensure_rgb_array(rgb)
         if self.liveness and self.repeats.feed(rgb):
             return self._finish(Identification("spoof_suspected"), "failed")
-        faces = self.service.engine.detect(rgb, LIVE)
-        ident = self.service.identify_face(rgb, faces, self.candidates)
+        analysis = self.service.analyse(rgb, self.service.engine_name, LIVE, "main")
+        ident = self.service.decide(analysis, self.candidates)
+        faces = [f.face for f in analysis.faces]
         face = _tracked(faces, self.track)
         if face is None:
             self.missing += 1
@@ -122,13 +141,34 @@ class FaceStream:
             self.blink.feed(eye_aspect_ratio(face.landmarks), t)
             self.turn.feed(yaw_ratio(face.landmarks))
         self.results.append(ident)
+        main = analysis.main_face
+        if main is not None and main.face == face and main.embedding is not None:
+            self.vectors.append(main.embedding)
         return self._conclude(t)
+
+    def _fused(self, frames: int) -> Identification | None:
+        """The decision on the mean of the tracked face's last vectors (None: too few)."""
+        vectors = self.vectors[-frames:]
+        if len(vectors) < self.cfg.agree:
+            return None
+        fused = combine(vectors, unit=self.service.info.name != "dlib")
+        return self.service.match_vector(fused, self.candidates, self.results[-1].quality)
 
     def _conclude(self, t: float) -> StreamDecision | None:
         recent = self.results[-self.cfg.agree :]
         agreed = len(recent) == self.cfg.agree and all(
             r.decision == "match" and r.attendee_id == recent[0].attendee_id for r in recent
         )
+        if agreed:
+            fused = self._fused(self.cfg.agree)
+            if fused is not None and fused.attendee_id == recent[0].attendee_id:
+                recent = [*recent[:-1], fused]  # the agreeing frames' fused vector decides
+            elif fused is not None:
+                agreed = False  # frames agree but their mean does not: keep looking
+        elif len(self.results) >= self.cfg.give_up:
+            fused = self._fused(self.cfg.give_up)
+            if fused is not None and fused.decision == "match":
+                recent, agreed = [fused], True
         timed_out = self.started is not None and t - self.started > self.cfg.liveness_timeout
         if agreed and not self.liveness:
             return self._finish(recent[-1], "not_required")

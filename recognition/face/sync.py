@@ -24,6 +24,7 @@ from core.crypto import KeyRing
 from core.events import Published
 from models.db import transaction
 from models.events import DomainEvent
+from models.face import selected_engine
 from recognition.face import store
 from recognition.face.gallery import GalleryIndex
 
@@ -42,8 +43,10 @@ class GallerySync:
         interval: float = 1.0,
         recount_every: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
+        engine: str | None = None,
     ) -> None:
         self.index, self.sessions, self.keys = index, sessions, keys
+        self.engine = engine or selected_engine()  # only this engine's templates are loaded
         self.interval, self.recount_every, self.clock = interval, recount_every, clock
         self.seq = 0
         self._seen: set[int] = set()
@@ -55,10 +58,10 @@ class GallerySync:
         """Read and decrypt every template into the index; returns how many were loaded."""
         with self._lock, transaction(self.sessions, read_only=True) as db:
             seq = int(db.scalar(select(func.max(DomainEvent.id))) or 0)
-            total = store.count_templates(db)
+            total = store.count_templates(db, engine=self.engine)
             rows = list(
                 tqdm(
-                    store.iter_templates(db, self.keys),
+                    store.iter_templates(db, self.keys, engine=self.engine),
                     total=total,
                     unit="face",
                     desc="face gallery",
@@ -99,7 +102,10 @@ class GallerySync:
     def _apply(self, db: Session, events: list) -> None:  # type: ignore[type-arg]
         payloads = [(e.id, e.name, json.loads(e.payload)) for e in events]
         wanted = [int(p["template_id"]) for _, n, p in payloads if n == "face_enrolled"]
-        loaded = {t: (a, v) for t, a, v in store.iter_templates(db, self.keys, ids=wanted)}
+        loaded = {
+            t: (a, v)
+            for t, a, v in store.iter_templates(db, self.keys, ids=wanted, engine=self.engine)
+        }
         for event_id, name, payload in payloads:
             if name == "face_enrolled" and int(payload["template_id"]) in loaded:
                 owner, vector = loaded[int(payload["template_id"])]
@@ -114,7 +120,7 @@ class GallerySync:
 
     def _recount(self) -> None:
         with transaction(self.sessions, read_only=True) as db:
-            stored = store.count_templates(db)
+            stored = store.count_templates(db, engine=self.engine)
         self._recounted = self.clock()
         if stored != len(self.index):
             self.load(progress=False)

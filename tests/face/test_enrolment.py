@@ -12,9 +12,8 @@ from flask import Flask
 
 from core.errors import SummitError
 from core.runtime import Runtime
-from models.face import FaceTemplate
+from models.face import FaceReview, FaceTemplate, selected_engine
 from recognition.face import store
-from recognition.face.gallery import DIM
 from tests.conftest import Caller, device_caller
 from tests.face.conftest import count_templates, jpeg, new_attendee, read, rgb_of
 from tests.face.test_images import bomb_png
@@ -39,7 +38,9 @@ def test_staff_enrols_a_photo_and_only_ciphertext_is_stored(
     with runtime.sessions() as db:
         row = db.query(FaceTemplate).one()
         vector = store.unseal(runtime.templates, row)
-        assert vector.shape == (DIM,) and row.cipher.find(vector.tobytes()[:16]) == -1
+        assert row.engine == selected_engine() and vector.shape == (row.dim,)
+        assert row.cipher.find(vector.tobytes()[:16]) == -1
+        assert row.crop_cipher is not None and b"JFIF" not in row.crop_cipher
         row.attendee_id = aid + 1  # a template moved to someone else must not decrypt
         with pytest.raises(SummitError) as err:
             store.unseal(runtime.templates, row)
@@ -135,14 +136,17 @@ def test_tight_id_photo_crop_is_still_found(
     assert res.status_code == 201, res.json
 
 
-def test_same_face_for_a_second_attendee_is_refused(
+def test_same_face_for_a_second_attendee_waits_for_staff_review(
     staff: Caller, runtime: Runtime, photos: Path
 ) -> None:
     first, second = new_attendee(runtime), new_attendee(runtime)
     assert post_photo(staff, first, read(photos, "enroll/obama/obama.jpg")).status_code == 201
     res = post_photo(staff, second, read(photos, "enroll/obama/obama2.jpg"))
-    assert res.status_code == 409 and res.json["error"] == "face_matches_other_attendee"
-    assert count_templates(runtime) == 1
+    assert res.status_code == 202 and res.json["status"] == "review_pending", res.json
+    assert res.json["other_attendee_id"] == first
+    assert count_templates(runtime) == 1  # nothing enters the gallery before staff decide
+    with runtime.sessions() as db:
+        assert db.query(FaceReview).one().status == "pending"
 
 
 def test_delete_removes_every_template(staff: Caller, runtime: Runtime, photos: Path) -> None:

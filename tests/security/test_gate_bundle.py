@@ -38,6 +38,7 @@ from core.errors import SummitError
 from core.runtime import Runtime
 from models import AccessEvent, Alert, Attendee, AuditEntry, Device, FaceTemplate
 from models.db import transaction
+from models.face import ENGINE_SPACES, selected_engine
 from recognition.face import store
 from tests.checkin.conftest import Venue, build_venue
 from tests.conftest import Caller, device_caller
@@ -49,7 +50,8 @@ def venue(runtime: Runtime) -> Venue:
     venue = build_venue(runtime)
     with transaction(runtime.sessions) as db:  # a template for two people admitted today
         for attendee_id in (venue.delegate, venue.vip_guest):
-            vector = np.random.default_rng(attendee_id).normal(size=128).astype(np.float32)
+            dim = ENGINE_SPACES[selected_engine()][1]  # the selected engine's vector size
+            vector = np.random.default_rng(attendee_id).normal(size=dim).astype(np.float32)
             key_id, cipher = store.seal(runtime.templates, attendee_id, vector)
             db.add(FaceTemplate(attendee_id=attendee_id, key_id=key_id, cipher=cipher))
     return venue
