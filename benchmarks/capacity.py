@@ -361,6 +361,8 @@ def person_at(
                     log.reasons["repeat_not_recorded"] += 1
                 elif ack["decision"]["granted"]:
                     log.granted_by_gate[gate_id] += 1
+            if reason in ("not_inside", "already_checked_in"):  # where he really is
+                INSIDE.symmetric_difference_update({gate_id_in(gate_id)})
             return bool(ack["decision"]["granted"]) and not ack.get("repeat")
         if ack.get("error") == "busy":
             with log.lock:
@@ -379,6 +381,11 @@ def person_at(
 
 
 INSIDE: set[int] = set()  # lanes (entry gate ids) whose person is inside, across runs
+ENTRY_OF: dict[int, int] = {}  # exit gate id -> the lane's entry gate id
+
+
+def gate_id_in(gate_id: int) -> int:
+    return ENTRY_OF.get(gate_id, gate_id)
 
 
 def lane_loop(
@@ -479,12 +486,12 @@ def measure(server: Server, url: str, lanes: list[Lane], clips: Any, seconds: fl
 
 
 def warm_up(server: Server, url: str, lanes: list[Lane], clips: Any) -> None:
-    """Until a decision comes back on every lane: models loaded, gallery read, pool running."""
+    """Until decisions come back on every port: models loaded, gallery read, pool running."""
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
-        r = measure(server, url, lanes, clips, 1.0)
+        r = measure(server, url, lanes[: len(server.bases)], clips, 1.0)  # a lane per port
         print(f"# warm-up: {r['reasons']} {r['errors'] or ''}", flush=True)
-        if r["decisions"] >= len(lanes):
+        if r["decisions"] >= len(server.bases):
             return
     raise SystemExit("the server gave no decisions within 300 s")
 
@@ -518,6 +525,9 @@ def run_database(db: str, modes: list[str], counts: list[int], seconds: float) -
     results = []
     try:
         lanes, enrolled = prepare(instance, url, max(counts))
+        INSIDE.clear()
+        ENTRY_OF.clear()
+        ENTRY_OF.update({lane.gate_out: lane.gate_in for lane in lanes})
         clips = clip_frames()
         print(f"# {db}: {enrolled} distinct identities enrolled; {max(counts)} lanes", flush=True)
         for mode in modes:
