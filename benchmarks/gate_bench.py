@@ -12,6 +12,11 @@ separate server process (`--serve`) runs the real app; each device is a python-s
 sending real 480x360 JPEG frames of a probe photo (with sensor noise) one at a time, as the gate
 page does, until the decision for that person arrives; then the next person steps up.
 The baseline is one device: the server sees one face at a time.
+
+Not a capacity figure: liveness is off, five identities pass again and again (after the first
+pass each one is `already_checked_in`), and the server is the single Werkzeug process of before
+issue 17. Capacity with liveness on, real passes and the production server:
+benchmarks/capacity.py (docs/deployment.md).
 """
 
 from __future__ import annotations
