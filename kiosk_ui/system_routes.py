@@ -18,8 +18,8 @@ bp = Blueprint("system_routes", __name__)
 @documented(
     None,
     "The answering server process (WSGI server, pid) and its recognition worker pool: "
-    "workers, calls queued and in hand, refusals (503 busy) and latency percentiles in ms; pool null when this process "
-    "decodes in its own threads (--recognition-workers 0, tests).",
+    "workers, calls queued and in hand, refusals (503 busy) and latency percentiles in ms; "
+    "pool null when this process decodes in its own threads (--recognition-workers 0, tests).",
 )
 def recognition_pool() -> Response:
     pool = pool_of(runtime())
