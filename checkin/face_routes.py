@@ -60,6 +60,7 @@ def _uploads() -> list[bytes]:
                 f"{part.mimetype} is not an image type", "unsupported_media_type", 415
             )
         out.append(part.read())
+        part.close()  # large uploads are spooled to a temporary file
     return out
 
 
