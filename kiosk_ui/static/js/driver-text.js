@@ -9,7 +9,7 @@ window.DRIVER_TEXT = {
     board_code: "核验入场码", board_face: "拍照核验", no_show_btn: "未到",
     code_ph: "入场码", version: "版本", changed: "任务已更新", new_trip: "新任务",
     flight: "航班/车次", meet: "接客点", hotel: "目的地", vehicle: "车辆", bad_token: "令牌无效，请重新登录",
-    close: "无人到达，结束任务",
+    close: "无人到达，结束任务", stops: "停靠顺序",
     scan: "扫码上车", no_camera: "摄像头不可用，请输入入场码",
     // Refusals from the server, by code.
     nobody_on_board: "还没有乘客上车", passengers_waiting: "请先核验或标记每位乘客为未到",
@@ -28,7 +28,7 @@ window.DRIVER_TEXT = {
     board_code: "Check code", board_face: "Check face", no_show_btn: "No-show",
     code_ph: "entrance code", version: "v", changed: "Trip updated", new_trip: "New trip",
     flight: "Flight/train", meet: "Meet at", hotel: "To", vehicle: "Vehicle", bad_token: "Token refused; sign in again",
-    close: "Nobody came: close trip",
+    close: "Nobody came: close trip", stops: "Stops in order",
     scan: "Scan code", no_camera: "No camera: please type the entrance code",
     // Refusals from the server, by code.
     nobody_on_board: "Nobody is on board yet", passengers_waiting: "Check or mark every passenger as a no-show first",

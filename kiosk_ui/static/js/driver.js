@@ -152,8 +152,19 @@
     node.querySelector(".state").textContent = t(trip.state);
     node.querySelector(".version").textContent = t("version") + trip.version;
     node.querySelector(".where").textContent = `${t("meet")}: ${trip.place_name} · ${trip.meeting_point}`;
-    const hotel = trip.hotel.id === null ? t("venue") : (S.lang() === "zh" ? trip.hotel.name_zh : trip.hotel.name_en);
-    node.querySelector(".dest").textContent = `${t("hotel")}: ${hotel}`;
+    const hotelName = (h) => (h.id === null ? t("venue") : (S.lang() === "zh" ? h.name_zh : h.name_en));
+    node.querySelector(".dest").textContent = `${t("hotel")}: ${hotelName(trip.hotel)}`;
+    const stops = trip.stops || [];
+    if (stops.length > 1) { // a shared trip: the hotels in visiting order
+      node.querySelector(".route").hidden = false;
+      node.querySelector(".route-label").textContent = t("stops");
+      node.querySelector(".stops").replaceChildren(...stops.map((h) => {
+        const li = document.createElement("li");
+        li.textContent = hotelName(h);
+        return li;
+      }));
+      node.querySelector(".dest").hidden = true;
+    }
     node.querySelector(".vehicle").textContent = trip.vehicle ? `${t("vehicle")}: ${trip.vehicle.plate}` : "";
     const riders = node.querySelector(".riders");
     trip.passengers.forEach((p) => riders.appendChild(riderRow(trip, p)));
