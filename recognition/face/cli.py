@@ -21,6 +21,7 @@ def register(cli: click.Group) -> None:
     cli.add_command(eval_faces)
     cli.add_command(purge_biometrics)
     cli.add_command(rotate_template_key)
+    cli.add_command(reencode_faces)
 
 
 ENGINE = click.Choice(["mobilefacenet", "dlib"])
@@ -154,6 +155,27 @@ def eval_faces(
     click.echo(f"{name}: distance <= {t.distance}, margin >= {t.margin} ({path})")
     for key, row in result.items():
         click.echo(f"{key:>12}: " + ", ".join(f"{k}={v}" for k, v in row.items()))
+
+
+@click.command("reencode-faces")
+def reencode_faces() -> None:
+    """Templates for the selected engine (FACE_ENGINE) from stored enrolment crops."""
+    from core.cli import fail, open_runtime
+    from core.errors import SummitError
+    from models.db import transaction
+    from recognition.face.api import face_service
+    from recognition.face.reencode import reencode
+
+    rt = open_runtime()
+    try:
+        with transaction(rt.sessions) as db:
+            done = reencode(face_service(rt), db, "cli")
+    except SummitError as exc:
+        fail(exc)
+    click.echo(f"{done.written} templates written for {done.attendees} attendees")
+    if done.need_enrolment:
+        ids = ", ".join(str(i) for i in done.need_enrolment)
+        click.echo(f"{len(done.need_enrolment)} attendees have no stored photo; enrol again: {ids}")
 
 
 @click.command("purge-biometrics")

@@ -7,12 +7,18 @@ import io
 from pathlib import Path
 
 import cv2
+import numpy as np
+import pytest
 from flask import Flask
 
 from core.runtime import Runtime
 from models.auth import AuditEntry
+from models.db import transaction
 from models.face import ENGINE_SPACES, FaceTemplate, selected_engine
+from recognition.face import store
+from recognition.face.api import FaceService
 from recognition.face.gallery import GalleryIndex
+from recognition.face.reencode import reencode
 from recognition.face.sync import GallerySync
 from tests.conftest import Caller, device_caller
 from tests.face.conftest import count_templates, jpeg, new_attendee, read, rgb_of
@@ -112,3 +118,26 @@ def test_each_engine_loads_only_its_own_templates(
     assert GallerySync(theirs, runtime.sessions, runtime.templates, engine=other).load(False) == 0
     own = GalleryIndex(ENGINE_SPACES[selected_engine()][1])
     assert GallerySync(own, runtime.sessions, runtime.templates).load(False) == 1
+
+
+def test_switching_engine_re_encodes_stored_crops_and_names_who_must_enrol_again(
+    staff: Caller, runtime: Runtime, photos: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with_crop, without = new_attendee(runtime), new_attendee(runtime)
+    assert post_photo(staff, with_crop, read(photos, "enroll/obama/obama.jpg")).status_code == 201
+    with transaction(runtime.sessions) as db:  # a template from before crops were kept
+        vector = np.zeros(ENGINE_SPACES[selected_engine()][1], np.float32)
+        key_id, cipher = store.seal(runtime.templates, without, vector)
+        db.add(FaceTemplate(attendee_id=without, key_id=key_id, cipher=cipher))
+    other = "dlib" if selected_engine() != "dlib" else "mobilefacenet"
+    monkeypatch.setenv("FACE_ENGINE", other)
+    svc = FaceService(runtime, listen=False, progress=False)
+    with transaction(runtime.sessions) as db:
+        done = reencode(svc, db, "test")
+    assert (done.written, done.attendees, done.need_enrolment) == (1, 1, [without])
+    with runtime.sessions() as db:
+        rows = db.query(FaceTemplate).filter_by(attendee_id=with_crop).all()
+    assert sorted(r.engine for r in rows) == sorted(["dlib", "mobilefacenet"])
+    svc.sync.load(progress=False)
+    found = svc.identify_array(rgb_of(photos, "enroll/obama/obama2.jpg"))
+    assert (found.decision, found.attendee_id) == ("match", with_crop)
