@@ -269,21 +269,36 @@ def search_attendees(session: Session, query: str, limit: int = 50) -> list[dict
     if not 1 <= len(q) <= 100:
         raise ValidationError("search text: 1-100 characters", "invalid_query")
     like = f"%{q.lower().replace('%', '').replace('_', '')}%"
-    stmt = (
-        select(Attendee)
-        .where(
-            or_(
-                func.lower(Attendee.name).like(like),
-                Attendee.name_pinyin.like(like),
-                func.lower(Attendee.organisation).like(like),
-                func.lower(Attendee.ref) == q.lower(),
-                Attendee.id_masked.like(f"%{q.upper()}") if len(q) >= 4 else false(),
-            )
-        )
-        .order_by(Attendee.id)
-        .limit(limit)
+    direct = or_(
+        func.lower(Attendee.name).like(like),
+        func.lower(Attendee.organisation).like(like),
+        func.lower(Attendee.ref) == q.lower(),
+        Attendee.id_masked.like(f"%{q.upper()}") if len(q) >= 4 else false(),
     )
-    return [masked_view(a) for a in session.scalars(stmt)]
+    # Pinyin rows found by LIKE are kept only when the text starts at a syllable ("min" and
+    # "zhumin" find zhu min li, "humin" does not), so they are checked here, in id order.
+    stmt = (
+        select(Attendee, direct.label("direct"))
+        .where(or_(direct, Attendee.name_pinyin.like(like)))
+        .order_by(Attendee.id)
+        .execution_options(yield_per=200)
+    )
+    found: list[dict[str, Any]] = []
+    for attendee, is_direct in session.execute(stmt):
+        if is_direct or pinyin_matches(attendee.name_pinyin, q):
+            found.append(masked_view(attendee))
+            if len(found) >= limit:
+                break
+    return found
+
+
+def pinyin_matches(name_pinyin: str | None, query: str) -> bool:
+    """Whether `query` (spaces ignored) is the start of the name's pinyin from some syllable."""
+    words = (name_pinyin or "").split()
+    if len(words) > 1 and words[-1] == "".join(words[:-1]):
+        words = words[:-1]  # pinyin_of's form: the syllables, then all of them joined
+    wanted = "".join(query.lower().split())
+    return bool(wanted) and any("".join(words[i:]).startswith(wanted) for i in range(len(words)))
 
 
 def revoke_attendee(session: Session, attendee_id: int, reason: str, actor: str) -> Attendee:
