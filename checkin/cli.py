@@ -44,10 +44,19 @@ def register(cli: click.Group) -> None:
     @cli.command("issue-entrance-code")
     @click.option("--attendee", "attendee_id", type=int, required=True, help="attendee id")
     def issue_entrance_code(attendee_id: int) -> None:
-        """Print a fresh signed entrance code (valid 60 s) for testing a gate by hand."""
-        from checkin.codes import issue_code
+        """Print a fresh signed entrance code (valid 60 s) for testing a gate by hand.
 
-        click.echo(issue_code(build_runtime(Config.from_env()), attendee_id))
+        Beside a demo server whose clock runs faster (its instance folder's
+        demo-rehearsal.json), the code is issued on that clock and lives as a phone's does.
+        """
+        from checkin.codes import code_ttl, issue_code
+        from core.clock import saved_clock, use_clock
+
+        rt = build_runtime(Config.from_env())
+        demo = saved_clock(rt.config.instance_path / "demo-rehearsal.json")
+        if demo is not None:
+            use_clock(demo)
+        click.echo(issue_code(rt, attendee_id, ttl=code_ttl(rt)))
 
     @cli.command("revoke-attendee")
     @click.argument("attendee_id", type=int)

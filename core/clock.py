@@ -8,10 +8,12 @@ the server and the simulator share one simulated clock that starts at the summit
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 SUMMIT_TZ = ZoneInfo("Asia/Shanghai")
@@ -59,6 +61,27 @@ def use_clock(clock: SimClock | None) -> None:
 
 def simulated() -> SimClock | None:
     return _sim
+
+
+def save_clock(clock: SimClock, path: Path) -> None:
+    """Write a server's simulated clock where commands run beside it can follow it."""
+    data = {"now": clock.now().isoformat(), "speed": clock.speed, "wall": time.time()}
+    path.write_text(json.dumps(data))
+
+
+def saved_clock(path: Path, max_age: float = 120.0) -> SimClock | None:
+    """The clock `save_clock` wrote, carried forward to now; None when absent or stale
+    (a server that stopped `max_age` real seconds ago no longer runs a simulated clock)."""
+    try:
+        data = json.loads(path.read_text())
+        age = time.time() - float(data["wall"])
+        speed = float(data["speed"])
+        now = datetime.fromisoformat(data["now"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not 0 <= age <= max_age:
+        return None
+    return SimClock(now + timedelta(seconds=age * speed), speed)
 
 
 def utcnow() -> datetime:

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
 from core.accounts import create_user
-from core.clock import SimClock, to_local, to_utc, use_clock
+from core.clock import SimClock, save_clock, to_local, to_utc, use_clock
 from core.runtime import Runtime
 from models import Flight, StaffUser
 from models.db import transaction
@@ -49,6 +49,7 @@ def start_clock(rt: Runtime, speed: float) -> SimClock | None:
         start = max(start, datetime.fromisoformat(json.loads(state.read_text())["now"]))
     clock = SimClock(start, speed)
     use_clock(clock)
+    save_clock(clock, state)
     return clock
 
 
@@ -137,6 +138,6 @@ def _remember(rt: Runtime, clock: SimClock, stop: threading.Event) -> None:
 
     def loop() -> None:
         while not stop.wait(5):
-            _state_path(rt).write_text(json.dumps({"now": clock.now().isoformat()}))
+            save_clock(clock, _state_path(rt))  # also read by issue-entrance-code
 
     threading.Thread(target=loop, daemon=True, name="demo-clock-save").start()

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from checkin.codes import verify_code
+import pytest
+
+from checkin.codes import TTL_SECONDS, read_code, verify_code
+from checkin.errors import CheckInError
+from core.clock import SimClock, save_clock, saved_clock
 from tests.servers import run_cli
 
 
@@ -23,3 +29,29 @@ def test_a_portal_link_for_an_unknown_attendee_fails_with_its_code(tmp_path: Pat
         assert "attendee_not_found" in str(exc)
     else:
         raise AssertionError("the command should have failed")
+
+
+def test_an_entrance_code_beside_a_fast_demo_server_is_valid_on_its_clock(tmp_path: Path) -> None:
+    instance = tmp_path / "inst"
+    key = run_cli(instance, "gate-public-key").strip()
+    plain = read_code(key, run_cli(instance, "issue-entrance-code", "--attendee", "7").strip())
+    assert plain.expires - plain.issued == timedelta(seconds=TTL_SECONDS)  # wall clock
+    summit = datetime(2026, 12, 7, 1, 0)
+    save_clock(SimClock(summit, 20.0), instance / "demo-rehearsal.json")  # as the demo does
+    code = run_cli(instance, "issue-entrance-code", "--attendee", "7").strip()
+    entrance = read_code(key, code, now=summit + timedelta(minutes=10))  # 30 real s later
+    assert summit <= entrance.issued <= summit + timedelta(minutes=5)
+    assert entrance.expires - entrance.issued == timedelta(seconds=TTL_SECONDS * 20)
+    with pytest.raises(CheckInError):  # the code follows the demo's clock, not the wall's
+        read_code(key, code, now=plain.issued)
+
+
+def test_a_stale_demo_clock_file_is_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "demo-rehearsal.json"
+    save_clock(SimClock(datetime(2026, 12, 7, 1, 0), 20.0), path)
+    assert saved_clock(path) is not None
+    data = json.loads(path.read_text())
+    path.write_text(json.dumps(data | {"wall": data["wall"] - 3600}))  # the server stopped
+    assert saved_clock(path) is None
+    path.write_text("{}")
+    assert saved_clock(path) is None
