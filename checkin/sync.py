@@ -121,6 +121,7 @@ def register_device_key(
             f"device {device.name} tried to replace its registered key; refused",
             gate_id=gate_id,
             security=True,
+            params={"device": device.name},
         )
         return False
     device.public_key = keys.to_text()
@@ -286,6 +287,7 @@ def _alert_refused_items(
             severity="critical",
             gate_id=gate.id,
             security=True,
+            params={"device": device.name, "count": forged},
         )
     if refused["sequence_replayed"]:
         raise_alert(
@@ -297,6 +299,11 @@ def _alert_refused_items(
             severity="critical",
             gate_id=gate.id,
             security=True,
+            params={
+                "device": device.name,
+                "count": refused["sequence_replayed"],
+                "last": device.offline_seq,
+            },
         )
 
 
@@ -348,6 +355,7 @@ def _alert_refused_grant(session: Session, gate: Gate, decision: Decision, reaso
         attendee_id=decision.attendee["id"] if decision.attendee else None,
         gate_id=gate.id,
         security=True,
+        params={"at": iso(decision.at), "reason": reason},
     )
 
 

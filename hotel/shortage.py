@@ -46,4 +46,10 @@ def note_shortage(session: Session, hotel_code: str, night: str, short: int | No
         )
     )
     if seen is None:
-        raise_alert(session, "hotel_rooms_short", message, severity="critical")
+        hotel = session.scalar(select(Hotel).where(Hotel.code == hotel_code))
+        params = {  # the hotel in both languages: screens word the alert in the viewer's
+            "hotel_zh": hotel.name_zh if hotel else hotel_code,
+            "hotel_en": hotel.name_en if hotel else hotel_code,
+            "night": night,
+        }
+        raise_alert(session, "hotel_rooms_short", message, severity="critical", params=params)

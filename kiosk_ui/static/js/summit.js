@@ -66,6 +66,9 @@
   function alertText(a) {
     const params = Object.assign({}, a.params || {});
     Object.keys(params).forEach((k) => { params[k] = show(params[k]); });
+    if (typeof a.params?.reason === "string") { // staff words first (a gate tells the person less)
+      params.reason = word("alert", a.params.reason) || reason(a.params.reason);
+    }
     if (!params.who && M.word) params.who = word("word", "unidentified");
     const tpl = M.alert_text && M.alert_text[a.kind];
     const complete = tpl && (tpl[0].match(/\{([a-z_]+)\}/g) || []).every((m) => params[m.slice(1, -1)]);
