@@ -38,6 +38,7 @@ def alert_unplanned(session: Session, stranded: Sequence[Request], kind: str) ->
             f"{mask_name(names.get(r.attendee_id, ''))}: no {kind} vehicle free "
             f"({r.place}, {iso(r.lo)} - {iso(r.hi)})",
             attendee_id=r.attendee_id,
+            params={"kind": kind, "place": r.place, "from": iso(r.lo), "to": iso(r.hi)},
         )
     if len(stranded) > ALERT_LIMIT:
         raise_alert(
@@ -45,6 +46,7 @@ def alert_unplanned(session: Session, stranded: Sequence[Request], kind: str) ->
             "passengers_without_trip",
             f"{len(stranded)} passengers have no {kind} trip",
             severity="critical",
+            params={"count": len(stranded), "kind": kind},
         )
 
 

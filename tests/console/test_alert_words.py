@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -25,6 +25,8 @@ from models.venue import Gate
 from tests.browser_support import chromium, live_server
 from tests.factories import make_attendee, make_gate, make_zone
 from tests.transport.helpers import make_hotel
+from transport.notices import alert_unplanned
+from transport.planner import Request
 
 pytestmark = pytest.mark.browser
 
@@ -47,6 +49,9 @@ def _raise_alerts(db: Any, pii: Any) -> list[str]:
     decision = Decision(0, gate.id, gate.zone_id, True, "checked_in",
                         {"id": person.id, "name": "李*龙"}, None, at, "code")  # fmt: skip
     _alert_refused_grant(db, gate, decision, "watchlist_hit")
+    late = datetime(2026, 12, 7, 2, 0)  # 10:00-10:50 in Fuzhou
+    alert_unplanned(db, [Request(1, person.id, "pickup", "FOC", "FOC", hotel.id, 40, late,
+                                 late + timedelta(minutes=50))], "pickup")  # fmt: skip
     return [a.message for a in db.scalars(select(Alert))]
 
 
@@ -56,7 +61,7 @@ def test_alerts_from_hotels_and_offline_gates_are_worded_in_the_viewers_language
     with transaction(runtime.sessions) as db:
         messages = _raise_alerts(db, runtime.pii)
         assert db.scalar(select(Device.name)) == "gate-north" and db.scalar(select(Gate.code))
-    assert len(messages) == 4
+    assert len(messages) == 5
     with live_server(app) as base, chromium() as browser:
         page = browser.new_page(viewport={"width": 1366, "height": 768})
         assert page.request.post(
@@ -64,15 +69,17 @@ def test_alerts_from_hotels_and_offline_gates_are_worded_in_the_viewers_language
         ).ok
         page.goto(f"{base}/console")
         alerts = page.locator("#alerts li")
-        expect(alerts).to_have_count(4, timeout=15000)
+        expect(alerts).to_have_count(5, timeout=15000)
         zh = str(page.text_content("#alerts"))
         for text in ("威斯汀酒店：2026-12-07 晚房间不足", "gate-north", "2 条签名无效",
-                     "李*龙", "09:30", "关注名单"):  # fmt: skip
+                     "李*龙", "09:30", "关注名单",
+                     "长乐机场 12/07 10:00–12/07 10:50 暂无空闲接机/接站车辆"):  # fmt: skip
             assert text in zh, text
         page.click("#lang")
         expect(page.locator("#alerts")).to_contain_text("The Westin: rooms short")
         en = str(page.text_content("#alerts"))
         assert "2 offline decision(s) without a valid signature" in en and "09:30" in en
+        assert "no vehicle free for the Pickup at Changle Airport" in en
     for shown in (zh, en):
         assert not RAW.findall(shown), RAW.findall(shown)
     assert not any(m in zh for m in messages)  # the stored English is the last resort only
