@@ -39,6 +39,8 @@ def get_stay(session: Session, stay_id: int, hotel_id: int | None = None) -> Sta
             f"this reservation is at {other.name_en if other else 'another hotel'}",
             "wrong_hotel",
             hotel=other.code if other else None,
+            hotel_zh=other.name_zh if other else None,  # the hotel's name for the guest's screen
+            hotel_en=other.name_en if other else None,
         )
     return stay
 

@@ -101,7 +101,9 @@
 
   // A refusal in words, re-worded if the language changes while it is shown.
   function explain(err) {
-    if (err.error === "wrong_hotel") return () => t("wrong_hotel", err.hotel || "");
+    if (err.error === "wrong_hotel") { // the other hotel by its name, in the guest's language
+      return () => t("wrong_hotel", (S.lang() === "zh" ? err.hotel_zh : err.hotel_en) || err.hotel || "");
+    }
     if (err.error === "too_early") return () => t("too_early", err.check_in_date || "");
     return () => t(err.error || "validation_error");
   }
