@@ -19,7 +19,7 @@ def _echo(data: object) -> None:
 def register(cli: click.Group) -> None:
     """Add plan-pickups, plan-departures, flight-estimate and arrivals-board."""
     from core.cli import fail, open_runtime
-    from transport import board, service
+    from transport import board, delays, service
     from transport.requests import Settings
 
     def plan(kind: str, day: date | None, max_wait: int, limit: float) -> None:
@@ -76,7 +76,7 @@ def register(cli: click.Group) -> None:
         rt = open_runtime()
         try:
             with transaction(rt.sessions) as db:
-                report = service.change_estimate(db, flight_id, to_utc(estimated), "cli")
+                report = delays.change_estimate(db, flight_id, to_utc(estimated), "cli")
         except SummitError as exc:
             fail(exc)
         _echo(report.to_dict())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -51,9 +51,16 @@ def alert_unplanned(session: Session, stranded: Sequence[Request], kind: str) ->
 
 
 def announce_estimate(
-    session: Session, leg: Flight, old: datetime, new: datetime, actor: str, count: int
+    session: Session,
+    leg: Flight,
+    old: datetime,
+    new: datetime,
+    actor: str,
+    count: int,
+    decision: Mapping[str, object] | None = None,
 ) -> None:
-    """Tell the console a flight's time changed; a long delay raises an alert."""
+    """Tell the console a flight's time changed (and what the re-plan kept or changed, why);
+    a long delay raises an alert."""
     delay = int((new - leg.scheduled_at).total_seconds() // 60)
     payload = {
         "flight_id": leg.id,
@@ -67,6 +74,7 @@ def announce_estimate(
         "delay_minutes": delay,
         "passengers": count,
         "by": actor,
+        "replan": dict(decision or {}),
     }
     emit(session, "flight_estimate_changed", payload, ["console"])
     if delay >= DELAY_ALERT_MINUTES:

@@ -13,7 +13,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from core.clock import iso, to_utc, utcnow
 from core.errors import Forbidden
-from transport import board, fleet, service, trips
+from transport import board, delays, fleet, service, trips
 from transport.snapshot import trip_snapshot
 from web.api import MAX_INT, documented, parse_json, runtime, unit_of_work, validate
 from web.auth import STAFF, current, requires
@@ -127,7 +127,7 @@ def add_flight() -> tuple[Response, int]:
 def estimate(flight_id: int) -> Response:
     body = parse_json(EstimateBody)
     with unit_of_work() as db:
-        report = service.change_estimate(db, flight_id, to_utc(body.estimated_at), current().actor)
+        report = delays.change_estimate(db, flight_id, to_utc(body.estimated_at), current().actor)
     return jsonify(report.to_dict())
 
 

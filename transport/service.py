@@ -1,4 +1,5 @@
-"""Transport use cases: plan pickups and departures, re-plan when a flight's estimate changes.
+"""Transport use cases: plan pickups and departures, re-plan legs (a flight's estimate changing
+is `transport.delays`, which builds on the writers here).
 
 Each function takes plain values and the caller's session and publishes events that go out
 after commit: `trip_assigned`, `trip_updated` and `trip_cancelled` to the driver's room and the
@@ -6,7 +7,7 @@ console; `flight_estimate_changed` and alerts to the console. Trips a driver has
 the pickup point, departed, dropped off) are never changed by planning.
 
 No planning holds the write lock for the solve (docs/architecture.md, "Transactions"): bulk
-planning (`plan_pickups`, `plan_departures`) and re-planning (`change_estimate`,
+planning (`plan_pickups`, `plan_departures`) and re-planning (`delays.change_estimate`,
 `replan_attendee`, `replan_legs`) read in a short read-only transaction, solve with none open,
 and apply in the session's next transaction (the caller commits) only if what they read is
 unchanged; otherwise they try again, up to ATTEMPTS times, then raise `plan_conflict` having
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import TypeVar
 
 from sqlalchemy import delete, select
@@ -31,7 +32,7 @@ from models.db import reading
 from models.hotel import Hotel
 from models.transport import Flight, Trip, TripPassenger
 from transport.errors import PlanConflict, TransportConflict, TransportError, TransportNotFound
-from transport.notices import alert_unplanned, announce_estimate
+from transport.notices import alert_unplanned
 from transport.planner import Plan, PlannedTrip, Request, plan
 from transport.requests import (
     ReplanInput,
@@ -61,9 +62,13 @@ class PlanReport:
     skipped_past: int = 0
     seconds: float = 0.0
     solver: dict[str, int] = field(default_factory=dict)
+    decision: dict[str, object] = field(default_factory=dict)  # delays: kept or changed, why
 
     def to_dict(self) -> dict[str, object]:
-        return {**self.__dict__, "seconds": round(self.seconds, 3)}
+        out = {**self.__dict__, "seconds": round(self.seconds, 3)}
+        if not self.decision:
+            del out["decision"]
+        return out
 
 
 def plan_pickups(
@@ -270,36 +275,6 @@ def flight_legs(session: Session, flight_id: int) -> list[Flight]:
     )
 
 
-def change_estimate(
-    session: Session,
-    flight_id: int,
-    estimated_at: datetime,
-    actor: str,
-    *,
-    now: datetime | None = None,
-    settings: Settings | None = None,
-) -> PlanReport:
-    """Set a flight's estimated time and re-plan only the trips it touches.
-
-    The session must have no transaction open; the new time and the new plan are written
-    together in its last transaction, which the caller commits.
-    """
-    now, s = now or utcnow(), settings or Settings()
-    if estimated_at < now - timedelta(minutes=5):
-        raise TransportError("the estimated time is in the past", "time_in_past")
-    with reading(session):
-        ids = [leg.id for leg in _unlanded_legs(session, flight_id)]
-    report = replan_legs(session, ids, s, etas=dict.fromkeys(ids, estimated_at))
-    # The legs read above, still not landed and at their old time: the re-plan's marker says so.
-    legs = session.scalars(select(Flight).where(Flight.id.in_(ids)).order_by(Flight.id)).all()
-    first = legs[0]
-    old = first.estimated_at or first.scheduled_at
-    for leg in legs:
-        leg.estimated_at = estimated_at
-    announce_estimate(session, first, old, estimated_at, actor, len(legs))
-    return report
-
-
 def carry_landed(
     session: Session, leg_ids: Sequence[int], *, settings: Settings | None = None
 ) -> PlanReport | None:
@@ -328,13 +303,6 @@ def sharing(session: Session, s: Settings) -> Sharing | None:
     rows = session.execute(select(Hotel.id, Hotel.latitude, Hotel.longitude)).all()
     where = {i: (lat, lon) for i, lat, lon in rows if lat is not None and lon is not None}
     return Sharing(where, ride_factor=s.ride_factor) if len(where) > 1 else None
-
-
-def _unlanded_legs(session: Session, flight_id: int) -> list[Flight]:
-    legs = flight_legs(session, flight_id)
-    if any(leg.landed_at for leg in legs):
-        raise TransportConflict("this flight has landed; record no more estimates", "flight_landed")
-    return legs
 
 
 def replan_attendee(

@@ -17,7 +17,8 @@ from models import DomainEvent, Driver, Trip
 from models.db import transaction
 from tests.browser_support import chromium, live_server
 from tests.transport.helpers import NOW, SUMMIT, make_driver, make_leg, make_passengers
-from transport.service import change_estimate, plan_pickups
+from transport.delays import change_estimate
+from transport.service import plan_pickups
 
 pytestmark = pytest.mark.browser
 

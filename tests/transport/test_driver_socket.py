@@ -30,7 +30,8 @@ from tests.transport.helpers import (
     make_passengers,
     make_stay,
 )
-from transport.service import change_estimate, plan_pickups
+from transport.delays import change_estimate
+from transport.service import plan_pickups
 
 NS = "/live"
 

@@ -20,8 +20,9 @@ from tests.transport.helpers import (
     make_stay,
 )
 from transport import fleet
+from transport.delays import change_estimate
 from transport.errors import TransportError
-from transport.service import change_estimate, plan_departures, plan_pickups
+from transport.service import plan_departures, plan_pickups
 
 
 def count(runtime: Runtime, model: type) -> int:
