@@ -42,8 +42,8 @@ def change_estimate(
 
     Promised trips that still work are kept; only guests who can no longer make theirs move;
     a wider re-plan is taken only if it shortens someone's wait and lengthens nobody's
-    (below). The session must have no transaction open; the new time and the new
-    plan are written together in its last transaction, which the caller commits.
+    (`transport.promises`). The session must have no transaction open; the new time and the
+    new plan are written together in its last transaction, which the caller commits.
     """
     now, s = now or utcnow(), settings or Settings()
     if estimated_at < now - timedelta(minutes=5):

@@ -131,7 +131,7 @@ def read_delay(
     )
     partial = DelayInput(wide, promised, moved, (), (), ())
     resources = tuple(build_resources(session, partial.emptied()))
-    seats = tuple(_free_seats(session, moved, partial.emptied() | set(wide.reopened)))
+    seats = tuple(_free_seats(session, moved, set(wide.reopened)))  # not the trips touched
     marker = (wide.marker, moved, bookings(resources), seats)
     return DelayInput(wide, promised, moved, resources, seats, marker)
 
