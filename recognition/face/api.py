@@ -71,7 +71,7 @@ class FaceService:
         self.engine_name = selected_engine()
         self.info = info_of(self.engine_name)
         self.engine = get_engine(self.engine_name)
-        self.analyse: Analyser = analyse_frame
+        self.analyse: Analyser = self._analyse
         self.thresholds: Thresholds = load_thresholds(_thresholds_path(rt), self.engine_name)
         self.index = GalleryIndex(self.info.dim)
         interval = float(rt.config.extra.get("FACE_SYNC_INTERVAL", "1.0"))
@@ -80,6 +80,15 @@ class FaceService:
         )
         self.sync.load(progress=progress)
         self._unsubscribe = subscribe(self.sync.on_event) if listen else None
+
+    def _analyse(self, rgb: np.ndarray, engine_name: str, *args: Any, **kw: Any) -> FrameAnalysis:
+        """analyse_frame here, or in the recognition pool's workers when one is installed
+        (recognition.workers.install puts a pooled engine, which has `pool`, on the service)."""
+        pool = getattr(self.engine, "pool", None)
+        if pool is not None:
+            result: FrameAnalysis = pool.call(analyse_frame, rgb, engine_name, *args, **kw)
+            return result
+        return analyse_frame(rgb, engine_name, *args, **kw)
 
     def close(self) -> None:
         if self._unsubscribe is not None:

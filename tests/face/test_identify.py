@@ -118,3 +118,22 @@ def test_verify_is_one_to_one(runtime: Runtime, samples: dict[str, Sample], phot
     assert service.verify(obama, ids["obama"]).decision == "match"
     assert service.verify(obama, ids["biden"]).decision == "unknown"
     assert service.verify(obama, ids["biden"]).to_dict()["attendee_id"] is None
+
+
+def test_with_a_recognition_pool_installed_frames_are_analysed_in_its_workers(
+    runtime: Runtime, photos: Path, samples: dict[str, Sample]
+) -> None:
+    from recognition.face.api import face_service
+    from recognition.workers import RecognitionPool, install
+
+    aid = new_attendee(runtime)
+    seed_templates(runtime, aid, enrol_vectors(samples, "obama"))
+    pool = RecognitionPool(size=1)
+    try:
+        install(runtime, pool)
+        before = pool.stats()["done"]
+        found = face_service(runtime).identify_bytes(read(photos, "probe/obama1.jpg"))
+        assert (found.decision, found.attendee_id) == ("match", aid)
+        assert pool.stats()["done"] > before
+    finally:
+        pool.close()
