@@ -26,6 +26,7 @@ from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger as GunicornLogger
 
 from core.config import PROJECT_ROOT
 from core.runtime import Runtime
@@ -38,6 +39,22 @@ class ServeOptions:
     threads: int
     recognition_workers: int  # 0: decode in the server process itself
     rehearse_speed: float = 0.0
+
+
+class _RedactingLogger(GunicornLogger):  # type: ignore[misc]
+    """gunicorn's logger with every line formatted (and redacted) by core.logs.JsonFormatter."""
+
+    def setup(self, cfg: Any) -> None:
+        from core.logs import JsonFormatter
+
+        super().setup(cfg)
+        for log in (self.error_log, self.access_log):
+            for handler in log.handlers:
+                handler.setFormatter(JsonFormatter())
+            if log is self.access_log:
+                for handler in log.handlers:
+                    if getattr(handler, "stream", None) is sys.stdout:
+                        handler.setStream(sys.stderr)
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
@@ -59,6 +76,11 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
             "graceful_timeout": 5,
             "keepalive": 5,
             "errorlog": "-",
+            # One access line per request, as JSON through the project's redaction (tokens, codes,
+            # search text and phone links hidden), on stderr beside the application's logs.
+            "accesslog": "-",
+            "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
+            "logger_class": _RedactingLogger,
             "loglevel": os.environ.get("LOG_LEVEL", "INFO").lower(),
             "proc_name": f"summit:{o.port}",
             "worker_exit": _worker_exit,
