@@ -26,12 +26,20 @@ def register(cli: click.Group) -> None:
 
     @cli.command("issue-portal-link")
     @click.option("--attendee", "attendee_id", type=int, required=True, help="attendee id")
-    @click.option("--base-url", default="http://127.0.0.1:5000", show_default=True)
-    def issue_portal_link(attendee_id: int, base_url: str) -> None:
+    @click.option(
+        "--base-url",
+        default=None,
+        help="address delegates reach (default: PUBLIC_URL, else the server running from this "
+        "instance folder, else http://127.0.0.1:5000)",
+    )
+    def issue_portal_link(attendee_id: int, base_url: str | None) -> None:
         """Make a one-time link (and code) that opens the delegate's phone page; audited."""
         from checkin.portal import issue_portal_code
+        from core import cli as core_cli  # looked up per call: tests hand in their runtime
+        from core.served import public_url
 
-        rt = open_runtime()
+        rt = core_cli.open_runtime()
+        base_url = base_url or public_url(rt.config.instance_path)
         try:
             with transaction(rt.sessions) as db:
                 code = issue_portal_code(db, attendee_id, "cli")

@@ -9,8 +9,10 @@ from datetime import datetime
 import click
 
 from core.cli import fail, open_runtime
+from core.config import Config
 from core.errors import SummitError
 from core.logs import configure_logging
+from core.served import record_served_url
 
 
 def register(cli: click.Group) -> None:
@@ -85,6 +87,7 @@ def register(cli: click.Group) -> None:
         if recognition_workers < 0:
             recognition_workers = default_size()
         options = ServeOptions(host, port, threads, recognition_workers, rehearse_speed)
+        record_served_url(Config.from_env().instance_path, host, port)
         if debug:
             from web.extensions import socketio
 

@@ -7,10 +7,17 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from checkin.codes import TTL_SECONDS, read_code, verify_code
 from checkin.errors import CheckInError
+from core import cli as core_cli
 from core.clock import SimClock, save_clock, saved_clock
+from core.runtime import Runtime
+from core.served import DEFAULT_URL, record_served_url
+from models.db import transaction
+from run import cli
+from tests.factories import make_attendee
 from tests.servers import run_cli
 
 
@@ -55,3 +62,27 @@ def test_a_stale_demo_clock_file_is_ignored(tmp_path: Path) -> None:
     assert saved_clock(path) is None
     path.write_text("{}")
     assert saved_clock(path) is None
+
+
+def test_a_portal_link_names_the_running_servers_address(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with transaction(runtime.sessions) as db:
+        attendee = make_attendee(db, runtime.pii).id
+    monkeypatch.setattr(core_cli, "open_runtime", lambda: runtime)
+    monkeypatch.delenv("PUBLIC_URL", raising=False)
+    instance = runtime.config.instance_path
+
+    def link() -> str:
+        done = CliRunner().invoke(cli, ["issue-portal-link", "--attendee", str(attendee)])
+        assert done.exit_code == 0, done.output
+        return str(json.loads(done.stdout)["url"])
+
+    assert link().startswith(f"{DEFAULT_URL}/p/")  # no server has run here
+    record_served_url(instance, "0.0.0.0", 8123)  # as `serve --port 8123` does (this pid lives)
+    assert link().startswith("http://127.0.0.1:8123/p/")
+    data = json.loads((instance / "served.json").read_text())
+    (instance / "served.json").write_text(json.dumps(data | {"pid": 2**22 + 7}))  # it stopped
+    assert link().startswith(f"{DEFAULT_URL}/p/")
+    monkeypatch.setenv("PUBLIC_URL", "https://summit.example.cn/")  # behind a proxy
+    assert link().startswith("https://summit.example.cn/p/")
