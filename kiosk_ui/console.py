@@ -11,8 +11,18 @@ from werkzeug.wrappers import Response as WResponse
 from core.errors import ValidationError
 from kiosk_ui import console_lists, console_service
 from kiosk_ui.attendee_status import attendee_status as status_of
+from transport.reassign import reassign_no_shows
 from web.api import unit_of_work
-from web.auth import ADMIN, ANY_STAFF, SECURITY, current, requires, staff_on_page, to_login
+from web.auth import (
+    ADMIN,
+    ANY_STAFF,
+    SECURITY,
+    STAFF,
+    current,
+    requires,
+    staff_on_page,
+    to_login,
+)
 from web.live import rooms_for
 
 bp = Blueprint("kiosk_ui_console", __name__)
@@ -153,6 +163,16 @@ def acknowledge(alert_id: int) -> Response:
     """Acknowledge an alert (audited; 409 already_acknowledged the second time)."""
     with unit_of_work() as db:
         return jsonify(console_service.acknowledge_alert(db, alert_id, current().actor))
+
+
+@bp.post("/api/console/trips/<int:trip_id>/reassign")
+@requires(*STAFF)
+def reassign(trip_id: int) -> Response:
+    """Plan again the riders a driver marked no-show on a trip that is over (audited): which
+    rider got which trip, who still has none (404 trip_not_found, 409 trip_not_closed,
+    409 no_no_shows)."""
+    with unit_of_work() as db:
+        return jsonify(reassign_no_shows(db, trip_id, current().actor))
 
 
 @bp.get("/api/console/events")

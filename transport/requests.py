@@ -272,15 +272,22 @@ def read_replan(
     etas: Mapping[int, datetime] | None = None,
     *,
     lock: bool = False,
+    dropping: Sequence[int] = (),
 ) -> ReplanInput:
     """The open trips carrying these legs, the legs to plan again, requests and resources.
 
     `lock=True` (in the writing transaction) locks the legs and trips on PostgreSQL so that the
-    marker checked stays true until commit; SQLite's write lock already covers it.
+    marker checked stays true until commit; SQLite's write lock already covers it. `dropping`
+    (trip_passenger ids, e.g. no-show seats of a closed trip) are seats read as already gone:
+    their legs are planned again and the seats removed with the released ones.
     """
     watched = select(Flight).where(Flight.id.in_(leg_ids)).order_by(Flight.id)
     legs_read = session.scalars(watched.with_for_update() if lock else watched).all()
-    seats = session.scalars(select(TripPassenger).where(TripPassenger.flight_id.in_(leg_ids))).all()
+    seats = [
+        tp
+        for tp in session.scalars(select(TripPassenger).where(TripPassenger.flight_id.in_(leg_ids)))
+        if tp.id not in dropping
+    ]
     open_trips = select(Trip).where(
         Trip.id.in_({tp.trip_id for tp in seats}), Trip.state.in_(OPEN_STATES)
     )
@@ -302,7 +309,7 @@ def read_replan(
         tuple((t.id, t.version, t.state, t.driver_id) for t in trips),
         tuple((tp.id, tp.trip_id, tp.flight_id) for tp in released),
         tuple((f.id, f.scheduled_at, f.estimated_at, f.landed_at) for f in legs_read),
+        tuple(sorted(dropping)),
     )
-    return ReplanInput(
-        requests, resources, tuple(sorted(open_ids)), tuple(tp.id for tp in released), marker
-    )
+    gone = tuple(tp.id for tp in released) + tuple(sorted(dropping))
+    return ReplanInput(requests, resources, tuple(sorted(open_ids)), gone, marker)

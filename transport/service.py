@@ -333,12 +333,20 @@ def replan_legs(
     the plan is written in the session's next transaction, left open for the caller to commit.
     `etas` (leg id -> time) plans as if those legs had that estimated time.
     """
-    job, result = _solve_outside(
+    return replan_read(
         session,
         lambda lock: read_replan(session, leg_ids, s, etas, lock=lock),
         s,
         f"{len(leg_ids)} legs were re-planned",
     )
+
+
+def replan_read(
+    session: Session, read: Callable[[bool], ReplanInput], s: Settings, what: str
+) -> PlanReport:
+    """Re-plan what `read(lock)` gathers (a `read_replan`), solving outside any transaction,
+    as `replan_legs` does; the plan is left in the session's transaction for the caller."""
+    job, result = _solve_outside(session, read, s, what)
     return _apply_replan(session, job, result)
 
 

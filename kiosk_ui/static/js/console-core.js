@@ -57,6 +57,8 @@
     no_data: ["暂无数据", "No data yet"],
     no_rows: ["暂无记录", "Nothing yet"],
     list_waiting_detail: ["等待接站", "Waiting for pickup"],
+    reassign: ["为未到乘客重新派车", "Reassign no-show riders"],
+    reassigned: ["已派车 {0} 人，仍无车 {1} 人", "{0} got a car, {1} still without one"],
   };
 
   // Console words first, then the catalogue's event names.
@@ -70,7 +72,11 @@
     if (lastAlerts) C.renderAlerts(...lastAlerts);
     if (lastList) C.openList(...lastList);
     const feed = document.getElementById("feed");
-    if (feed) feed.querySelectorAll("li").forEach((li) => { li.lastChild.textContent = C.describe(li.ev); li.firstChild.textContent = C.time(li.ev.at); });
+    if (feed) feed.querySelectorAll("li").forEach((li) => {
+      li.querySelector(".what").textContent = C.describe(li.ev);
+      li.firstChild.textContent = C.time(li.ev.at);
+      li.querySelectorAll("[data-word]").forEach((b) => { b.textContent = C.t(b.dataset.word, ...JSON.parse(b.dataset.args || "[]")); });
+    });
     document.dispatchEvent(new Event("console:lang"));
   });
   C.reason = (err) => S.reason(err.error || "validation_error");
@@ -204,6 +210,11 @@
     document.getElementById("no-alerts").hidden = alerts.length > 0;
   };
 
+  // Per event kind, a page may add controls to its feed line: fn(li, ev).
+  C.feedActions = {};
+  // [riders who got a trip, riders still without one] of a reassignment answer or event.
+  C.reassignCounts = (d) => [d.riders.filter((r) => r.trip_id).length, d.riders.filter((r) => !r.trip_id).length];
+
   // One line of the live feed, made only of text nodes.
   C.describe = function (ev) {
     const d = ev.data || {};
@@ -212,6 +223,8 @@
     const bits = [
       d.name || (d.attendee && d.attendee.name), d.gate_code || d.gate, zone,
       d.stage && S.stage(d.stage), d.number, d.trip && d.trip.id && "#" + d.trip.id,
+      d.trip_id && "#" + d.trip_id,
+      Array.isArray(d.riders) && C.t("reassigned", ...C.reassignCounts(d)),
       d.trip && d.trip.state && S.word("value", d.trip.state),
       isAlert ? S.alertTitle(d) : d.kind && S.word("alert", d.kind),
       isAlert ? S.alertText(d) : null,
@@ -225,7 +238,8 @@
     const li = C.el("li", null, "ev " + ev.event);
     li.dataset.seq = ev.seq;
     li.ev = ev;
-    li.append(C.el("time", C.time(ev.at)), C.el("span", C.describe(ev)));
+    li.append(C.el("time", C.time(ev.at)), C.el("span", C.describe(ev), "what"));
+    if (C.feedActions[ev.event]) C.feedActions[ev.event](li, ev);
     // Newest first; catch-up can deliver older events after newer ones.
     const after = Array.from(feed.children).find((x) => Number(x.dataset.seq) < ev.seq);
     feed.insertBefore(li, after || null);

@@ -85,6 +85,43 @@
     }
   }
 
+  // A trip its driver closed because nobody came: staff plan its riders again from here.
+  function wordEl(tag, word, args, cls) {
+    const e = C.el(tag, C.t(word, ...args), cls);
+    e.dataset.word = word;
+    e.dataset.args = JSON.stringify(args);
+    return e;
+  }
+  function showReassigned(li, d) {
+    const done = wordEl("span", "reassigned", C.reassignCounts(d), "done");
+    li.querySelectorAll("button.reassign").forEach((b) => b.remove());
+    if (!li.querySelector(".done")) li.appendChild(done);
+  }
+  C.feedActions.trip_closed_no_show = function (li, ev) {
+    const tripId = ev.data && ev.data.trip_id;
+    if (!tripId || C.role === "security") return;
+    li.dataset.trip = tripId;
+    const btn = wordEl("button", "reassign", [], "reassign");
+    btn.type = "button";
+    const note = C.el("span", "", "note");
+    note.setAttribute("role", "status");
+    btn.addEventListener("click", async () => {
+      btn.disabled = true;
+      note.textContent = "";
+      try {
+        showReassigned(li, await C.api(`/api/console/trips/${tripId}/reassign`, { method: "POST" }));
+      } catch (err) {
+        note.textContent = C.reason(err);
+        btn.disabled = err.error === "no_no_shows";
+      }
+    });
+    li.append(btn, note);
+  };
+  C.feedActions.trip_no_shows_reassigned = function (li, ev) {
+    const closed = document.querySelector(`#feed li.trip_closed_no_show[data-trip="${Number(ev.data.trip_id)}"]`);
+    if (closed) showReassigned(closed, ev.data);
+  };
+
   function onEvent(ev) {
     C.addToFeed(ev);
     if (ev.event.startsWith("alert_")) alertsSoon();
