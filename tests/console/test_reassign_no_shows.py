@@ -19,8 +19,17 @@ from models.db import transaction
 from models.events import DomainEvent
 from tests.conftest import Caller
 from tests.console.no_shows import ClosedTrip, closed_trip
-from tests.transport.helpers import SUMMIT
+from tests.transport.helpers import (
+    SUMMIT,
+    make_driver,
+    make_hotel,
+    make_leg,
+    make_passengers,
+    make_stay,
+)
 from transport.reassign import reassign_no_shows
+from transport.service import plan_pickups
+from transport.trips import advance_trip, board_passenger, mark_no_show
 
 LATE = SUMMIT + timedelta(hours=3)  # the riders' flight landed 3 h ago: their window is past
 
@@ -133,3 +142,40 @@ def test_a_rider_whose_window_is_ahead_keeps_it(closed: ClosedTrip, runtime: Run
             trip = db.get(Trip, rider["trip_id"])
             assert trip is not None
             assert SUMMIT + timedelta(minutes=25) <= trip.starts_at <= SUMMIT + timedelta(hours=1)
+
+
+def test_a_no_show_left_behind_by_a_departed_trip_is_reassigned_too(
+    runtime: Runtime, staff: Caller
+) -> None:
+    with transaction(runtime.sessions) as db:
+        hotel = make_hotel(db)
+        came, absent = make_passengers(db, runtime.pii, 2)
+        for p in (came, absent):
+            make_stay(db, p, hotel, SUMMIT.date(), SUMMIT.date() + timedelta(days=1))
+            make_leg(db, p, SUMMIT)
+        make_driver(db), make_driver(db)
+        came_id, absent_id = came.id, absent.id
+    with transaction(runtime.sessions) as db:
+        plan_pickups(db, now=SUMMIT - timedelta(days=2))
+    with transaction(runtime.sessions) as db:
+        trip = db.scalars(select(Trip)).one()
+        driver, trip_id = trip.driver_id or 0, trip.id
+        for action in ("accept", "arrive"):
+            advance_trip(db, driver, trip_id, action)
+        board_passenger(db, driver, trip_id, came_id, "code")
+        mark_no_show(db, driver, trip_id, absent_id)
+    early = staff.post(f"/api/console/trips/{trip_id}/reassign")
+    assert (early.status_code, early.json["error"]) == (409, "trip_not_closed")  # at the kerb
+    with transaction(runtime.sessions) as db:
+        advance_trip(db, driver, trip_id, "depart")
+    res = staff.post(f"/api/console/trips/{trip_id}/reassign")
+    assert res.status_code == 200, res.json
+    [rider] = res.json["riders"]
+    assert rider["attendee_id"] == absent_id and rider["trip_id"] not in (None, trip_id)
+    with runtime.sessions() as db:
+        states = db.execute(
+            select(TripPassenger.attendee_id, TripPassenger.state).where(
+                TripPassenger.trip_id == trip_id
+            )
+        ).all()
+        assert [tuple(s) for s in states] == [(came_id, "on_board")]
