@@ -44,6 +44,7 @@ TRUSTED_ROUTES = {
     ("POST", "/api/hotel/kiosk/check-in"),  # single-use ticket
     ("POST", "/api/hotel/kiosk/check-out"),  # single-use ticket
     ("POST", "/api/speech/query"),  # ?ticket= for personal answers
+    ("POST", "/api/speech/ask"),  # ticket in the body for personal typed or tapped answers
     ("GET", "/api/transport/attendees/999999/trips"),  # ?ticket= naming the attendee
 }
 
@@ -326,6 +327,25 @@ def test_personal_speech_answers_need_a_ticket_of_the_asking_kiosk(
     own = code_ticket(runtime, kiosk, person, "assistant")
     res = kiosk.post("/api/speech/query", query_string={"ticket": own}, data=b"RIFF")
     assert res.json.get("error", "") not in ("ticket_other_device", "ticket_invalid")
+
+
+def test_personal_typed_and_tapped_answers_need_a_ticket_of_the_asking_kiosk(
+    runtime: Runtime, kiosks: tuple[Caller, Caller, int, int]
+) -> None:
+    kiosk, other, person, _ = kiosks
+    asked = {"text": "where is my hotel", "language": "en"}
+    res = kiosk.post("/api/speech/ask", json=asked | {"attendee_id": person})
+    assert res.status_code == 400  # a bare attendee id is not accepted at all
+    ticket = code_ticket(runtime, other, person, "assistant")
+    res = kiosk.post("/api/speech/ask", json=asked | {"ticket": ticket})
+    assert (res.status_code, res.json["error"]) == (403, "ticket_other_device")
+    res = kiosk.post("/api/speech/ask", json={"intent": "my_hotel", "ticket": "forged" * 5})
+    assert (res.status_code, res.json["error"]) == (403, "ticket_invalid")
+    # Control: the kiosk's own ticket gets past the trust checks to a personal answer.
+    own = code_ticket(runtime, kiosk, person, "assistant")
+    res = kiosk.post("/api/speech/ask", json={"intent": "my_hotel", "ticket": own})
+    assert res.status_code == 200, res.json
+    assert res.json["intent"] == "my_hotel" and res.json["answer"]["personal"] is True, res.json
 
 
 def test_a_ticket_names_only_what_the_code_proved_and_is_for_the_caller_only(
