@@ -148,6 +148,8 @@ def _pages(summit: Summit) -> list[tuple[str, str | None, str, str]]:
         ("phone", None, f"/p/{summit.phone_code()}", ""),
         ("hotel kiosk", None, f"/hotel/kiosk#token={summit.tokens['hotel-desk-FZSL']}", ""),
         ("driver", None, f"/driver#token={summit.driver_token}", ""),
+        ("face reviews", "admin", "/console/face-reviews", ""),
+        ("assistant", None, f"/kiosk/assistant#token={summit.tokens['kiosk-1']}", ""),
     ]
 
 

@@ -41,6 +41,8 @@
       el.textContent = el.dataset[lang] || el.dataset.zh;
     });
     $("lang").textContent = lang === "zh" ? "EN" : "中文";
+    // The name starts with the visible text (WCAG 2.5.3, as the shared script does elsewhere).
+    $("lang").setAttribute("aria-label", lang === "zh" ? "EN: English" : "中文: Chinese");
     offerMicrophone();
   }
 
