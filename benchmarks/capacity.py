@@ -54,7 +54,8 @@ sys.path.insert(0, str(ROOT))
 import cv2  # noqa: E402
 import requests  # noqa: E402
 import socketio  # noqa: E402
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from load_test import database_url, drop_database  # noqa: E402  (beside this script)
+from sqlalchemy import create_engine, func, select  # noqa: E402
 
 FACES = ROOT.parent / "shared" / "data" / "faces"
 FACES_EA = ROOT.parent / "shared" / "data" / "faces_ea"
@@ -66,7 +67,6 @@ REACTION = 1.5  # seconds from the page's prompt ("turn right") to the start of 
 FPS = 29.97
 FRAME_MS = 0.25
 GIVE_UP = 12.0  # seconds in front of the gate without a decision: counted as a failure
-PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 REDIS = "redis://127.0.0.1:6379/0"
 EPOCH = time.monotonic()  # frame times are the page's clock (performance.now), never reset
 ENV = {"RATE_LIMIT_FACTOR": "0", "GATE_HOLD_SECONDS": "0", "LOG_LEVEL": "WARNING"}
@@ -105,25 +105,6 @@ def clip_frames() -> tuple[list[bytes], list[bytes]]:
 def _name(folder: str) -> str:
     """A registrable name from a folder name ("ko_KimJisoo" -> "Ko Kimjisoo")."""
     return " ".join(w for w in folder.replace("_", " ").split() if w.isalpha()).title()
-
-
-def database_url(kind: str, instance: Path) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{instance / 'summit.db'}"
-    name = f"summit_capacity_{uuid.uuid4().hex[:8]}"
-    engine = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return f"{PG_SERVER}/{name}"
-
-
-def drop_database(url: str) -> None:
-    if url.startswith("postgresql"):
-        engine = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
-        engine.dispose()
 
 
 _VECTORS: dict[Path, Any] = {}  # enrolment runs once per photo; a second database gets the same
@@ -521,7 +502,7 @@ def run_database(db: str, modes: list[str], counts: list[int], seconds: float) -
     work = Path(tempfile.mkdtemp(prefix=f"capacity-{db}-"))
     instance = work / "instance"
     instance.mkdir()
-    url = database_url(db, instance)
+    url = database_url(db, instance, "summit_capacity")
     results = []
     try:
         lanes, enrolled = prepare(instance, url, max(counts))

@@ -49,11 +49,11 @@ ADMIN = ("load_admin", "load-admin-password")
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 
 
-def database_url(kind: str, instance: Path) -> str:
-    """A fresh, empty database of the chosen kind."""
+def database_url(kind: str, instance: Path, prefix: str = "summit_load") -> str:
+    """A fresh, empty database of the chosen kind (benchmarks/capacity.py uses it too)."""
     if kind == "sqlite":
         return f"sqlite:///{instance / 'summit.db'}"
-    name = f"summit_load_{uuid.uuid4().hex[:8]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     engine = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
