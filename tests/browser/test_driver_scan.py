@@ -13,14 +13,13 @@ from sqlalchemy import select
 
 from checkin.codes import issue_code
 from checkin.portal import qr_data_url
-from core import accounts
 from core.runtime import Runtime
-from models import Trip, TripPassenger
-from models.db import transaction
+from models import TripPassenger
 from tests.browser_support import chromium, live_server
 from tests.checkin.camera_video import write_y4m
-from tests.transport.helpers import NOW, SUMMIT, make_driver, make_leg, make_passengers
-from transport.service import plan_pickups
+from tests.transport.helpers import (
+    rider_waiting_at_pickup,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -28,21 +27,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 def test_the_driver_boards_a_rider_by_scanning_their_code(
     app: Flask, runtime: Runtime, tmp_path: Path
 ) -> None:
-    with transaction(runtime.sessions) as db:
-        (rider,) = make_passengers(db, runtime.pii, 1, name="周小文")
-        make_leg(db, rider, SUMMIT)
-        driver = make_driver(db, capacity=4)
-        rider_id = rider.id
-    with transaction(runtime.sessions) as db:
-        plan_pickups(db, now=NOW)
-        trip_id = db.scalar(select(Trip.id))
-        _device, token = accounts.create_device(
-            db, "phone-1", "driver", "test", driver_id=driver.id
-        )
-    phone = app.test_client()
-    auth = {"Authorization": f"Bearer {token}"}
-    for action in ("accept", "arrive"):
-        assert phone.post(f"/api/driver/trips/{trip_id}/{action}", headers=auth).status_code == 200
+    rider_id, trip_id, token = rider_waiting_at_pickup(app, runtime, "周小文")
     png = tmp_path / "code.png"
     png.write_bytes(base64.b64decode(qr_data_url(issue_code(runtime, rider_id)).split(",")[1]))
     video = write_y4m(tmp_path / "code.y4m", png, frames=10)

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from flask import Flask
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import accounts
 from core.crypto import PiiBox
-from models import Attendee, Driver, Flight, Hotel, RoomType, Stay, Vehicle
+from core.runtime import Runtime
+from models import Attendee, Driver, Flight, Hotel, RoomType, Stay, Trip, Vehicle
+from models.db import transaction
 from tests.factories import make_attendee
+from transport.service import plan_pickups
 
 SUMMIT = datetime(2026, 12, 8, 0, 0)  # naive UTC = 08:00 in Fuzhou
 NOW = SUMMIT - timedelta(days=2)
@@ -99,3 +105,25 @@ def make_leg(
 
 def make_passengers(session: Session, pii: PiiBox, n: int, **overrides: object) -> list[Attendee]:
     return [make_attendee(session, pii, **overrides) for _ in range(n)]
+
+
+def rider_waiting_at_pickup(app: Flask, runtime: Runtime, name: str) -> tuple[int, int, str]:
+    """One rider's planned pickup, its driver's phone token, the driver arrived at the kerb:
+    (rider id, trip id, driver token)."""
+    with transaction(runtime.sessions) as db:
+        (rider,) = make_passengers(db, runtime.pii, 1, name=name)
+        make_leg(db, rider, SUMMIT)
+        driver = make_driver(db, capacity=4)
+        rider_id = rider.id
+    with transaction(runtime.sessions) as db:
+        plan_pickups(db, now=NOW)
+        trip_id = db.scalar(select(Trip.id))
+        _device, token = accounts.create_device(
+            db, "phone-1", "driver", "test", driver_id=driver.id
+        )
+    phone = app.test_client()
+    auth = {"Authorization": f"Bearer {token}"}
+    for action in ("accept", "arrive"):
+        assert phone.post(f"/api/driver/trips/{trip_id}/{action}", headers=auth).status_code == 200
+    assert trip_id is not None
+    return rider_id, trip_id, token

@@ -16,7 +16,14 @@ from core.runtime import Runtime
 from models import DomainEvent, Driver, Trip
 from models.db import transaction
 from tests.browser_support import chromium, live_server
-from tests.transport.helpers import NOW, SUMMIT, make_driver, make_leg, make_passengers
+from tests.transport.helpers import (
+    NOW,
+    SUMMIT,
+    make_driver,
+    make_leg,
+    make_passengers,
+    rider_waiting_at_pickup,
+)
 from transport.delays import change_estimate
 from transport.service import plan_pickups
 
@@ -145,21 +152,7 @@ def _acked_seq(runtime: Runtime, driver_id: int) -> int:
 
 
 def test_the_driver_closes_a_trip_nobody_came_to(app: Flask, runtime: Runtime) -> None:
-    with transaction(runtime.sessions) as db:
-        (rider,) = make_passengers(db, runtime.pii, 1, name="赵小云")
-        make_leg(db, rider, SUMMIT)
-        driver = make_driver(db, capacity=4)
-        rider_id = rider.id
-    with transaction(runtime.sessions) as db:
-        plan_pickups(db, now=NOW)
-        trip_id = db.scalar(select(Trip.id))
-        _device, token = accounts.create_device(
-            db, "phone-1", "driver", "test", driver_id=driver.id
-        )
-    phone = app.test_client()
-    auth = {"Authorization": f"Bearer {token}"}
-    for action in ("accept", "arrive"):
-        assert phone.post(f"/api/driver/trips/{trip_id}/{action}", headers=auth).status_code == 200
+    rider_id, trip_id, token = rider_waiting_at_pickup(app, runtime, "赵小云")
     with live_server(app) as base, chromium() as browser:
         page = browser.new_page()
         page.goto(f"{base}/driver#token={token}")
