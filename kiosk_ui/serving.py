@@ -48,13 +48,10 @@ class _RedactingLogger(GunicornLogger):  # type: ignore[misc]
         from core.logs import JsonFormatter
 
         super().setup(cfg)
-        for log in (self.error_log, self.access_log):
-            for handler in log.handlers:
-                handler.setFormatter(JsonFormatter())
-            if log is self.access_log:
-                for handler in log.handlers:
-                    if getattr(handler, "stream", None) is sys.stdout:
-                        handler.setStream(sys.stderr)
+        for handler in (*self.error_log.handlers, *self.access_log.handlers):
+            handler.setFormatter(JsonFormatter())
+            if getattr(handler, "stream", None) is sys.stdout:  # access lines beside the rest
+                handler.setStream(sys.stderr)
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
