@@ -87,9 +87,7 @@ def query() -> Response:
     asker = asker_for(current(), params)  # a bad ticket is refused before any audio work
     data, raw = _upload()
     pcm = decode_upload(data, raw=raw)
-    with unit_of_work() as db:
-        result = answer_audio(db, engines_of(runtime()), pcm, asker, utcnow())
-    return jsonify(result)
+    return jsonify(answer_audio(runtime(), pcm, asker, utcnow()))
 
 
 class AskBody(AskParams):

@@ -24,15 +24,17 @@ from core.errors import Forbidden, ValidationError
 from core.events import emit
 from core.masking import mask_name
 from core.runtime import Runtime
+from models.db import transaction
 from recognition.speech.audio import MAX_SECONDS, RATE, Endpointer, Pcm, require_speech
 from recognition.speech.catalogue import SummitWords, load_catalogue
-from recognition.speech.engines import Stream, Transcript
+from recognition.speech.engines import Transcript
 from recognition.speech.errors import SpeechError
 from recognition.speech.intents import Intent
-from recognition.speech.registry import SpeechEngines
+from recognition.speech.registry import SpeechEngines, engines_of
 from recognition.speech.understand import Understanding, chosen, understand
+from recognition.workers import CHUNK as CHUNK  # re-exported: the tests feed streams alike
+from recognition.workers import pool_of, transcribe
 
-CHUNK = 3200  # 100 ms of 16 kHz PCM: how uploads are fed to the streaming engines
 # Engines whose transcript confidence is a word confidence (0..1) that scales the intent's.
 WORD_CONFIDENCE = ("vosk", "pocketsphinx-lm", "pocketsphinx-corpus")
 # Tickets a delegate may ask personal questions with; not single-use, so one identification
@@ -166,20 +168,25 @@ def _call_staff(db: Session, asker: Asker) -> None:
     emit(db, "assistant_help_requested", payload, rooms)
 
 
-def transcribe(stream: Stream, pcm: Pcm) -> Transcript:
-    """Feed a whole utterance through a stream in 100 ms chunks."""
-    for start in range(0, len(pcm.data), CHUNK):
-        stream.accept(pcm.data[start : start + CHUNK])
-    return stream.finish()
+def answer_audio(rt: Runtime, pcm: Pcm, asker: Asker, now: datetime) -> dict[str, Any]:
+    """Answer one uploaded spoken question; no database connection is held while decoding.
 
-
-def answer_audio(
-    db: Session, engines: SpeechEngines, pcm: Pcm, asker: Asker, now: datetime
-) -> dict[str, Any]:
-    """Answer one uploaded spoken question."""
-    engine = engines.engine(asker.language)
-    words = summit_words(db, now)
-    return answer_transcript(db, transcribe(engine.open_stream(words), pcm), asker, words, now)
+    The summit's words are read in a short read-only transaction, the audio is decoded (in the
+    recognition pool when the server has one, else in this thread) and the answer is built in
+    a second transaction.
+    """
+    engines = engines_of(rt)
+    if asker.language not in engines.spoken_languages():
+        engines.engine(asker.language)  # raises the true reason (no model for this language)
+    with transaction(rt.sessions, read_only=True) as db:
+        words = summit_words(db, now)
+    pool = pool_of(rt)
+    if pool is not None and pool.installed:
+        heard = pool.transcribe(rt.config.instance_path, asker.language, words, pcm)
+    else:
+        heard = transcribe(engines.engine(asker.language).open_stream(words), pcm)
+    with transaction(rt.sessions) as db:
+        return answer_transcript(db, heard, asker, words, now)
 
 
 class LiveQuery:

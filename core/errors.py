@@ -36,6 +36,20 @@ class SummitError(Exception):
         body.update(self.details)
         return body
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled as its fields, not its constructor's arguments (subclasses such as Busy take
+        # other ones): an error raised in a recognition worker process reaches the request whole.
+        return (_restore, (type(self), self.message, self.code, self.status, self.details))
+
+
+def _restore(
+    cls: type[SummitError], message: str, code: str, status: int, details: dict[str, Any]
+) -> SummitError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.message, error.code, error.status, error.details = message, code, status, details
+    return error
+
 
 class ValidationError(SummitError):
     status = 400

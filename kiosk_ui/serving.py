@@ -71,7 +71,10 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
             "threads": o.threads,
             "timeout": 60,
             "graceful_timeout": 5,
-            "keepalive": 5,
+            # An idle keep-alive connection stays open 75 s (nginx's default), longer than any
+            # page or device waits between requests: a server closing one just as the client
+            # reuses it loses that request ("connection reset"), which 5 s made happen under load.
+            "keepalive": 75,
             "errorlog": "-",
             # One access line per request, as JSON through the project's redaction (tokens, codes,
             # search text and phone links hidden), on stderr beside the application's logs.

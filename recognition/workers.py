@@ -1,9 +1,15 @@
-"""A pool of recognition processes: every core decodes faces, none queues without bound.
+"""A pool of recognition processes: every core decodes faces and speech, none without bound.
 
 One server process (threads) owns one pool of `size` worker processes (by default one per
-core). Each worker loads the dlib models once, in the pool's initializer, and then runs
-top-level functions on the frames it is sent; a request thread waits for its answer without
-holding a database connection or a write lock (callers do face work before their first query).
+core). Each worker loads the face models once, in the pool's initializer, and its speech
+engines on their first utterance (then keeps them), and runs top-level functions on the frames
+and audio it is sent; a request thread waits for its answer without holding a database
+connection or a write lock (callers do face work before their first query, and read what
+speech needs in a short transaction before the audio is decoded).
+
+Faces first: a person stands at a gate while a kiosk question can wait a moment, so spoken
+questions occupy at most `size - 1` workers at once (one when the pool has one); the rest wait
+for a speech slot (bounded by the same limit) while face calls go straight to the pool.
 
 Back-pressure: at most `limit` calls are queued or running at once. One more is refused at once
 with `Busy` (`503 {"error": "busy", "message": ..., "retry_after": s}`, and a `Retry-After`
@@ -13,6 +19,7 @@ hand and the latency of recent calls for the console's system panel
 
     pool = RecognitionPool(size=2)
     faces = pool.call(detect_faces, rgb, PHOTO)       # in a worker process
+    heard = pool.transcribe(instance, "en", words, pcm)   # a spoken question, in a worker
     install(rt, pool)                                 # the runtime's face service uses it
 """
 
@@ -26,6 +33,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
@@ -33,6 +41,9 @@ import numpy as np
 from core.errors import SummitError
 from core.runtime import Runtime
 from recognition.face.engine import PHOTO, DetectOptions, Engine, Face
+from recognition.speech.audio import Pcm
+from recognition.speech.catalogue import SummitWords
+from recognition.speech.engines import Stream, Transcript
 
 __all__ = [
     "Busy",
@@ -45,11 +56,14 @@ __all__ = [
     "encode_face",
     "install",
     "pool_of",
+    "transcribe",
+    "transcribe_in_worker",
 ]
 
 T = TypeVar("T")
 LATENCY_WINDOW = 500  # recent calls the percentiles are taken over
 CALL_TIMEOUT = 30.0  # seconds a request waits for its answer before giving up
+CHUNK = 3200  # 100 ms of 16 kHz PCM: how whole uploads are fed to the streaming engines
 
 
 class Busy(SummitError):
@@ -106,6 +120,26 @@ def encode_face(rgb: np.ndarray, face: Face, jitters: int = 0) -> np.ndarray:
     return _worker_engine().encode(rgb, face, jitters)
 
 
+_SPEECH: dict[str, Any] = {}  # instance path -> this worker's SpeechEngines
+
+
+def transcribe(stream: Stream, pcm: Pcm) -> Transcript:
+    """Feed a whole utterance through a stream in 100 ms chunks."""
+    for start in range(0, len(pcm.data), CHUNK):
+        stream.accept(pcm.data[start : start + CHUNK])
+    return stream.finish()
+
+
+def transcribe_in_worker(instance: str, language: str, words: SummitWords, pcm: Pcm) -> Transcript:
+    """One uploaded utterance through this worker's engine for `language` (kept per process)."""
+    from recognition.speech.registry import SpeechEngines
+
+    engines = _SPEECH.get(instance)
+    if engines is None:
+        engines = _SPEECH[instance] = SpeechEngines(Path(instance))
+    return transcribe(engines.engine(language).open_stream(words), pcm)
+
+
 def _timed(fn: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T, float]:
     start = time.perf_counter()
     result = fn(*args, **kwargs)
@@ -133,6 +167,12 @@ class RecognitionPool:
         self._failed = 0
         self._latency: deque[float] = deque(maxlen=LATENCY_WINDOW)  # submit to answer
         self._compute: deque[float] = deque(maxlen=LATENCY_WINDOW)  # inside the worker
+        # Spoken questions: at most size - 1 workers (faces keep one), the rest wait their turn.
+        self.speech_slots = max(1, self.size - 1)
+        self._speech = threading.BoundedSemaphore(self.speech_slots)
+        self._speech_waiting = 0
+        self._speech_done = 0
+        self._speech_latency: deque[float] = deque(maxlen=LATENCY_WINDOW)  # wait + decode
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run `fn(*args, **kwargs)` in a worker and wait; `Busy` when `limit` calls are in hand."""
@@ -161,6 +201,29 @@ class RecognitionPool:
             self._compute.append(compute)
         return result
 
+    def transcribe(self, instance: Path, language: str, words: SummitWords, pcm: Pcm) -> Transcript:
+        """One uploaded utterance decoded in a worker, behind faces (see the module's notes)."""
+        start = time.perf_counter()
+        with self._lock:
+            if self._speech_waiting >= self.limit:
+                self._refused += 1
+                raise Busy(self._retry_after())
+            self._speech_waiting += 1
+        try:
+            if not self._speech.acquire(timeout=CALL_TIMEOUT):
+                raise Busy(self._retry_after())
+        finally:
+            with self._lock:
+                self._speech_waiting -= 1
+        try:
+            heard = self.call(transcribe_in_worker, str(instance), language, words, pcm)
+        finally:
+            self._speech.release()
+        with self._lock:
+            self._speech_done += 1
+            self._speech_latency.append(time.perf_counter() - start)
+        return heard
+
     def warm(self) -> None:
         """Start every worker now (each loads the models) instead of at the first requests."""
         futures = [self._executor.submit(time.sleep, 0.2) for _ in range(self.size)]
@@ -178,6 +241,7 @@ class RecognitionPool:
         with self._lock:
             latency = sorted(self._latency)
             compute = sorted(self._compute)
+            speech = sorted(self._speech_latency)
             in_hand = self._in_hand
             body: dict[str, Any] = {
                 "workers": self.size,
@@ -188,9 +252,13 @@ class RecognitionPool:
                 "done": self._done,
                 "refused_busy": self._refused,
                 "failed": self._failed,
+                "speech_slots": self.speech_slots,
+                "speech_waiting": self._speech_waiting,
+                "speech_done": self._speech_done,
             }
         body["latency_ms"] = _percentiles(latency)
         body["compute_ms"] = _percentiles(compute)
+        body["speech_ms"] = _percentiles(speech)
         return body
 
     def close(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from core.config import Config
 from core.migrate import upgrade_database
 from core.runtime import build_runtime
 from models.db import transaction
+from recognition.speech.synth import speak
 from rehearsal.actors import Api, Metrics, Phone, nonce
 from tests.conftest import SHARED_FACES
 from tests.factories import make_attendee, make_gate, make_zone
@@ -90,4 +92,14 @@ def test_the_production_server_passes_a_gate_and_decodes_faces_in_its_pool(
         pool = system["pool"]
         assert pool is not None and pool["workers"] >= 1, pool
         assert pool["done"] >= 2 and pool["latency_ms"]["p50"] is not None, pool  # enrol + identify
+
+        # A spoken question is decoded in the pool too, not in the web process.
+        if shutil.which("espeak-ng"):
+            wav = speak("where is my hotel", tmp_path / "q.wav").read_bytes()
+            status, heard = kiosk.post(
+                "speech", "/api/speech/query", files={"audio": ("q.wav", wav, "audio/wav")}
+            )
+            assert status == 200 and "hotel" in heard["transcript"].split(), heard
+            pool = admin.get("pool", "/api/system/recognition")[1]["pool"]
+            assert pool["speech_done"] == 1 and pool["speech_ms"]["count"] == 1, pool
         assert requests.get(f"{base}/api/system/recognition", timeout=5).status_code == 401
