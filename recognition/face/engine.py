@@ -43,17 +43,23 @@ class DetectOptions:
 
     HOG finds faces of about 80 px and larger; one upsampling halves that but costs about
     four times as much, so a frame is first searched as it is and upsampled only when empty.
+    `cnn_retry`: when every HOG pass found nothing, dlib's CNN (MMOD) detector looks once
+    more on a copy `cnn_side` px on its longer side. It finds faces HOG misses (tilted,
+    partly lit) but costs 0.3-1 s on one core, so only still photos (enrolment, a single
+    uploaded photo) use it, never live camera frames.
     """
 
     max_side: int = 1024
     upsample: int = 1
     upsample_retry: bool = False
     pad_retry: bool = True
+    cnn_retry: bool = False
+    cnn_side: int = 400
 
 
 ENROL_JITTERS = 4  # enrolment may spend more: averaging jittered crops steadies the template
-ENROL = DetectOptions(max_side=1024, upsample=1, pad_retry=True)
-PHOTO = DetectOptions(max_side=1024, upsample=0, upsample_retry=True, pad_retry=True)
+ENROL = DetectOptions(max_side=1024, upsample=1, upsample_retry=True, cnn_retry=True)
+PHOTO = DetectOptions(max_side=1024, upsample=0, upsample_retry=True, cnn_retry=True)
 LIVE = DetectOptions(max_side=640, upsample=0, upsample_retry=True, pad_retry=False)
 
 
@@ -77,6 +83,8 @@ class Engine:
         folder = folder or models_dir()
         self._detector = dlib.get_frontal_face_detector()
         self._pose68 = dlib.shape_predictor(str(folder / "shape_predictor_68_face_landmarks.dat"))
+        self._folder = folder
+        self._cnn: dlib.cnn_face_detection_model_v1 | None = None  # loaded on first use
         self._lock = threading.Lock()
         name = engine_name or selected_engine()
         self.embedder: Embedder = (
@@ -102,7 +110,29 @@ class Engine:
         if not faces and opts.pad_retry:
             pad = max(rgb.shape[0], rgb.shape[1]) // 3
             faces = self._detect_scaled(rgb, opts, 0, pad, t)
+        if not faces and opts.cnn_retry:
+            faces = self._detect_cnn(rgb, opts.cnn_side, t)
         return faces
+
+    def _detect_cnn(self, rgb: np.ndarray, side: int, t: dict[str, float]) -> list[Face]:
+        """dlib's MMOD CNN detector on a copy `side` px on its longer side (small photos are
+        enlarged to it, so the cost is bounded either way)."""
+        start = time.perf_counter()
+        scale = side / max(rgb.shape[0], rgb.shape[1])
+        small = _resize(rgb, scale)
+        with self._lock:
+            if self._cnn is None:
+                path = self._folder / "mmod_human_face_detector.dat"
+                self._cnn = dlib.cnn_face_detection_model_v1(str(path))
+            try:
+                found = self._cnn(small, 0)
+            except RuntimeError as exc:
+                raise FaceEngineError(f"face detector failed: {exc}", "engine_failed") from exc
+            mid = time.perf_counter()
+            faces = [self._landmarks(rgb, d.rect, scale, 0, d.confidence) for d in found]
+        t["detect"] = t.get("detect", 0.0) + mid - start
+        t["landmarks"] = t.get("landmarks", 0.0) + time.perf_counter() - mid
+        return [f for f in faces if f is not None]
 
     def _detect_scaled(
         self, rgb: np.ndarray, opts: DetectOptions, upsample: int, pad: int, t: dict[str, float]
@@ -173,7 +203,7 @@ def _resize(rgb: np.ndarray, scale: float) -> np.ndarray:
 
     h, w = rgb.shape[:2]
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
 
 
 CROWD_RATIO = 0.6  # a second face at least this wide (relative) means several people in view
