@@ -43,6 +43,7 @@ from core.runtime import Runtime
 from models.db import transaction
 from recognition.face.engine import LIVE, Face, main_face
 from recognition.face.images import decode_image
+from recognition.face.update import offer_capture
 from web.api import MAX_INT, runtime, validate
 from web.live import NAMESPACE, caller, on_disconnect
 
@@ -147,7 +148,12 @@ def _process(rt: Runtime, cam: Camera, rgb: np.ndarray, t: float) -> dict[str, A
     if code is not None:
         found = identify_code(rt, cam.policy, cam.purpose, code)
         nonce = f"qr-{cam.policy.device_id}-{found.code_nonce or int(t * 1000)}"[:64]
-        return _finish(rt, cam, _outcome(rt, cam, found, nonce, ""), _main_face(cam, rgb), code)
+        out = _outcome(rt, cam, found, nonce, "")
+        granted = out["decision"]["granted"]
+        if cam.purpose == "gate" and found.attendee_id is not None and granted:
+            # The frame that showed the code shows its holder: an update where allowed.
+            offer_capture(rt, found.attendee_id, rgb, f"gate:{cam.gate_id}")
+        return _finish(rt, cam, out, _main_face(cam, rgb), code)
     result = cam.stream.feed(rgb, t)
     if result is None:
         return None

@@ -15,7 +15,7 @@ import pydantic
 from flask import Blueprint, Response, jsonify, request
 from flask.blueprints import BlueprintSetupState
 
-from checkin import face_review_routes, gatepass, identification
+from checkin import face_review_routes, face_update_routes, gatepass, identification
 from core.errors import SummitError, ValidationError
 from recognition.face.api import face_service
 from web.api import documented, parse_json, runtime, unit_of_work
@@ -24,6 +24,7 @@ from web.ratelimit import limit
 
 bp = Blueprint("recognition_routes", __name__)
 face_review_routes.register(bp)
+face_update_routes.register(bp)
 
 
 @bp.record_once

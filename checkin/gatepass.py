@@ -29,6 +29,7 @@ from core.accounts import Principal
 from core.clock import utcnow
 from core.runtime import Runtime
 from models.db import transaction
+from recognition.face.update import offer_photo
 
 CANDIDATE_TTL = 5.0  # seconds a zone's candidate list is reused by still-photo passes
 
@@ -99,7 +100,10 @@ def pass_by_code(
     )
     if mismatch:
         claim = Claim("code", holder, failure="face_mismatch", note="1:1 no match")
-    return decide(rt, policy, gate_id, nonce, claim)
+    decision = decide(rt, policy, gate_id, nonce, claim)
+    if decision.granted and image is not None and holder is not None:
+        offer_photo(rt, holder, image, f"gate:{gate_id}")  # a template update where allowed
+    return decision
 
 
 def pass_by_face(rt: Runtime, policy: Policy, gate_id: int, nonce: str, image: bytes) -> Decision:

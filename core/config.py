@@ -52,7 +52,12 @@ def load_secrets(instance: Path) -> dict[str, str]:
 
 
 # Fine-tuning knobs read by single features (Config.extra), settable from the environment.
-TUNABLES = ("ENTRANCE_CODE_TTL", "GATE_HOLD_SECONDS", "FACE_SYNC_INTERVAL")
+TUNABLES = (
+    "ENTRANCE_CODE_TTL",
+    "GATE_HOLD_SECONDS",
+    "FACE_SYNC_INTERVAL",
+    "FACE_TEMPLATE_UPDATES",
+)
 
 
 @dataclass(frozen=True)

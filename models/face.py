@@ -5,6 +5,8 @@ vectors of different engines live in different spaces and are never compared. An
 crop (the face and some margin, JPEG, encrypted like the template) is kept beside the
 template so a change of engine can re-encode it instead of asking the person to come back.
 A photo that resembles another attendee at enrolment becomes a `FaceReview` staff decide on.
+A template may also come from a live capture after a verified entrance-code pass (`source`
+"update", recognition.face.update), only for an attendee with a `FaceUpdateConsent`.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ ENGINE_SPACES = {
 }
 DEFAULT_ENGINE = "mobilefacenet"
 REVIEW_STATES = ("pending", "approved", "rejected")
+TEMPLATE_SOURCES = ("enrolment", "update")
 
 
 def selected_engine() -> str:
@@ -56,6 +59,7 @@ def _dim(ctx: DefaultExecutionContext) -> int:
 
 class FaceTemplate(Timestamped, Base):
     __tablename__ = "face_template"
+    __table_args__ = (CheckConstraint(enum_check("source", TEMPLATE_SOURCES), name="source"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     attendee_id: Mapped[int] = mapped_column(
@@ -74,6 +78,27 @@ class FaceTemplate(Timestamped, Base):
     # AES-GCM(JPEG of the enrolment face crop), same key ring and attendee binding; may be absent
     crop_key_id: Mapped[str | None] = mapped_column(String(20), nullable=True)
     crop_cipher: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    # enrolment (staff, registration desk) or update (a live capture after a verified code
+    # pass); source_ref says where an update came from, e.g. "gate:3 access_event:41"
+    source: Mapped[str] = mapped_column(String(12), default="enrolment", server_default="enrolment")
+    source_ref: Mapped[str | None] = mapped_column(String(80), nullable=True)
+
+
+class FaceUpdateConsent(Base):
+    """An attendee's consent to templates added from live captures (one row while it holds).
+
+    Separate from `Attendee.consent_face` (consent to face recognition at all): keeping new
+    captures of a person is a further use they agree to on its own; withdrawing it deletes
+    the templates it allowed.
+    """
+
+    __tablename__ = "face_update_consent"
+
+    attendee_id: Mapped[int] = mapped_column(
+        ForeignKey("attendee.id", ondelete="CASCADE"), primary_key=True
+    )
+    granted_at: Mapped[datetime] = mapped_column(DateTime)
+    recorded_by: Mapped[str] = mapped_column(String(80))
 
 
 class FaceReview(Timestamped, Base):

@@ -128,10 +128,9 @@ class FaceService:
         self.sync.refresh()
         resembles = self.index.search(cand.vector, exclude=attendee_id)
         attendee = _consenting_attendee(session, attendee_id)
-        if (
-            store.count_templates(session, attendee.id, self.engine_name)
-            >= MAX_TEMPLATES_PER_ATTENDEE
-        ):
+        # Updated templates (recognition.face.update) have their own bound.
+        enrolled = store.count_templates(session, attendee.id, self.engine_name, "enrolment")
+        if enrolled >= MAX_TEMPLATES_PER_ATTENDEE:
             raise FaceError(
                 f"at most {MAX_TEMPLATES_PER_ATTENDEE} photos per attendee; delete some first",
                 "too_many_templates",
@@ -153,6 +152,8 @@ class FaceService:
         crop: bytes | None,
         quality: dict[str, float],
         actor: str,
+        source: str = "enrolment",
+        source_ref: str | None = None,
     ) -> dict[str, Any]:
         """Seal and store one template of this engine, with its gallery event and audit."""
         key_id, cipher = store.seal(self.rt.templates, attendee_id, vector)
@@ -164,6 +165,8 @@ class FaceService:
             engine=self.info.name,
             engine_version=self.info.version,
             dim=self.info.dim,
+            source=source,
+            source_ref=source_ref,
         )
         if crop:
             row.crop_key_id, row.crop_cipher = store.seal_crop(self.rt.templates, attendee_id, crop)

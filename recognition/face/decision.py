@@ -33,6 +33,9 @@ class Thresholds:
     distance: float
     margin: float
     source: str = "built-in"
+    # Looser bound for template updates (recognition.face.update): how far a capture after a
+    # verified code pass may be from the person's own templates; None: updates are not made.
+    update_distance: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -53,7 +56,17 @@ def shipped_thresholds(engine: str) -> Thresholds:
     point = data.get(engine)
     if point is None:
         return DEFAULT_THRESHOLDS
-    return Thresholds(float(point["distance"]), float(point["margin"]), f"shipped {engine}")
+    return _point(point, f"shipped {engine}")
+
+
+def _point(data: dict[str, Any], source: str) -> Thresholds:
+    update = data.get("update_distance")
+    return Thresholds(
+        float(data["distance"]),
+        float(data["margin"]),
+        source,
+        None if update is None else float(update),
+    )
 
 
 def load_thresholds(path: Path | None, engine: str = "dlib") -> Thresholds:
@@ -64,7 +77,7 @@ def load_thresholds(path: Path | None, engine: str = "dlib") -> Thresholds:
     if path is not None and path.exists():
         data = json.loads(path.read_text())
         if data.get("engine", "dlib") == engine:
-            return Thresholds(float(data["distance"]), float(data["margin"]), f"file {path.name}")
+            return _point(data, f"file {path.name}")
     return shipped_thresholds(engine)
 
 

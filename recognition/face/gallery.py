@@ -103,6 +103,24 @@ class GalleryIndex:
                 self._compact()
             return len(rows)
 
+    def remove_template(self, template_id: int) -> bool:
+        """Drop one template (an updated template replaced or removed); False if absent."""
+        with self._lock:
+            row = self._row_of_template.pop(template_id, None)
+            if row is None:
+                return False
+            owner = int(self._owners[row])
+            rows = [r for r in self._rows_of.get(owner, []) if r != row]
+            if rows:
+                self._rows_of[owner] = rows
+            else:
+                self._rows_of.pop(owner, None)
+            self._norms[row], self._owners[row] = np.inf, -1
+            self._alive -= 1
+            if self._n - self._alive > max(1024, self._n // 4):
+                self._compact()
+            return True
+
     def _compact(self) -> None:
         keep = self._owners[: self._n] >= 0
         self._matrix = self._matrix[: self._n][keep]

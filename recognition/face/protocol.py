@@ -215,6 +215,7 @@ MARGINS = tuple(round(0.01 * i, 2) for i in range(0, 21))
 
 
 MIN_MARGIN = 0.03  # a floor the small folds cannot justify lowering: guards large galleries
+UPDATE_FAR = 0.01  # per-comparison impostor rate of the template-update bound
 
 
 def calibrate(
@@ -233,6 +234,13 @@ def calibrate(
     normal = float(impostor.mean() - z * impostor.std())
     empirical = float(np.quantile(impostor, target_far))
     distance = float(np.floor(min(normal, empirical) * 100) / 100)
+    # Template updates (recognition.face.update) accept a capture this far from the person's
+    # own templates: the impostor distance at a per-comparison rate of UPDATE_FAR, found the
+    # same way. It sits between the genuine distances the match threshold misses and the bulk
+    # of different people; the verified code and the other checks carry the rest.
+    z_update = NormalDist().inv_cdf(1 - UPDATE_FAR)
+    update = min(impostor.mean() - z_update * impostor.std(), np.quantile(impostor, UPDATE_FAR))
+    update_distance = max(distance, round(float(np.floor(update * 100) / 100), 2))
     margin = MARGINS[-1]
     for m in MARGINS:
         run = open_set(fold, Thresholds(distance, m), enrol_photos, unit)
@@ -243,6 +251,8 @@ def calibrate(
         "engine": engine,
         "distance": distance,
         "margin": margin,
+        "update_distance": update_distance,
+        "update_far": UPDATE_FAR,
         "target_far": target_far,
         "genuine_pairs": len(genuine),
         "impostor_pairs": len(impostor),

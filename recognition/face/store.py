@@ -84,10 +84,15 @@ def iter_templates(
 
 
 def count_templates(
-    session: Session, attendee_id: int | None = None, engine: str | None = None
+    session: Session,
+    attendee_id: int | None = None,
+    engine: str | None = None,
+    source: str | None = None,
 ) -> int:
-    """Stored templates (of one attendee and/or one engine; all engines by default)."""
+    """Stored templates (of one attendee, engine and/or source; all by default)."""
     stmt = select(func.count(FaceTemplate.id))
+    if source is not None:
+        stmt = stmt.where(FaceTemplate.source == source)
     if engine is not None:
         stmt = stmt.where(FaceTemplate.engine == engine)
     if attendee_id is not None:

@@ -28,7 +28,7 @@ from models.face import selected_engine
 from recognition.face import store
 from recognition.face.gallery import GalleryIndex
 
-GALLERY_EVENTS = ("face_enrolled", "faces_deleted", "faces_purged")
+GALLERY_EVENTS = ("face_enrolled", "faces_deleted", "face_template_removed", "faces_purged")
 LOOK_BACK = 50
 
 
@@ -112,6 +112,8 @@ class GallerySync:
                 self.index.add(int(payload["template_id"]), owner, vector)
             elif name == "faces_deleted":
                 self.index.remove_attendee(int(payload["attendee_id"]))
+            elif name == "face_template_removed":
+                self.index.remove_template(int(payload["template_id"]))
             elif name == "faces_purged":
                 self.index.replace_all([])
             self._seen.add(event_id)
