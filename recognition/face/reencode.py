@@ -54,7 +54,16 @@ def reencode(svc: FaceService, session: Session, actor: str) -> Reencoded:
             main = analysis.main_face
             if main is None or main.embedding is None:
                 continue
-            svc.store_template(session, attendee_id, main.embedding, crop, main.quality, actor)
+            svc.store_template(
+                session,
+                attendee_id,
+                main.embedding,
+                crop,
+                main.quality,
+                actor,
+                row.source,  # an updated template stays one (bounded, removable as such)
+                row.source_ref,
+            )
             done += 1
         if done:
             out.written += done

@@ -278,3 +278,30 @@ def test_a_qr_pass_at_a_gate_camera_updates_the_holders_templates(
     assert (ack["decision"]["granted"], ack["decision"]["method"]) == (True, "code"), ack
     assert templates(rt, aid) == [("enrolment", None), ("update", f"gate:{venue.gate_in}")]
     assert identify(rt, rgb_of(ea, f"{JISOO}/5.jpg")) == ("match", aid)
+
+
+def test_an_engine_switch_re_encodes_an_update_as_an_update(
+    updates_on: Runtime, ea: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from recognition.face.api import FaceService
+    from recognition.face.reencode import reencode
+
+    rt = updates_on
+    aid = enrolled(rt, ea)
+    consent(rt, aid)
+    assert (
+        update.offer_capture(rt, aid, frame_640(rgb_of(ea, f"{JISOO}/2.jpg")), "gate:1").status
+        == "updated"
+    )
+    monkeypatch.setenv("FACE_ENGINE", "dlib")
+    svc = FaceService(rt, listen=False, progress=False)
+    with transaction(rt.sessions) as db:
+        assert reencode(svc, db, "test").written == 2
+        rows = db.scalars(
+            select(FaceTemplate).where(FaceTemplate.engine == "dlib").order_by(FaceTemplate.id)
+        ).all()
+        assert [(r.source, r.source_ref) for r in rows] == [
+            ("enrolment", None),
+            ("update", "gate:1"),
+        ]
+        assert [t.id for t in update.update_templates(db, aid, "dlib")] == [rows[1].id]
