@@ -9,7 +9,7 @@ import pydantic
 from flask import Blueprint, Response, jsonify, request, session
 
 from checkin import portal
-from core.errors import Unauthorized
+from core.errors import Unauthorized, ValidationError
 from web.api import documented, parse_json, runtime, unit_of_work
 from web.auth import STAFF, current, requires
 from web.ratelimit import limit
@@ -67,12 +67,15 @@ def phone_login() -> Response:
 @bp.get("/api/public/phone/status")
 @limit("phone_status", per_minute=120)
 def phone_status() -> Response:
-    """The phone's current entrance code (text + QR image) and journey status."""
+    """The phone's current entrance code and journey status (`?qr=1`: with the QR image)."""
     phone = _phone_session()
     if phone is None:
         raise Unauthorized("open the phone page with your link first", "phone_login_required")
+    with_qr = request.args.get("qr", "0")
+    if with_qr not in ("0", "1"):
+        raise ValidationError("qr must be 0 or 1", "invalid_qr_option")
     with unit_of_work(read_only=True) as db:
-        return jsonify(portal.phone_status(runtime(), db, phone))
+        return jsonify(portal.phone_status(runtime(), db, phone, with_qr=with_qr == "1"))
 
 
 @bp.post("/api/public/phone/logout")

@@ -47,6 +47,7 @@ def messages_script() -> Response:
 
 
 JSQR = PROJECT_ROOT / "node_modules" / "jsqr" / "dist" / "jsQR.js"
+QRCODE = PROJECT_ROOT / "node_modules" / "qrcode-generator" / "dist" / "qrcode.js"
 
 
 @bp.get("/vendor/jsQR.js")
@@ -55,3 +56,11 @@ def jsqr_script() -> Response:
     if not JSQR.exists():
         abort(404)  # ./dev setup installs it; the page then falls back to typing the code
     return send_file(JSQR, mimetype="text/javascript", max_age=3600)
+
+
+@bp.get("/vendor/qrcode.js")
+def qrcode_script() -> Response:
+    """The QR encoder (npm qrcode-generator, MIT) the phone page draws its entrance code with."""
+    if not QRCODE.exists():
+        abort(404)  # ./dev setup installs it; the phone page then asks the server for the image
+    return send_file(QRCODE, mimetype="text/javascript", max_age=3600)

@@ -112,6 +112,7 @@ def build_app(options: ServeOptions) -> Flask:
     _SERVED.append(rt)
     if options.recognition_workers > 0:
         start_pool(rt, options.recognition_workers)
+    threading.Thread(target=_warm_understanding, name="warm-speech", daemon=True).start()
     if clock is not None:
         from rehearsal.live_demo import run_in_background
 
@@ -126,6 +127,15 @@ def start_pool(rt: Runtime, size: int) -> None:
     pool = RecognitionPool(size=size, limit=int(os.environ.get("RECOGNITION_QUEUE", "0")) or None)
     rt.extensions["recognition_pool"] = pool
     threading.Thread(target=install, args=(rt, pool), name="recognition-pool", daemon=True).start()
+
+
+def _warm_understanding() -> None:
+    """Train the question classifiers now (seconds each), not in the first delegate's request."""
+    from recognition.speech.catalogue import LANGUAGES
+    from recognition.speech.classifier import classifier
+
+    for language in LANGUAGES:
+        classifier(language)
 
 
 def _die_with_master(_server: Any, _worker: Any) -> None:

@@ -7,6 +7,8 @@ staff cookie, and `/login?next=/%09/evil` sending a user elsewhere after login.
 
 from __future__ import annotations
 
+import base64
+import io
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -14,8 +16,10 @@ from pathlib import Path
 import pytest
 import requests
 import socketio as socketio_client
+import zxingcpp
 from flask import Flask
 from flask.testing import FlaskClient
+from PIL import Image
 from sqlalchemy import func, select, update
 
 from checkin.portal import code_expiry
@@ -354,3 +358,19 @@ def test_next_outside_this_site_is_not_put_in_the_login_form(client: FlaskClient
 def test_next_on_this_site_is_followed(admin: Caller) -> None:
     res = admin.client.get("/login?next=/console/security%3Fview%3Dalerts")
     assert res.headers["Location"] == "/console/security?view=alerts"
+
+
+def test_the_phone_draws_its_qr_and_the_server_draws_it_only_when_asked(
+    app: Flask, runtime: Runtime, staff: Caller
+) -> None:
+    _attendee_id, code = phone_link(app, runtime, staff)
+    phone = open_phone(app, code)
+    plain = phone.get("/api/public/phone/status")
+    assert plain.status_code == 200 and plain.json["code"] and "qr" not in plain.json
+    drawn = phone.get("/api/public/phone/status?qr=1").json
+    png = base64.b64decode(drawn["qr"].split(",", 1)[1])
+    decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
+    assert [r.text for r in decoded] == [drawn["code"]]
+    bad = phone.get("/api/public/phone/status?qr=yes")
+    assert bad.status_code == 400 and bad.json["error"] == "invalid_qr_option", bad.json
+    assert bad.json["message"]
