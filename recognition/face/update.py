@@ -12,8 +12,9 @@ recognises them next time. Only when all of these hold (each refusal has its cod
 - it is plausibly the code's holder: within `update_distance` of one of their own templates,
   a bound looser than the match threshold (that gap is what an update is for) but well below
   the distances between different people (`too_far`; `no_template` when they have none of
-  this engine), and no other attendee is within the match threshold plus margin
-  (`resembles_other`): an update never brings a person closer to someone else.
+  this engine), no other attendee is within the match threshold plus margin, and every other
+  attendee is at least the margin further than the holder (`resembles_other`): an update
+  never brings a person closer to someone else.
 
 At most `MAX_UPDATES` updated templates per person: the oldest is replaced. Each is stored
 with source "update", where it came from (`source_ref`, e.g. "gate:3") and when
@@ -107,7 +108,12 @@ def prepare(svc: FaceService, rgb: np.ndarray, attendee_id: int) -> Capture:
     if own.distance > bound:
         raise FaceError(f"the capture is {own.distance:.2f} from their templates", "too_far")
     other = svc.index.search(face.embedding, exclude=attendee_id)
-    if other is not None and other.distance <= svc.thresholds.distance + svc.thresholds.margin:
+    t = svc.thresholds
+    # Refused when someone else is within a match (threshold plus margin), or when someone
+    # else is not clearly further than the code's holder (the margin rule, the other way).
+    if other is not None and (
+        other.distance <= t.distance + t.margin or other.distance < own.distance + t.margin
+    ):
         raise FaceError("the capture resembles another attendee", "resembles_other", 409)
     crop = face_crop_jpeg(rgb, face.face.box)
     return Capture(face.embedding, crop, face.quality, own.distance)

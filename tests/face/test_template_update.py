@@ -305,3 +305,37 @@ def test_an_engine_switch_re_encodes_an_update_as_an_update(
             ("update", "gate:1"),
         ]
         assert [t.id for t in update.update_templates(db, aid, "dlib")] == [rows[1].id]
+
+
+def test_a_capture_nearer_to_someone_else_than_to_the_holder_is_refused(
+    updates_on: Runtime, ea: Path
+) -> None:
+    from recognition.face.engine import ENROL_JITTERS, LIVE
+    from recognition.face.frame import analyse_frame
+    from recognition.face.quality import ENROL_GATES
+    from tests.face.conftest import seed_templates
+
+    rt = updates_on
+    jisoo = enrolled(rt, ea)
+    consent(rt, jisoo)
+    capture = frame_640(rgb_of(ea, f"{JISOO}/2.jpg"))
+    analysis = analyse_frame(capture, "mobilefacenet", LIVE, "main", ENROL_JITTERS, ENROL_GATES)
+    vec = analysis.faces[0].embedding
+    assert vec is not None
+    svc = face_service(rt)
+    svc.sync.refresh()
+    own = svc.index.search(vec, candidates=[jisoo])
+    assert own is not None
+    t = svc.thresholds
+    # Someone whose template lies beyond a match but not the margin further than Jisoo's.
+    d = max(t.distance + t.margin + 0.005, own.distance)
+    assert d < own.distance + t.margin, "the real capture leaves no room for this case"
+    cos = 1 - d * d / 2
+    rng = np.random.default_rng(3)
+    u = rng.standard_normal(vec.shape).astype(np.float32)
+    u -= np.dot(u, vec) * vec
+    u /= np.linalg.norm(u)
+    near = (cos * vec + np.sqrt(1 - cos * cos) * u).astype(np.float32)
+    seed_templates(rt, new_attendee(rt), [near])
+    assert update.offer_capture(rt, jisoo, capture, "gate:1").status == "resembles_other"
+    assert templates(rt, jisoo) == [("enrolment", None)]
