@@ -161,6 +161,9 @@ def offer_capture(rt: Runtime, attendee_id: int, rgb: np.ndarray, source: str) -
     except SummitError as exc:
         log.info("face template update refused: %s", exc.code)
         return Outcome(exc.code)
+    except Exception:  # an optional extra must never cost the gate its answer
+        log.exception("face template update failed")
+        return Outcome("failed")
     return Outcome("updated", template_id, cap.own_distance)
 
 

@@ -261,10 +261,8 @@ def qr_and_face_frame(code: str, face: np.ndarray) -> bytes:
     return jpeg(np.asarray(canvas))
 
 
-def test_a_qr_pass_at_a_gate_camera_updates_the_holders_templates(
-    updates_on: Runtime, ea: Path, app: Flask
-) -> None:
-    rt = updates_on
+def qr_pass(rt: Runtime, app: Flask, ea: Path) -> tuple[int, int, dict[str, Any]]:
+    """Jisoo (enrolled, consenting) shows her phone's QR code to hall gate A1's camera."""
     venue = build_venue(rt)
     aid = venue.delegate
     with transaction(rt.sessions) as db:
@@ -276,8 +274,27 @@ def test_a_qr_pass_at_a_gate_camera_updates_the_holders_templates(
     image = qr_and_face_frame(issue_code(rt, aid), rgb_of(ea, f"{JISOO}/2.jpg"))
     ack = client.emit("camera_frame", {"image": image, "t": 0.0}, namespace="/live", callback=True)
     assert (ack["decision"]["granted"], ack["decision"]["method"]) == (True, "code"), ack
-    assert templates(rt, aid) == [("enrolment", None), ("update", f"gate:{venue.gate_in}")]
-    assert identify(rt, rgb_of(ea, f"{JISOO}/5.jpg")) == ("match", aid)
+    return aid, venue.gate_in, ack
+
+
+def test_a_qr_pass_at_a_gate_camera_updates_the_holders_templates(
+    updates_on: Runtime, ea: Path, app: Flask
+) -> None:
+    aid, gate_id, _ack = qr_pass(updates_on, app, ea)
+    assert templates(updates_on, aid) == [("enrolment", None), ("update", f"gate:{gate_id}")]
+    assert identify(updates_on, rgb_of(ea, f"{JISOO}/5.jpg")) == ("match", aid)
+
+
+def test_a_failing_update_does_not_cost_the_gate_its_answer(
+    updates_on: Runtime, ea: Path, app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: object) -> None:
+        raise RuntimeError("model crashed")
+
+    monkeypatch.setattr(update, "prepare", broken)
+    aid, _gate, ack = qr_pass(updates_on, app, ea)  # granted, answered
+    assert ack["decision"]["event_id"] and ack["decision"]["reason"] != "error"
+    assert templates(updates_on, aid) == [("enrolment", None)]
 
 
 def test_an_engine_switch_re_encodes_an_update_as_an_update(
