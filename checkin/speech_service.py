@@ -33,7 +33,7 @@ from recognition.speech.intents import Intent
 from recognition.speech.registry import SpeechEngines, engines_of
 from recognition.speech.understand import Understanding, chosen, understand
 from recognition.workers import CHUNK as CHUNK  # re-exported: the tests feed streams alike
-from recognition.workers import pool_of, transcribe
+from recognition.workers import speech_pool_of, transcribe
 
 # Engines whose transcript confidence is a word confidence (0..1) that scales the intent's.
 WORD_CONFIDENCE = ("vosk", "pocketsphinx-lm", "pocketsphinx-corpus")
@@ -180,8 +180,8 @@ def answer_audio(rt: Runtime, pcm: Pcm, asker: Asker, now: datetime) -> dict[str
         engines.engine(asker.language)  # raises the true reason (no model for this language)
     with transaction(rt.sessions, read_only=True) as db:
         words = summit_words(db, now)
-    pool = pool_of(rt)
-    if pool is not None and pool.installed:
+    pool = speech_pool_of(rt)
+    if pool is not None:
         heard = pool.transcribe(rt.config.instance_path, asker.language, words, pcm)
     else:
         heard = transcribe(engines.engine(asker.language).open_stream(words), pcm)

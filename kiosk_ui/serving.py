@@ -121,11 +121,15 @@ def build_app(options: ServeOptions) -> Flask:
 
 
 def start_pool(rt: Runtime, size: int) -> None:
-    """Start the recognition pool and hand it to the face service once that has loaded."""
-    from recognition.workers import RecognitionPool, install
+    """Start the face and speech pools (recognition.workers); the face service gets its pool
+    once the workers have loaded the models."""
+    from recognition.workers import FACE_NICE, SPEECH_NICE, RecognitionPool, install
 
-    pool = RecognitionPool(size=size, limit=int(os.environ.get("RECOGNITION_QUEUE", "0")) or None)
+    limit = int(os.environ.get("RECOGNITION_QUEUE", "0")) or None
+    pool = RecognitionPool(size=size, limit=limit, nice=FACE_NICE)
     rt.extensions["recognition_pool"] = pool
+    speech = RecognitionPool(size=max(1, size - 1), limit=limit, nice=SPEECH_NICE, faces=False)
+    rt.extensions["speech_pool"] = speech
     threading.Thread(target=install, args=(rt, pool), name="recognition-pool", daemon=True).start()
 
 
@@ -149,9 +153,10 @@ def _die_with_master(_server: Any, _worker: Any) -> None:
 
 def _worker_exit(_server: Any, _worker: Any) -> None:
     for rt in _SERVED:
-        pool = rt.extensions.get("recognition_pool")
-        if pool is not None:
-            pool.close()
+        for name in ("recognition_pool", "speech_pool"):
+            pool = rt.extensions.get(name)
+            if pool is not None:
+                pool.close()
 
 
 def run_gunicorn(options: ServeOptions) -> None:

@@ -6,7 +6,7 @@ import os
 
 from flask import Blueprint, Response, jsonify, request
 
-from recognition.workers import pool_of
+from recognition.workers import pool_of, speech_pool_of
 from web.api import documented, runtime
 from web.auth import ANY_STAFF, requires
 
@@ -17,16 +17,18 @@ bp = Blueprint("system_routes", __name__)
 @requires(*ANY_STAFF)
 @documented(
     None,
-    "The answering server process (WSGI server, pid) and its recognition worker pool: "
-    "workers, calls queued and in hand, refusals (503 busy) and latency percentiles in ms; "
-    "pool null when this process decodes in its own threads (--recognition-workers 0, tests).",
+    "The answering server process (WSGI server, pid) and its face and speech worker pools: "
+    "workers, nice level, calls queued and in hand, refusals (503 busy) and latency "
+    "percentiles in ms; null when this process decodes in its own threads "
+    "(--recognition-workers 0, tests).",
 )
 def recognition_pool() -> Response:
-    pool = pool_of(runtime())
+    pool, speech = pool_of(runtime()), speech_pool_of(runtime())
     return jsonify(
         {
             "server": request.environ.get("SERVER_SOFTWARE", ""),
             "pid": os.getpid(),
             "pool": pool.stats() if pool else None,
+            "speech_pool": speech.stats() if speech else None,
         }
     )

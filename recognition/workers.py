@@ -1,15 +1,18 @@
-"""A pool of recognition processes: every core decodes faces and speech, none without bound.
+"""Pools of recognition processes: every core decodes faces and speech, none without bound.
 
-One server process (threads) owns one pool of `size` worker processes (by default one per
-core). Each worker loads the face models once, in the pool's initializer, and its speech
-engines on their first utterance (then keeps them), and runs top-level functions on the frames
-and audio it is sent; a request thread waits for its answer without holding a database
-connection or a write lock (callers do face work before their first query, and read what
-speech needs in a short transaction before the audio is decoded).
+One server process (threads) owns two pools of worker processes: faces (`size` workers, by
+default one per core; each loads the face models once, in the pool's initializer) and speech
+(`size - 1` workers, at least one; each builds its speech engines on its first utterance and
+keeps them). Workers run top-level functions on the frames and audio they are sent; a request
+thread waits for its answer without holding a database connection or a write lock (callers do
+face work before their first query, and read what speech needs in a short transaction before
+the audio is decoded).
 
-Faces first: a person stands at a gate while a kiosk question can wait a moment, so spoken
-questions occupy at most `size - 1` workers at once (one when the pool has one); the rest wait
-for a speech slot (bounded by the same limit) while face calls go straight to the pool.
+Who goes first when the cores are all busy (the operating system's scheduler decides, by nice
+level): the web process (nice 0: a gate pass by code, a phone's code, a driver's list take a
+few milliseconds each), then the face workers (nice FACE_NICE: a person waits at a gate), then
+the speech workers (nice SPEECH_NICE: a question at a kiosk can wait a moment). Idle cores are
+used by whoever has work; priorities only matter under load.
 
 Back-pressure: at most `limit` calls are queued or running at once. One more is refused at once
 with `Busy` (`503 {"error": "busy", "message": ..., "retry_after": s}`, and a `Retry-After`
@@ -17,10 +20,11 @@ header on HTTP), never put in an unbounded queue. `stats()` reports the queue, t
 hand and the latency of recent calls for the console's system panel
 (`GET /api/system/recognition`).
 
-    pool = RecognitionPool(size=2)
+    pool = RecognitionPool(size=2, nice=FACE_NICE)
     faces = pool.call(detect_faces, rgb, PHOTO)       # in a worker process
-    heard = pool.transcribe(instance, "en", words, pcm)   # a spoken question, in a worker
     install(rt, pool)                                 # the runtime's face service uses it
+    speech = RecognitionPool(size=1, nice=SPEECH_NICE, faces=False)
+    heard = speech.transcribe(instance, "en", words, pcm)   # a spoken question, in a worker
 """
 
 from __future__ import annotations
@@ -46,6 +50,8 @@ from recognition.speech.catalogue import SummitWords
 from recognition.speech.engines import Stream, Transcript
 
 __all__ = [
+    "FACE_NICE",
+    "SPEECH_NICE",
     "Busy",
     "PooledAnalyser",
     "PooledEngine",
@@ -56,6 +62,7 @@ __all__ = [
     "encode_face",
     "install",
     "pool_of",
+    "speech_pool_of",
     "transcribe",
     "transcribe_in_worker",
 ]
@@ -64,6 +71,8 @@ T = TypeVar("T")
 LATENCY_WINDOW = 500  # recent calls the percentiles are taken over
 CALL_TIMEOUT = 30.0  # seconds a request waits for its answer before giving up
 CHUNK = 3200  # 100 ms of 16 kHz PCM: how whole uploads are fed to the streaming engines
+FACE_NICE = 3  # below the web process (about half its CPU share under contention)
+SPEECH_NICE = 10  # below the face workers (about a tenth of the web process's share)
 
 
 class Busy(SummitError):
@@ -88,9 +97,12 @@ def default_size() -> int:
 
 
 # -- in the worker processes ----------------------------------------------------------------
-def _load_models() -> None:
-    """Pool initializer: the selected engine's models, once per worker process."""
-    _worker_engine()
+def _start_worker(nice: int, faces: bool) -> None:
+    """Pool initializer: the worker's priority, and the selected face engine's models (once)."""
+    if nice:
+        os.nice(nice)
+    if faces:
+        _worker_engine()
 
 
 def _worker_engine() -> Engine:
@@ -150,13 +162,17 @@ def _timed(fn: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T, float]:
 class RecognitionPool:
     """A bounded front of a process pool; `call` runs a top-level function in a worker."""
 
-    def __init__(self, size: int | None = None, limit: int | None = None) -> None:
+    def __init__(
+        self, size: int | None = None, limit: int | None = None, nice: int = 0, faces: bool = True
+    ) -> None:
         self.size = size or default_size()
         self.limit = limit or 4 * self.size
+        self.nice = nice
+        self.purpose = "faces" if faces else "speech"
         # forkserver: workers are not forked from a server process that already runs threads.
         context = multiprocessing.get_context("forkserver")
         self._executor = ProcessPoolExecutor(
-            self.size, mp_context=context, initializer=_load_models
+            self.size, mp_context=context, initializer=_start_worker, initargs=(nice, faces)
         )
         self.installed = False  # the face service decodes through this pool
         self._lock = threading.Lock()
@@ -167,12 +183,6 @@ class RecognitionPool:
         self._failed = 0
         self._latency: deque[float] = deque(maxlen=LATENCY_WINDOW)  # submit to answer
         self._compute: deque[float] = deque(maxlen=LATENCY_WINDOW)  # inside the worker
-        # Spoken questions: at most size - 1 workers (faces keep one), the rest wait their turn.
-        self.speech_slots = max(1, self.size - 1)
-        self._speech = threading.BoundedSemaphore(self.speech_slots)
-        self._speech_waiting = 0
-        self._speech_done = 0
-        self._speech_latency: deque[float] = deque(maxlen=LATENCY_WINDOW)  # wait + decode
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run `fn(*args, **kwargs)` in a worker and wait; `Busy` when `limit` calls are in hand."""
@@ -202,27 +212,8 @@ class RecognitionPool:
         return result
 
     def transcribe(self, instance: Path, language: str, words: SummitWords, pcm: Pcm) -> Transcript:
-        """One uploaded utterance decoded in a worker, behind faces (see the module's notes)."""
-        start = time.perf_counter()
-        with self._lock:
-            if self._speech_waiting >= self.limit:
-                self._refused += 1
-                raise Busy(self._retry_after())
-            self._speech_waiting += 1
-        try:
-            if not self._speech.acquire(timeout=CALL_TIMEOUT):
-                raise Busy(self._retry_after())
-        finally:
-            with self._lock:
-                self._speech_waiting -= 1
-        try:
-            heard = self.call(transcribe_in_worker, str(instance), language, words, pcm)
-        finally:
-            self._speech.release()
-        with self._lock:
-            self._speech_done += 1
-            self._speech_latency.append(time.perf_counter() - start)
-        return heard
+        """One uploaded utterance decoded in a worker (its engine kept there)."""
+        return self.call(transcribe_in_worker, str(instance), language, words, pcm)
 
     def warm(self) -> None:
         """Start every worker now (each loads the models) instead of at the first requests."""
@@ -241,10 +232,11 @@ class RecognitionPool:
         with self._lock:
             latency = sorted(self._latency)
             compute = sorted(self._compute)
-            speech = sorted(self._speech_latency)
             in_hand = self._in_hand
             body: dict[str, Any] = {
+                "purpose": self.purpose,
                 "workers": self.size,
+                "nice": self.nice,
                 "installed": self.installed,
                 "limit": self.limit,
                 "in_hand": in_hand,
@@ -252,13 +244,9 @@ class RecognitionPool:
                 "done": self._done,
                 "refused_busy": self._refused,
                 "failed": self._failed,
-                "speech_slots": self.speech_slots,
-                "speech_waiting": self._speech_waiting,
-                "speech_done": self._speech_done,
             }
         body["latency_ms"] = _percentiles(latency)
         body["compute_ms"] = _percentiles(compute)
-        body["speech_ms"] = _percentiles(speech)
         return body
 
     def close(self) -> None:
@@ -321,6 +309,12 @@ def install(rt: Runtime, pool: RecognitionPool) -> None:
 
 
 def pool_of(rt: Runtime) -> RecognitionPool | None:
-    """The pool serving this runtime, if one was installed."""
+    """The face pool serving this runtime, if one was installed."""
     pool = rt.extensions.get("recognition_pool")
+    return pool if isinstance(pool, RecognitionPool) else None
+
+
+def speech_pool_of(rt: Runtime) -> RecognitionPool | None:
+    """The speech pool serving this runtime, if the server started one."""
+    pool = rt.extensions.get("speech_pool")
     return pool if isinstance(pool, RecognitionPool) else None
