@@ -128,7 +128,9 @@ def start_pool(rt: Runtime, size: int) -> None:
     limit = int(os.environ.get("RECOGNITION_QUEUE", "0")) or None
     pool = RecognitionPool(size=size, limit=limit, nice=FACE_NICE)
     rt.extensions["recognition_pool"] = pool
-    speech = RecognitionPool(size=max(1, size - 1), limit=limit, nice=SPEECH_NICE, faces=False)
+    # A question may wait behind up to 8 others per worker (a few seconds) before `busy`.
+    workers = max(1, size - 1)
+    speech = RecognitionPool(workers, limit or 8 * workers, nice=SPEECH_NICE, faces=False)
     rt.extensions["speech_pool"] = speech
     threading.Thread(target=install, args=(rt, pool), name="recognition-pool", daemon=True).start()
 
