@@ -139,6 +139,8 @@ class Outcome:
     misidentified: dict[str, int] = field(default_factory=dict)
     non_mated: dict[str, int] = field(default_factory=dict)
     false_accepts: dict[str, int] = field(default_factory=dict)
+    # why mated searches were missed, per set: no_face, a quality code, unknown, ambiguous
+    missed: dict[str, dict[str, int]] = field(default_factory=dict)
     enrol_flagged: int = 0
     enrolled: int = 0
 
@@ -157,6 +159,7 @@ class Outcome:
                 "non_mated_searches": n,
                 "false_accepts": self.false_accepts.get(s, 0),
                 "fpir": round(self.false_accepts.get(s, 0) / n, 4) if n else None,
+                "missed_because": dict(sorted(self.missed.get(s, {}).items())),
             }
         out["enrolment"] = {"enrolled": self.enrolled, "flagged_as_duplicate": self.enrol_flagged}
         return out
@@ -191,7 +194,7 @@ def open_set(fold: Fold, t: Thresholds, enrol_photos: int = 1, unit: bool = True
         names.append(ident)
         probes += [(p, True) for p in photos if p not in chosen]
     for p, mated in probes:
-        decision, who = "unknown", None
+        decision, who = (p.problem or "no_face"), None
         if p.probe is not None and p.problem is None:
             m = index.search(p.probe)
             decision = decide(m, t)
@@ -200,6 +203,8 @@ def open_set(fold: Fold, t: Thresholds, enrol_photos: int = 1, unit: bool = True
             out.add(out.mated, p.set)
             if decision == "match":
                 out.add(out.identified if who == p.identity else out.misidentified, p.set)
+            else:
+                out.add(out.missed.setdefault(p.set, {}), decision)
         else:
             out.add(out.non_mated, p.set)
             if decision == "match":

@@ -55,6 +55,7 @@ def test_calibrate_writes_an_operating_point_for_one_fold_only(
     assert point["engine"] == selected_engine() and point["fold"] == "a"
     assert point["impostor_pairs"] > 10 and point["genuine_pairs"] > 5
     assert 0 < point["distance"] < 2 and 0 < point["margin"] <= 0.2
+    assert point["distance"] <= point["update_distance"] < 2  # the template-update bound
     a, b = protocol.folds(copy.deepcopy(encoded_photos))
     seen = set(point["calibrated_identities"])
     assert {protocol.digest(i) for i in a.identities} == seen
@@ -75,6 +76,8 @@ def test_eval_reports_on_the_other_fold_and_refuses_the_calibrated_one(
     row = report["sets"]["faces"]
     assert row["mated_searches"] > 0 and row["non_mated_searches"] > 0
     assert row["misidentified"] == 0 and row["false_accepts"] == 0
+    missed = row["mated_searches"] - row["identified"] - row["misidentified"]
+    assert sum(row["missed_because"].values()) == missed  # every miss has its reason
     refused = CliRunner().invoke(cli, ["eval-faces", str(photos), "--fold", "a"])
     assert refused.exit_code != 0 and "calibrat" in refused.output
 
