@@ -62,9 +62,18 @@ def corpus_sentences(words: SummitWords) -> list[str]:
     return [s for s, _ in training_set("en", words) if all(w in known for w in s.split())]
 
 
-def write_model(arpa: Path, dictionary: Path, words: SummitWords, general: bool = True) -> int:
-    """Write the mixed ARPA model and its dictionary; returns the vocabulary size."""
-    sentences = corpus_sentences(words)
+def write_model(
+    arpa: Path,
+    dictionary: Path,
+    words: SummitWords,
+    general: bool = True,
+    sentences: list[str] | None = None,
+) -> int:
+    """Write the mixed ARPA model and its dictionary; returns the vocabulary size.
+
+    `sentences` replaces the corpus (the benchmarks' tuning split trains on part of it).
+    """
+    sentences = corpus_sentences(words) if sentences is None else sentences
     model = ArpaBoLM(text="\n".join(sentences), add_start=True, discount_mass=DISCOUNT)
     if general:
         tokens = sum(model.grams_1.values())

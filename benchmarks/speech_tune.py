@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""Choose speech settings on a tuning split of the corpus, never on the evaluation sets.
+
+    .venv/bin/python benchmarks/speech_tune.py decode --out /tmp/tune.json [--option k=v ...]
+    .venv/bin/python benchmarks/speech_tune.py rules /tmp/tune.json [...]
+    .venv/bin/python benchmarks/speech_tune.py cmn
+
+The split: every third template of each corpus intent (index % 3 == 1) is held out. The language
+model and the classifier are trained on the other templates only (plus the catalogue's
+examples); sentences generated from the held-out templates, minus any the training part also
+produces, are spoken (espeak-ng en-us 150 wpm and flite slt) clean and with white and babble
+noise at 10 dB. So settings are chosen on phrasings the models never saw, yet from the corpus,
+not from recognition/speech/evaluation/questions.csv or the shared development set.
+
+`decode` writes one record per utterance (condition, voice, gold label, n-best, word
+confidence, CPU time) for a decoder setting; `rules` replays decision rules on those records
+with the split's classifier; `cmn` prints the cepstral mean the decoder reaches after hearing
+training sentences (the start value `cmninit` in sphinx_lm.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.speech_bench import WORDS, noisy  # noqa: E402
+from recognition.speech.corpus import build_corpus, labels, training_set  # noqa: E402
+from recognition.speech.synth import babble, read_pcm, speak, speak_flite  # noqa: E402
+
+PER_LABEL = 12
+VOICES = (("espeak", "en-us", 150), ("flite", "slt", 0))
+
+
+def train_part(intent: str, index: int) -> bool:
+    return index % 3 != 1
+
+
+def held_part(intent: str, index: int) -> bool:
+    return index % 3 == 1
+
+
+def split() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(training pairs, held-out pairs sampled per label) of the tuning split."""
+    train = training_set("en", WORDS, train_part)
+    seen = {t for t, _ in train}
+    held = [(t, label) for t, label in build_corpus("en", WORDS, held_part) if t not in seen]
+    rng = random.Random(15)
+    out = []
+    for label in labels():
+        mine = [p for p in held if p[1] == label]
+        out += rng.sample(mine, min(PER_LABEL, len(mine)))
+    return train, out
+
+
+def audio(folder: Path, items: list[tuple[str, str]], conditions: list[str]) -> list[Any]:
+    noise = {"babble": babble(folder / "babble.wav", 30.0)}
+    out = []
+    for k, (text, label) in enumerate(items):
+        for kind, voice, speed in VOICES:
+            clean = folder / f"{k}_{voice}.wav"
+            if not clean.exists():
+                if kind == "espeak":
+                    speak(text, clean, voice, speed)
+                else:
+                    speak_flite(text, clean, voice)
+            for cond in conditions:
+                out.append((text, label, voice, cond, noisy(folder, clean, cond, noise)))
+    return out
+
+
+def parse_option(value: str) -> tuple[str, Any]:
+    key, raw = value.split("=", 1)
+    for cast in (int, float):
+        try:
+            return key, cast(raw)
+        except ValueError:
+            pass
+    return key, {"true": True, "false": False}.get(raw.lower(), raw)
+
+
+def decode(args: argparse.Namespace) -> None:
+    from recognition.speech.lm import pronunciations
+    from recognition.speech.sphinx_lm import DECODER_OPTIONS, CorpusLmEngine
+
+    train, held = split()
+    known = pronunciations()
+    sentences = [t for t, _ in train if all(w in known for w in t.split())]
+    options = dict(DECODER_OPTIONS)
+    options.update(dict(parse_option(o) for o in args.option))
+    conditions = args.conditions.split(",")
+    folder = Path(args.audio or tempfile.mkdtemp(prefix="speech-tune-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    clips = audio(folder, held, conditions)
+    records = []
+    for cond in conditions:  # one fresh decoder per condition, as at a kiosk in one place
+        engine = CorpusLmEngine(sentences=sentences, options=options)
+        for text, label, voice, c, path in clips:
+            if c != cond:
+                continue
+            pcm = read_pcm(path)
+            start = time.process_time()
+            stream = engine.open_stream(WORDS)
+            for i in range(0, len(pcm), 3200):
+                stream.accept(pcm[i : i + 3200])
+            t = stream.finish()
+            cpu = time.process_time() - start
+            records.append(
+                {
+                    "text": text,
+                    "gold": label,
+                    "voice": voice,
+                    "cond": cond,
+                    "heard": t.text,
+                    "confidence": t.confidence,
+                    "nbest": t.alternatives,
+                    "cpu": cpu,
+                    "seconds": len(pcm) / 32000,
+                }
+            )
+    Path(args.out).write_text(json.dumps({"options": options, "records": records}, indent=0))
+    summary(records)
+
+
+def summary(records: list[dict[str, Any]]) -> None:
+    from recognition.speech.classifier import IntentClassifier
+
+    train, _ = split()
+    model = IntentClassifier("en", train)
+    by: dict[str, list[Any]] = {}
+    for r in records:
+        by.setdefault(r["cond"], []).append(r)
+    with open("/proc/loadavg", encoding="ascii") as fh:
+        load = fh.read().split()[:3]
+    print(f"load average {' '.join(load)}")
+    for cond, rows in by.items():
+        top1 = sum(model.scores(r["heard"]).best[0] == r["gold"] for r in rows) / len(rows)
+        rtf = sum(r["cpu"] for r in rows) / sum(r["seconds"] for r in rows)
+        print(f"{cond:<10} top1-label {top1:6.1%}  RTF {rtf:.3f}  n {len(rows)}")
+
+
+def cmn(args: argparse.Namespace) -> None:
+    """The decoder's cepstral mean over training sentences spoken by the tuning voices.
+
+    The live mean follows the most recent audio, so it is read after every sentence and the
+    readings are averaged (per voice too, to show how far voices differ).
+    """
+    import numpy as np
+
+    from recognition.speech.sphinx_lm import CorpusLmEngine
+
+    train, _ = split()
+    sample = random.Random(3).sample(train, 40)
+    folder = Path(tempfile.mkdtemp(prefix="speech-cmn-"))
+    engine = CorpusLmEngine()
+    readings: dict[str, list[list[float]]] = {}
+    for k, (text, _) in enumerate(sample):
+        kind, voice, speed = VOICES[k % len(VOICES)]
+        path = folder / f"{k}.wav"
+        speak(text, path, voice, speed) if kind == "espeak" else speak_flite(text, path, voice)
+        stream = engine.open_stream(WORDS)
+        stream.accept(read_pcm(path))
+        stream.finish()
+        key, dec = engine.decoder(WORDS)  # the one decoder that heard them all
+        if k >= 4:  # after the start value has been forgotten
+            readings.setdefault(voice, []).append([float(v) for v in dec.get_cmn(False).split(",")])
+        engine.release(key, dec)
+    for voice, rows in readings.items():
+        print(voice, ",".join(f"{v:.2f}" for v in np.mean(rows, axis=0)))
+    everything = [row for rows in readings.values() for row in rows]
+    print("all", ",".join(f"{v:.2f}" for v in np.mean(everything, axis=0)))
+
+
+def rules(args: argparse.Namespace) -> None:
+    """Decision rules replayed on decoded records, per condition, with the split's classifier."""
+    import itertools
+
+    from recognition.speech.classifier import IntentClassifier
+    from recognition.speech.understand import Rule, decide_labels, pooled_scores
+
+    train, _ = split()
+    model = IntentClassifier("en", train)
+    records = json.loads(Path(args.records).read_text())["records"]
+    for r in records:
+        texts = [t for t, _ in r["nbest"]] or [r["heard"]]
+        r["scores"] = [s.ranked for s in model.scores_many(texts)]
+    conditions = list(dict.fromkeys(r["cond"] for r in records))
+    grid = itertools.product(
+        (1, 5), (0.0, 0.5, 1.0), (0.5, 0.6, 0.7, 0.8), (0.02, 0.05, 0.08), (0.0, 0.5)
+    )
+    results = []
+    for nbest, power, answer, offer, reject_heard in grid:
+        rule = Rule(nbest, power, answer, offer, reject_heard)
+        per = {}
+        for cond in conditions:
+            rows = []
+            for r in records:
+                if r["cond"] != cond:
+                    continue
+                weights = [w for _, w in r["nbest"]] or [1.0]
+                pooled = pooled_scores(r["scores"], weights, rule.nbest)
+                label, answered, offered = decide_labels(pooled, r["confidence"], rule)
+                rows.append((r["gold"], label, answered, offered))
+            per[cond] = rates(rows)
+        results.append((rule, per))
+    worst = args.max_wrong
+    ok = [x for x in results if max(p["wrong"] for p in x[1].values()) <= worst]
+    ok.sort(key=lambda x: -sum(p["right"] + 0.25 * p["direct"] for p in x[1].values()))
+    before = [x for x in results if x[0] == Rule(1, 1.0, 0.6, 0.08, 0.0)]
+    for rule, per in before + ok[: args.top]:
+        print(rule)
+        for cond, p in per.items():
+            print(f"  {cond:<10}" + "".join(f" {k} {v:6.1%}" for k, v in p.items()))
+
+
+def rates(rows: list[tuple[str, str, bool, list[str]]]) -> dict[str, float]:
+    on = [r for r in rows if r[0] != "unknown"]
+    off = [r for r in rows if r[0] == "unknown"]
+    direct = sum(a and g == lab for g, lab, a, _ in on)
+    tapped = sum(not a and g in offered for g, _, a, offered in on)
+    return {
+        "right": (direct + tapped) / max(1, len(on)),
+        "direct": direct / max(1, len(on)),
+        "wrong": sum(a and g != lab for g, lab, a, _ in rows) / max(1, len(rows)),
+        "confirm": sum(not a and bool(o) for _, _, a, o in rows) / max(1, len(rows)),
+        "offtopic": sum(a for _, _, a, _ in off) / max(1, len(off)),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("decode")
+    p.add_argument("--out", required=True)
+    p.add_argument("--audio", help="folder to keep the spoken clips in (reused if present)")
+    p.add_argument("--option", action="append", default=[], help="decoder option key=value")
+    p.add_argument("--conditions", default="clean,white10,babble10")
+    p = sub.add_parser("cmn")
+    p = sub.add_parser("rules")
+    p.add_argument("records")
+    p.add_argument("--max-wrong", type=float, default=0.01)
+    p.add_argument("--top", type=int, default=8)
+    args = parser.parse_args()
+    {"decode": decode, "cmn": cmn, "rules": rules}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()
