@@ -34,7 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.audit import audit
-from core.clock import utcnow
+from core.clock import iso, utcnow
 from core.errors import NotFound, SummitError
 from core.events import emit
 from core.runtime import Runtime
@@ -199,13 +199,13 @@ def list_updates(session: Session, attendee_id: int) -> dict[str, Any]:
     return {
         "attendee_id": attendee_id,
         "consent": consents(session, attendee_id),
-        "consent_at": None if row is None else row.granted_at.isoformat() + "Z",
+        "consent_at": iso(row.granted_at) if row is not None else None,
         "updates": [
             {
                 "template_id": t.id,
                 "engine": t.engine,
                 "source": t.source_ref,
-                "created_at": t.created_at.isoformat() + "Z",
+                "created_at": iso(t.created_at),
             }
             for t in update_templates(session, attendee_id)
         ],
