@@ -288,11 +288,13 @@ def _pingpong(x: int, lo: int, hi: int) -> int:
 
 
 def _frame_index(now: float, stepped_up: float, turn_at: float | None, count: int) -> int:
-    """Which clip frame the camera sees: he faces it until REACTION after the prompt, turns,
-    then stands facing it (the clip's last second, back and forth: always real motion)."""
+    """Which clip frame the camera sees: he faces it (the clip's first half second, back and
+    forth) until REACTION after the prompt, then plays on from where he is, through the turn,
+    and stands facing it (the clip's last second, back and forth). The motion is continuous,
+    as a person's is: no jump between two frames a camera takes 250 ms apart."""
     if turn_at is None or now < turn_at:
         return _pingpong(int((now - stepped_up) * FPS), 0, FRONTAL)
-    k = FRONTAL + int((now - turn_at) * FPS)
+    k = _pingpong(int((turn_at - stepped_up) * FPS), 0, FRONTAL) + int((now - turn_at) * FPS)
     return k if k < count else _pingpong(k - count, count - 31, count - 1)
 
 
@@ -307,6 +309,7 @@ def person_at(
     frames = clips[0]
     seen: list[tuple[int, str]] = []
     turn_at: float | None = None
+    asked: str | None = None  # the prompt the person is following
     stepped_up = time.monotonic()
     tick = stepped_up
     while time.monotonic() < until + GIVE_UP:
@@ -352,7 +355,11 @@ def person_at(
             with log.lock:
                 log.errors[ack["error"]] += 1
         challenge = ack.get("challenge")
-        if challenge is not None and turn_at is None:  # the page now shows the prompt
+        if challenge is not None and challenge != asked:  # the page shows a (new) prompt
+            if asked is not None:
+                with log.lock:
+                    log.reasons["prompt_changed"] += 1
+            asked = challenge
             frames = clips[1] if challenge == "turn_left" else clips[0]
             turn_at = time.monotonic() + REACTION
         tick += FRAME_MS

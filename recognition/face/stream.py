@@ -116,6 +116,7 @@ class FaceStream:
         self.blink = BlinkDetector()
         self.turn = TurnChallenge(self.cfg.turn_direction or secrets.choice(("left", "right")))
         self.track: Face | None = None
+        self.track_t = 0.0  # when the tracked face was last seen
         self.started: float | None = None
         self.missing = 0
 
@@ -127,15 +128,18 @@ class FaceStream:
         analysis = self.service.analyse(rgb, self.service.engine_name, LIVE, "main")
         ident = self.service.decide(analysis, self.candidates)
         faces = [f.face for f in analysis.faces]
-        face = _tracked(faces, self.track)
+        reach = _reach(t - self.track_t)
+        face = _tracked(faces, self.track, reach)
         if face is None:
             self.missing += 1
             if self.missing >= self.cfg.lost_after:
                 self._reset()
             return self._conclude_crowd(ident)
-        if self.track is not None and not _same_place(face, self.track):
+        if self.track is not None and (
+            not _same_place(face, self.track, reach) or self._someone_else(ident)
+        ):
             self._reset()  # someone else stepped in: start over
-        self.track, self.missing = face, 0
+        self.track, self.track_t, self.missing = face, t, 0
         self.started = t if self.started is None else self.started
         if self.liveness:
             self.blink.feed(eye_aspect_ratio(face.landmarks), t)
@@ -145,6 +149,11 @@ class FaceStream:
         if main is not None and main.face == face and main.embedding is not None:
             self.vectors.append(main.embedding)
         return self._conclude(t)
+
+    def _someone_else(self, ident: Identification) -> bool:
+        """This frame names another attendee than the track's last match: not the same face."""
+        named = [r.attendee_id for r in self.results if r.decision == "match"]
+        return ident.decision == "match" and bool(named) and ident.attendee_id != named[-1]
 
     def _fused(self, frames: int) -> Identification | None:
         """The decision on the mean of the tracked face's last vectors (None: too few)."""
@@ -210,19 +219,34 @@ class FaceStream:
         return StreamDecision(ident, liveness, frames)
 
 
-def _tracked(faces: list[Face], track: Face | None) -> Face | None:
+FRAME_GAP = 0.25  # seconds between frames the page sends when the server keeps up
+STEP = 0.6  # face widths a face may move between two such frames and still be the same one
+MAX_REACH = 1.5  # face widths, however long the gap (a longer gap is a lost face)
+
+
+def _reach(gap: float) -> float:
+    """How far (in face widths) the tracked face may have moved in `gap` seconds.
+
+    A person turning their head, or stepping closer, moves the face's box; when frames come
+    further apart (a slow phone, a busy server) the same motion is a larger jump between two
+    frames, and a fixed bound lost the person mid-turn (a new track, a new random prompt).
+    """
+    return min(MAX_REACH, STEP * max(1.0, gap / FRAME_GAP))
+
+
+def _tracked(faces: list[Face], track: Face | None, reach: float = STEP) -> Face | None:
     """The face to follow: the tracked one if still in view, else the largest single face."""
     if not faces:
         return None
     if track is not None:
-        near = [f for f in faces if _same_place(f, track)]
+        near = [f for f in faces if _same_place(f, track, reach)]
         if near:
             return max(near, key=lambda f: f.width)
 
     return main_face(faces)
 
 
-def _same_place(a: Face, b: Face) -> bool:
+def _same_place(a: Face, b: Face, reach: float = STEP) -> bool:
     ax, ay = (a.box[0] + a.box[2]) / 2, (a.box[1] + a.box[3]) / 2
     bx, by = (b.box[0] + b.box[2]) / 2, (b.box[1] + b.box[3]) / 2
-    return float(np.hypot(ax - bx, ay - by)) < 0.6 * max(a.width, b.width)
+    return float(np.hypot(ax - bx, ay - by)) < reach * max(a.width, b.width)

@@ -123,6 +123,59 @@ def test_a_real_head_turn_in_the_video_answers_the_challenge(
     assert decision is not None and decision.identification.decision != "match"
 
 
+def _person(k: int, count: int, wait: int = 45, front: int = 14) -> int:
+    """Clip frame at video frame k of a person who faces the camera (its first half second,
+    back and forth) for 1.5 s, then plays on through the turn and stands (its last second)."""
+    if k < wait:
+        k %= 2 * front
+        return k if k <= front else 2 * front - k
+    k = wait % (2 * front) + (k - wait)
+    if k < count:
+        return k
+    k = (k - count) % 60
+    return count - 1 - (k if k <= 30 else 60 - k)
+
+
+@pytest.mark.parametrize("every", [8, 15])
+def test_the_head_turn_passes_at_two_frames_a_second_without_a_new_prompt(
+    runtime: Runtime, gallery: dict[str, int], photos: Path, every: int
+) -> None:
+    """At 4 frames a second, and at 2 (a slow page or a busy server: the turn moves his face
+    up to 0.85 face widths between frames), the track follows him: one prompt throughout."""
+    clip = video_frames(photos, 82, 186)
+    frames = [clip[_person(k * every, len(clip))] for k in range(int(10 * 29.97 / every))]
+    cfg = StreamConfig(liveness_check="turn", turn_direction="right")
+    stream = face_service(runtime).new_stream(True, config=cfg)
+    resets = 0
+    original = stream._reset
+
+    def counted() -> None:
+        nonlocal resets
+        resets += 1
+        original()
+
+    stream._reset = counted  # type: ignore[method-assign]
+    decision = run(stream, frames, fps=29.97 / every)
+    assert decision is not None and decision.liveness == "passed", decision
+    assert decision.identification.attendee_id == gallery["lin_manuel_miranda"]
+    assert resets == 1  # only the one that closes the decision: he was never lost mid-turn
+
+
+def test_another_face_at_the_same_place_starts_a_new_track(
+    runtime: Runtime, gallery: dict[str, int], photos: Path
+) -> None:
+    """Two different people's photos alternating at one spot are not one person's frames."""
+    a = frame_640(rgb_of(photos, "enroll/obama/obama.jpg"))
+    b = frame_640(rgb_of(photos, "enroll/rose_leslie/img2.jpg"))
+    rng = np.random.default_rng(5)
+    stream = face_service(runtime).new_stream(False)
+    decisions = [stream.feed(held_photo(a if i % 2 else b, rng), i / FPS) for i in range(12)]
+    assert all(d is None for d in decisions)  # no three agreeing frames of one track
+    stream = face_service(runtime).new_stream(False)
+    decision = run(stream, [held_photo(a, rng) for _ in range(6)])
+    assert decision is not None and decision.identification.attendee_id == gallery["obama"]
+
+
 def test_a_frozen_feed_of_one_repeated_frame_is_a_spoof(
     runtime: Runtime, gallery: dict[str, int], photos: Path
 ) -> None:
