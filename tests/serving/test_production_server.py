@@ -16,6 +16,7 @@ from core.runtime import build_runtime
 from models.db import transaction
 from recognition.speech.synth import speak
 from rehearsal.actors import Api, Metrics, Phone, nonce
+from tests.browser_support import chromium
 from tests.conftest import SHARED_FACES
 from tests.factories import make_attendee, make_gate, make_zone
 from tests.servers import server
@@ -103,3 +104,18 @@ def test_the_production_server_passes_a_gate_and_decodes_faces_in_its_pool(
             speech = admin.get("pool", "/api/system/recognition")[1]["speech_pool"]
             assert speech["done"] == 1 and speech["latency_ms"]["count"] == 1, speech
         assert requests.get(f"{base}/api/system/recognition", timeout=5).status_code == 401
+
+        # The console's devices page shows both pools of the serving process, in words.
+        with chromium() as browser:
+            page = browser.new_page()
+            page.request.post(
+                f"{base}/api/auth/login", data={"username": ADMIN[0], "password": ADMIN[1]}
+            )
+            page.goto(base + "/console/devices")
+            page.wait_for_selector("#system tbody tr:nth-child(2)")
+            rows = page.inner_text("#system tbody")
+            assert "人脸识别" in rows and "语音问答" in rows and "nice 3" in rows, rows
+            assert "nice 10" in rows and "ms" in rows, rows
+            assert page.inner_text("#system-status").startswith("服务进程 gunicorn")
+            page.click("#lang")
+            page.wait_for_selector("#system tbody td:text-is('Faces')")

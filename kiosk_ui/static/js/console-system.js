@@ -1,0 +1,61 @@
+// The recognition workers of the server that answers (GET /api/system/recognition), every 5 s:
+// how many calls each pool has in hand and queued, how many it refused as busy, and how long
+// recent calls took. Staff see when faces or spoken questions are waiting on the cores.
+(function () {
+  "use strict";
+  const C = window.SummitConsole;
+  const W = {
+    faces: ["人脸识别", "Faces"],
+    speech: ["语音问答", "Spoken questions"],
+    in_process: ["本服务进程自身线程（开发模式，无工作进程池）", "In the server's own threads (development mode, no worker pool)"],
+    starting: ["启动中（正在加载模型）", "Starting (loading models)"],
+    server: ["服务进程 {0}（编号 {1}）", "Server {0} (process {1})"],
+    none: ["—", "—"],
+    failed: ["无法读取识别服务状态", "Could not read the recognition workers' state"],
+  };
+  const t = (key, ...args) => {
+    let s = W[key][C.lang === "zh" ? 0 : 1];
+    args.forEach((a, i) => { s = s.replace(`{${i}}`, String(a)); });
+    return s;
+  };
+  let last = null;
+
+  const ms = (v) => (v === null || v === undefined ? t("none") : `${Math.round(v)} ms`);
+
+  function row(name, pool) {
+    if (!pool) return [t(name), t("in_process"), "", "", "", "", ""];
+    const state = pool.purpose === "faces" && !pool.installed ? ` · ${t("starting")}` : "";
+    return [
+      t(name) + state,
+      `${pool.workers} · nice ${pool.nice}`,
+      `${pool.in_hand} / ${pool.limit}`,
+      String(pool.queued),
+      String(pool.refused_busy),
+      `${ms(pool.latency_ms.p50)} / ${ms(pool.latency_ms.p95)}`,
+      ms(pool.compute_ms.p50),
+    ];
+  }
+
+  function show() {
+    const status = document.getElementById("system-status");
+    if (!last) return;
+    status.textContent = t("server", last.server.split("/")[0] || "?", last.pid);
+    C.fillTable(document.querySelector("#system tbody"), [
+      row("faces", last.pool),
+      row("speech", last.speech_pool),
+    ]);
+  }
+
+  async function load() {
+    try {
+      last = await C.api("/api/system/recognition");
+      show();
+    } catch (err) {
+      document.getElementById("system-status").textContent = t("failed");
+    }
+    setTimeout(load, document.hidden ? 30000 : 5000);
+  }
+
+  document.addEventListener("console:lang", show);
+  load();
+})();
