@@ -223,7 +223,13 @@ def main() -> None:
             for cond in conditions:
                 s = score(per[cond])
                 rtf = times[cond][0] / times[cond][1]
-                print(f"{name:<9}{cond:<10}" + cells(s) + f"{rtf:>9.3f}")
+                print(f"{name:<9}{cond:<10}" + cells(s) + f"{rtf:>9.3f}  load {load()}")
+
+
+def load() -> str:
+    """The 1-minute load average: timing figures on a shared machine need it beside them."""
+    with open("/proc/loadavg", encoding="ascii") as fh:
+        return fh.read().split()[0]
 
 
 HEAD = ("right", "direct", "wrong", "confirm", "offtopic", "n", "RTF")
