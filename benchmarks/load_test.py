@@ -345,11 +345,18 @@ def _drive(base: str, url: str, devices: int, seconds: float, wav: Path | None) 
     for t in threads:
         t.join(seconds + 120)
     elapsed = time.monotonic() - started
+    pools = admin.get("pools", "/api/system/recognition")[1]  # the server's own view of its work
     time.sleep(2.0)  # the last live events are on their way
     console.close()
     result = audit(url, ledger, metrics.console_seqs, since)
     result.update(devices={k: len(v) for k, v in tokens.items()}, enrolled=enrolled)
-    return {"audit": result, "metrics": metrics, "baseline": baseline, "elapsed": elapsed}
+    return {
+        "audit": result,
+        "metrics": metrics,
+        "baseline": baseline,
+        "elapsed": elapsed,
+        "pools": pools,
+    }
 
 
 def _baseline(
@@ -386,6 +393,15 @@ def main() -> None:
     print(table(out["metrics"], out["elapsed"], "under load"))
     print("outcomes:", dict(out["metrics"].calls))
     print("audit:", {k: v for k, v in out["audit"].items() if k not in ("devices", "enrolled")})
+    for name in ("pool", "speech_pool"):
+        pool = out["pools"].get(name)
+        if pool:
+            print(
+                f"{pool['purpose']} pool: {pool['workers']} workers (nice {pool['nice']}), "
+                f"{pool['done']} calls, {pool['refused_busy']} refused busy; "
+                f"wait+work p50/p95 {pool['latency_ms']['p50']}/{pool['latency_ms']['p95']} ms, "
+                f"work p50/p95 {pool['compute_ms']['p50']}/{pool['compute_ms']['p95']} ms"
+            )
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ from recognition.face import store
 from recognition.face.gallery import GalleryIndex
 
 GALLERY_EVENTS = ("face_enrolled", "faces_deleted", "face_template_removed", "faces_purged")
-LOOK_BACK = 50
+LOOK_BACK = 500  # event ids: a transaction may commit this many ids after it took its own
 
 
 class GallerySync:
@@ -81,23 +81,46 @@ class GallerySync:
             self._dirty = True
 
     def refresh(self) -> None:
-        """Apply gallery events this process has not seen (throttled unless marked dirty)."""
+        """Apply gallery events this process has not seen (throttled unless marked dirty).
+
+        One thread refreshes at a time; while it does, other matches use the index as it is
+        (at most `interval` seconds behind) instead of queueing behind it, unless an event in
+        this process marked it dirty (then they wait, so an enrolment here is seen at once).
+        Each refresh reads only the events since the last one's end (less LOOK_BACK), however
+        busy the event log is with other kinds of events.
+        """
         now = self.clock()
         if not self._dirty and now - self._checked < self.interval:
             return
-        with self._lock, transaction(self.sessions, read_only=True) as db:
-            self._dirty = False
-            self._checked = now
-            events = db.execute(
-                select(DomainEvent.id, DomainEvent.name, DomainEvent.payload)
-                .where(DomainEvent.id > self.seq - LOOK_BACK, DomainEvent.name.in_(GALLERY_EVENTS))
-                .order_by(DomainEvent.id)
-            ).all()
-            fresh = [e for e in events if e.id not in self._seen]
-            if fresh:
-                self._apply(db, fresh)
+        if not self._lock.acquire(blocking=self._dirty):
+            return  # another thread is refreshing right now
+        try:
+            with transaction(self.sessions, read_only=True) as db:
+                self._dirty = False
+                self._checked = now
+                top = int(db.scalar(select(func.max(DomainEvent.id))) or 0)
+                events = db.execute(
+                    select(DomainEvent.id, DomainEvent.name, DomainEvent.payload)
+                    .where(
+                        DomainEvent.id > self.seq - LOOK_BACK,
+                        DomainEvent.id <= top,
+                        DomainEvent.name.in_(GALLERY_EVENTS),
+                    )
+                    .order_by(DomainEvent.id)
+                ).all()
+                fresh = [e for e in events if e.id not in self._seen]
+                if fresh:
+                    self._apply(db, fresh)
+                self._advance(top)
+        finally:
+            self._lock.release()
         if now - self._recounted >= self.recount_every:
             self._recount()
+
+    def _advance(self, top: int) -> None:
+        """Everything up to `top` was read: the next refresh starts there (less LOOK_BACK)."""
+        self.seq = max(self.seq, top)
+        self._seen = {s for s in self._seen if s > self.seq - LOOK_BACK}
 
     def _apply(self, db: Session, events: list) -> None:  # type: ignore[type-arg]
         payloads = [(e.id, e.name, json.loads(e.payload)) for e in events]

@@ -6,11 +6,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from checkin.registration import set_face_consent
 from core.runtime import Runtime, build_runtime
 from models.attendee import Attendee
 from models.db import transaction
+from models.events import DomainEvent
 from recognition.face.api import FaceService, face_service, purge_biometrics
 from recognition.face.evaluation import Sample
 from tests.face.conftest import enrol_vectors, new_attendee, seed_templates
@@ -102,3 +104,27 @@ def test_two_processes_on_postgresql_stay_in_step(
     finally:
         other.close()
         rt.close()
+
+
+def test_a_busy_event_log_is_read_from_where_the_last_refresh_ended(
+    runtime: Runtime, other_process: FaceService, samples: dict[str, Sample]
+) -> None:
+    """Thousands of gate events between two matches: the next refresh reads only the new ones,
+    and an enrolment behind them is still seen."""
+    from core.events import emit
+
+    sync = other_process.sync
+    other_process.match_vector(probe(samples), None, {})
+    with transaction(runtime.sessions) as db:
+        for i in range(1200):
+            emit(db, "gate_passed", {"i": i}, ["console"])
+    aid = new_attendee(runtime)
+    seed_templates(runtime, aid, enrol_vectors(samples, "obama"))
+    ident = other_process.match_vector(probe(samples), None, {})
+    assert ident.decision == "match" and ident.attendee_id == aid
+    with transaction(runtime.sessions) as db:
+        for i in range(300):
+            emit(db, "gate_passed", {"i": i}, ["console"])
+        top = db.scalar(select(func.max(DomainEvent.id)))
+    other_process.match_vector(probe(samples), None, {})
+    assert sync.seq == top  # past the gate events, not at the last gallery event
