@@ -74,17 +74,20 @@ def drop_database(url: str) -> None:
 def prepare(instance: Path, url: str, attendees: int) -> None:
     """Schema, the demo summit starting today, and the load test's admin login."""
     from core.accounts import create_user
+    from core.clock import utcnow
     from core.config import Config
     from core.migrate import upgrade_database
     from core.runtime import build_runtime
     from models.db import transaction
     from seed import seed_summit
+    from seed.venue import open_around
 
     rt = build_runtime(Config.for_tests(instance, url).with_changes(testing=False))
     upgrade_database(rt)
     seed_summit(rt, attendees=attendees, start=date.today())
     with transaction(rt.sessions) as db:
         create_user(db, ADMIN[0], ADMIN[1], "admin")
+        open_around(db, utcnow())  # the venue open at any hour of the run (its rules, widened)
     rt.close()
 
 

@@ -9,6 +9,7 @@ at once instead of silently taking a lock (see docs/architecture.md, "Transactio
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -56,7 +57,31 @@ def _configure_sqlite(engine: Engine) -> None:
         if conn.info.get(READ_ONLY, False) != read_only:  # a per-connection flag: set on change
             conn.exec_driver_sql(f"PRAGMA query_only={'ON' if read_only else 'OFF'}")
             conn.info[READ_ONLY] = read_only
-        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        if read_only:
+            conn.exec_driver_sql("BEGIN")
+            return
+        # Writers of this process queue on a lock for SQLite's single write lock: woken the
+        # moment it is free, instead of SQLite's busy handler polling with sleeps that grow to
+        # 100 ms (under a gate rush that made a few passes wait seconds while others went by).
+        # Held from BEGIN until the connection goes back to the pool (right after COMMIT or
+        # ROLLBACK for sessions) or is thrown away.
+        if not conn.info.get(WRITER):
+            if not writer.acquire(timeout=WRITE_WAIT):
+                raise TimeoutError(f"the database stayed busy for {WRITE_WAIT:.0f} s")
+            conn.info[WRITER] = True
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    def _returned(_dbapi_conn: Any, record: Any, *_rest: Any) -> None:
+        if record.info.pop(WRITER, False):
+            writer.release()
+
+    writer = threading.Lock()
+    event.listen(engine, "checkin", _returned)
+    event.listen(engine, "invalidate", _returned)
+
+
+WRITER = "summit_writer"  # this connection holds the process's SQLite write lock
+WRITE_WAIT = 30.0  # seconds, as SQLite's own busy timeout
 
 
 def _configure_postgres(engine: Engine) -> None:

@@ -22,8 +22,11 @@ import pytest
 import requests
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
+from core.clock import utcnow
 from models import AccessEvent, Attendee, Gate, Hotel, Stay, TicketUse
+from seed.venue import open_around
 from tests.conftest import SHARED_FACES
 from tests.servers import run_cli, server
 
@@ -95,6 +98,9 @@ def summit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Summit]:
     run_cli(instance, "seed-demo", "--attendees", "60", "--start", yesterday)
     tokens = json.loads((instance / "demo-tokens.json").read_text())
     db = create_engine(f"sqlite:///{instance / 'summit.db'}")
+    with Session(db) as session:  # gates open at whatever hour the tests run
+        open_around(session, utcnow())
+        session.commit()
     attendee_id, hotel_code = _delegate_with_a_stay(db)
     with db.connect() as conn:
         gates = {code: gid for gid, code in conn.execute(select(Gate.id, Gate.code))}
