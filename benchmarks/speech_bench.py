@@ -12,8 +12,8 @@ time: espeak-ng and flite voices, white and pink noise (sox) and babble (six esp
 mixed at 20 and 10 dB SNR on the speech's active frames. Systems on the same audio in one run:
 `lm` = PocketSphinx with the corpus+general LM, then the classifier (answer / confirm / reject);
 `before` = the same before the tuning split's settings (1-best, p x conf >= 0.6, default CMN
-start, two search passes); `grammar` = the older catalogue grammar + cue-word matcher (answers
-whatever it matched).
+start, two search passes, no spectral subtraction); `grammar` = the older catalogue grammar +
+cue-word matcher (answers whatever it matched).
 Columns: right = intent right directly or after one confirm tap (on-topic questions); direct =
 answered right at once; wrong = answered with a wrong intent (all questions, off-topic answered
 included); confirm = asked to confirm; offtopic = off-topic questions answered as if on-topic;
@@ -97,11 +97,12 @@ def same(gold: str, intent: str) -> bool:
 
 def lm_system(before: bool = False) -> Callable[[bytes], dict[str, Any]]:
     """This design; `before=True`: its settings before the tuning split (1-best text, answer at
-    p x confidence >= 0.6, buttons >= 0.08; PocketSphinx's default CMN start, fwdflat on)."""
+    p x confidence >= 0.6, buttons >= 0.08; PocketSphinx's default CMN start, fwdflat on, no
+    spectral subtraction)."""
     from recognition.speech.sphinx_lm import CorpusLmEngine
     from recognition.speech.understand import RULE, Rule, understand
 
-    engine = CorpusLmEngine(options={} if before else None)
+    engine = CorpusLmEngine(options={} if before else None, denoise=not before)
     engine.release(*engine.decoder(WORDS))  # build before timing; the decoder is still fresh
     understand("hello", "en", WORDS)  # trains the classifier
     rule = Rule(nbest=1, power=1.0, answer=0.6, offer=0.08, reject_heard=0.0) if before else RULE

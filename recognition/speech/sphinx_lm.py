@@ -18,6 +18,7 @@ import numpy as np
 import pocketsphinx
 
 from recognition.speech.catalogue import NO_WORDS, SummitWords, session_phrases
+from recognition.speech.denoise import SpectralSubtractor
 from recognition.speech.engines import DITHER_LSB, Stream, Transcript
 from recognition.speech.errors import SpeechError
 from recognition.speech.lm import write_model
@@ -54,12 +55,14 @@ class CorpusLmEngine:
         general: bool = True,
         sentences: list[str] | None = None,
         options: dict[str, Any] | None = None,
+        denoise: bool = True,
     ) -> None:
         self.general = general
         self.name = "pocketsphinx-lm" if general else "pocketsphinx-corpus"
         # the benchmarks' tuning split: another training text and other decoder settings
         self._sentences = sentences
         self._options = dict(DECODER_OPTIONS if options is None else options)
+        self.denoise = denoise  # spectral subtraction before the decoder (denoise.py)
         self._idle: dict[str, list[pocketsphinx.Decoder]] = {}
         self._lock = threading.Lock()
 
@@ -100,21 +103,29 @@ class _LmStream:
     def __init__(self, engine: CorpusLmEngine, key: str, dec: pocketsphinx.Decoder) -> None:
         self._engine, self._key, self._dec = engine, key, dec
         self._rng = np.random.default_rng(0)
+        self._clean = SpectralSubtractor() if engine.denoise else None
         self._dec.start_utt()
         self._done = False
 
     def accept(self, pcm: bytes) -> str:
         x = np.frombuffer(pcm[: len(pcm) - len(pcm) % 2], dtype="<i2").astype(np.float64)
-        x += self._rng.normal(0.0, DITHER_LSB, len(x))
-        self._dec.process_raw(np.clip(np.round(x), -32768, 32767).astype("<i2").tobytes())
+        self._feed(self._clean.process(x) if self._clean else x)
         hyp = self._dec.hyp()
         return hyp.hypstr if hyp else ""
+
+    def _feed(self, x: np.ndarray) -> None:
+        if not len(x):  # the denoiser holds back less than a frame; PocketSphinx refuses 0 bytes
+            return
+        x = x + self._rng.normal(0.0, DITHER_LSB, len(x))
+        self._dec.process_raw(np.clip(np.round(x), -32768, 32767).astype("<i2").tobytes())
 
     def finish(self) -> Transcript:
         if self._done:
             raise SpeechError("this utterance is already finished", "stream_finished")
         self._done = True
         try:
+            if self._clean:
+                self._feed(self._clean.finish())
             self._dec.end_utt()
             hyp = self._dec.hyp()
             text = hyp.hypstr if hyp else ""
