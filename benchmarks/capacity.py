@@ -52,6 +52,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import cv2  # noqa: E402
+import numpy as np  # noqa: E402
 import requests  # noqa: E402
 import socketio  # noqa: E402
 from load_test import database_url, drop_database  # noqa: E402  (beside this script)
@@ -86,19 +87,35 @@ def identities() -> dict[str, list[Path]]:
 
 
 def clip_frames() -> tuple[list[bytes], list[bytes]]:
-    """The head-turn clip as the page sends it (480 px JPEG q80), as filmed and mirrored."""
+    """The head-turn clip as the page sends it (480 px JPEG q80), as filmed and mirrored.
+
+    The mirrored copy is shifted so that he stands where he stands in the clip as filmed (its
+    first frame's face centre): when the page's prompt asks for a left turn, the camera goes on
+    seeing him at the same place, turning left. (Unshifted, he jumped 200 px across the frame
+    between two frames, the camera's tracker took him for someone else and started over with a
+    new prompt: the liveness failures this benchmark used to report.)
+    """
+    import face_recognition
+
     cap = cv2.VideoCapture(str(VIDEO))
-    plain, mirrored = [], []
+    small_frames = []
     for i in range(CLIP[1]):
         ok, bgr = cap.read()
         if not ok:
             break
-        if i < CLIP[0]:
-            continue
-        small = cv2.resize(bgr, (480, round(bgr.shape[0] * 480 / bgr.shape[1])))
-        for out, img in ((plain, small), (mirrored, cv2.flip(small, 1))):
-            out.append(cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 80])[1].tobytes())
+        if i >= CLIP[0]:
+            small_frames.append(cv2.resize(bgr, (480, round(bgr.shape[0] * 480 / bgr.shape[1]))))
     cap.release()
+    _top, right, _bottom, left = face_recognition.face_locations(small_frames[0][:, :, ::-1])[0]
+    centre = (left + right) / 2
+    shift = np.float32([[1, 0, 2 * centre - 480], [0, 1, 0]])  # mirrored centre -> centre
+    plain, mirrored = [], []
+    for small in small_frames:
+        turned = cv2.warpAffine(
+            cv2.flip(small, 1), shift, (480, small.shape[0]), borderMode=cv2.BORDER_REPLICATE
+        )
+        for out, img in ((plain, small), (mirrored, turned)):
+            out.append(cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 80])[1].tobytes())
     return plain, mirrored
 
 
@@ -359,6 +376,8 @@ def person_at(
             if asked is not None:
                 with log.lock:
                     log.reasons["prompt_changed"] += 1
+                if os.environ.get("CAPACITY_DEBUG"):
+                    print("prompt changed:", seen[-10:], flush=True)
             asked = challenge
             frames = clips[1] if challenge == "turn_left" else clips[0]
             turn_at = time.monotonic() + REACTION
