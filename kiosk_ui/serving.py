@@ -126,7 +126,10 @@ def start_pool(rt: Runtime, size: int) -> None:
     from recognition.workers import FACE_NICE, SPEECH_NICE, RecognitionPool, install
 
     limit = int(os.environ.get("RECOGNITION_QUEUE", "0")) or None
-    pool = RecognitionPool(size=size, limit=limit, nice=FACE_NICE)
+    # Camera pages send 4 frames a second each: 8 frames per worker in hand (under 0.5 s of
+    # waiting at about 60 ms a frame) before `busy`; 4 refused frames of people mid-turn at
+    # 12 lanes (benchmarks/capacity.py) and cost them the liveness check.
+    pool = RecognitionPool(size=size, limit=limit or 8 * size, nice=FACE_NICE)
     rt.extensions["recognition_pool"] = pool
     # A question may wait behind up to 8 others per worker (a few seconds) before `busy`.
     workers = max(1, size - 1)
