@@ -126,7 +126,15 @@ def _opens_at(rt: Runtime, gate_id: int, attendee: dict[str, Any] | None) -> str
 
 
 def _main_face(cam: Camera, rgb: np.ndarray) -> Face | None:
-    return main_face(cam.stream.service.engine.detect(rgb, LIVE))
+    """The decided person's face, for following them (None: the presence adopts the next one).
+
+    Called after a decision was recorded: a full recognition pool (`busy`) must not replace the
+    recorded decision's answer with an error, or the device never hears of a stored pass.
+    """
+    try:
+        return main_face(cam.stream.service.engine.detect(rgb, LIVE))
+    except SummitError:
+        return None
 
 
 def _process(rt: Runtime, cam: Camera, rgb: np.ndarray, t: float) -> dict[str, Any] | None:

@@ -398,3 +398,21 @@ def test_a_hotel_camera_tells_a_guest_of_another_hotel_which_hotel(
         "wrong_hotel",
         "THERE",
     )
+
+
+def test_a_full_pool_after_a_recorded_decision_does_not_replace_its_answer() -> None:
+    """The decided person's face is looked up after the pass was stored; if the recognition
+    pool is full then, the device still gets the decision (the presence adopts the face later)."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from checkin.events import _main_face
+    from recognition.workers import Busy
+
+    def full(*_args: object) -> None:
+        raise Busy(retry_after=1)
+
+    engine = SimpleNamespace(detect=full)
+    cam = SimpleNamespace(stream=SimpleNamespace(service=SimpleNamespace(engine=engine)))
+    assert _main_face(cam, np.zeros((48, 64, 3), np.uint8)) is None  # type: ignore[arg-type]
