@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from recognition.speech.catalogue import SessionName, SummitWords, ZoneName  # noqa: E402
+from recognition.speech.engines import transcribe_whole  # noqa: E402
 from recognition.speech.synth import (  # noqa: E402
     babble,
     mix_noise,
@@ -136,10 +137,7 @@ def grammar_system() -> Callable[[bytes], dict[str, Any]]:
 
 
 def transcribe(engine: Any, pcm: bytes) -> Any:
-    stream = engine.open_stream(WORDS)
-    for i in range(0, len(pcm), 3200):
-        stream.accept(pcm[i : i + 3200])
-    return stream.finish()
+    return transcribe_whole(engine.open_stream(WORDS), pcm)
 
 
 def make_audio(folder: Path, items: list[Item], voices: int, conditions: list[str]) -> list[Any]:

@@ -27,13 +27,12 @@ from core.runtime import Runtime
 from models.db import transaction
 from recognition.speech.audio import MAX_SECONDS, RATE, Endpointer, Pcm, require_speech
 from recognition.speech.catalogue import SummitWords, load_catalogue
-from recognition.speech.engines import Transcript
+from recognition.speech.engines import Transcript, transcribe_whole
 from recognition.speech.errors import SpeechError
 from recognition.speech.intents import Intent
 from recognition.speech.registry import SpeechEngines, engines_of
 from recognition.speech.understand import Understanding, chosen, understand
-from recognition.workers import CHUNK as CHUNK  # re-exported: the tests feed streams alike
-from recognition.workers import speech_pool_of, transcribe
+from recognition.workers import speech_pool_of
 
 # Engines whose transcript confidence is a word confidence (0..1) that scales the intent's.
 WORD_CONFIDENCE = ("vosk", "pocketsphinx-lm", "pocketsphinx-corpus")
@@ -184,7 +183,7 @@ def answer_audio(rt: Runtime, pcm: Pcm, asker: Asker, now: datetime) -> dict[str
     if pool is not None:
         heard = pool.transcribe(rt.config.instance_path, asker.language, words, pcm)
     else:
-        heard = transcribe(engines.engine(asker.language).open_stream(words), pcm)
+        heard = transcribe_whole(engines.engine(asker.language).open_stream(words), pcm.data)
     with transaction(rt.sessions) as db:
         return answer_transcript(db, heard, asker, words, now)
 

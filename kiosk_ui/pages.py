@@ -6,6 +6,8 @@ events as any other client (checkin.routes, checkin.events, checkin.portal_route
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Blueprint, Response, abort, render_template, send_file
 
 from core.config import PROJECT_ROOT
@@ -52,15 +54,20 @@ QRCODE = PROJECT_ROOT / "node_modules" / "qrcode-generator" / "dist" / "qrcode.j
 
 @bp.get("/vendor/jsQR.js")
 def jsqr_script() -> Response:
-    """The QR decoder (npm jsqr, Apache-2.0) the driver page scans entrance codes with."""
-    if not JSQR.exists():
-        abort(404)  # ./dev setup installs it; the page then falls back to typing the code
-    return send_file(JSQR, mimetype="text/javascript", max_age=3600)
+    """The QR decoder (npm jsqr, Apache-2.0) the driver page scans entrance codes with; without
+    it the page falls back to typing the code."""
+    return _node_script(JSQR)
 
 
 @bp.get("/vendor/qrcode.js")
 def qrcode_script() -> Response:
-    """The QR encoder (npm qrcode-generator, MIT) the phone page draws its entrance code with."""
-    if not QRCODE.exists():
-        abort(404)  # ./dev setup installs it; the phone page then asks the server for the image
-    return send_file(QRCODE, mimetype="text/javascript", max_age=3600)
+    """The QR encoder (npm qrcode-generator, MIT) the phone page draws its entrance code with;
+    without it the page asks the server for the image."""
+    return _node_script(QRCODE)
+
+
+def _node_script(path: Path) -> Response:
+    """A browser library from node_modules (./dev setup installs it); 404 when it is absent."""
+    if not path.exists():
+        abort(404)
+    return send_file(path, mimetype="text/javascript", max_age=3600)

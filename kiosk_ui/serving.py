@@ -125,15 +125,10 @@ def start_pool(rt: Runtime, size: int) -> None:
     once the workers have loaded the models."""
     from recognition.workers import FACE_NICE, SPEECH_NICE, RecognitionPool, install
 
-    limit = int(os.environ.get("RECOGNITION_QUEUE", "0")) or None
-    # Camera pages send 4 frames a second each: 8 frames per worker in hand (under 0.5 s of
-    # waiting at about 60 ms a frame) before `busy`; 4 refused frames of people mid-turn at
-    # 12 lanes (benchmarks/capacity.py) and cost them the liveness check.
-    pool = RecognitionPool(size=size, limit=limit or 8 * size, nice=FACE_NICE)
+    limit = int(os.environ.get("RECOGNITION_QUEUE", "0")) or None  # default: 8 per worker
+    pool = RecognitionPool(size=size, limit=limit, nice=FACE_NICE)
     rt.extensions["recognition_pool"] = pool
-    # A question may wait behind up to 8 others per worker (a few seconds) before `busy`.
-    workers = max(1, size - 1)
-    speech = RecognitionPool(workers, limit or 8 * workers, nice=SPEECH_NICE, faces=False)
+    speech = RecognitionPool(max(1, size - 1), limit, nice=SPEECH_NICE, faces=False)
     rt.extensions["speech_pool"] = speech
     threading.Thread(target=install, args=(rt, pool), name="recognition-pool", daemon=True).start()
 

@@ -47,7 +47,7 @@ from core.runtime import Runtime
 from recognition.face.engine import PHOTO, DetectOptions, Engine, Face
 from recognition.speech.audio import Pcm
 from recognition.speech.catalogue import SummitWords
-from recognition.speech.engines import Stream, Transcript
+from recognition.speech.engines import Transcript, transcribe_whole
 
 __all__ = [
     "FACE_NICE",
@@ -63,14 +63,12 @@ __all__ = [
     "install",
     "pool_of",
     "speech_pool_of",
-    "transcribe",
     "transcribe_in_worker",
 ]
 
 T = TypeVar("T")
 LATENCY_WINDOW = 500  # recent calls the percentiles are taken over
 CALL_TIMEOUT = 30.0  # seconds a request waits for its answer before giving up
-CHUNK = 3200  # 100 ms of 16 kHz PCM: how whole uploads are fed to the streaming engines
 FACE_NICE = 3  # below the web process (about half its CPU share under contention)
 SPEECH_NICE = 10  # below the face workers (about a tenth of the web process's share)
 
@@ -135,13 +133,6 @@ def encode_face(rgb: np.ndarray, face: Face, jitters: int = 0) -> np.ndarray:
 _SPEECH: dict[str, Any] = {}  # instance path -> this worker's SpeechEngines
 
 
-def transcribe(stream: Stream, pcm: Pcm) -> Transcript:
-    """Feed a whole utterance through a stream in 100 ms chunks."""
-    for start in range(0, len(pcm.data), CHUNK):
-        stream.accept(pcm.data[start : start + CHUNK])
-    return stream.finish()
-
-
 def transcribe_in_worker(instance: str, language: str, words: SummitWords, pcm: Pcm) -> Transcript:
     """One uploaded utterance through this worker's engine for `language` (kept per process)."""
     from recognition.speech.registry import SpeechEngines
@@ -149,7 +140,7 @@ def transcribe_in_worker(instance: str, language: str, words: SummitWords, pcm: 
     engines = _SPEECH.get(instance)
     if engines is None:
         engines = _SPEECH[instance] = SpeechEngines(Path(instance))
-    return transcribe(engines.engine(language).open_stream(words), pcm)
+    return transcribe_whole(engines.engine(language).open_stream(words), pcm.data)
 
 
 def _timed(fn: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T, float]:
@@ -166,7 +157,10 @@ class RecognitionPool:
         self, size: int | None = None, limit: int | None = None, nice: int = 0, faces: bool = True
     ) -> None:
         self.size = size or default_size()
-        self.limit = limit or 4 * self.size
+        # Camera pages send 4 frames a second each: 8 calls per worker in hand (under 0.5 s of
+        # waiting at about 60 ms a frame) before `busy`; 4 refused frames of people mid-turn at
+        # 12 lanes (benchmarks/capacity.py) and cost them the liveness check.
+        self.limit = limit or 8 * self.size
         self.nice = nice
         self.purpose = "faces" if faces else "speech"
         # forkserver: workers are not forked from a server process that already runs threads.

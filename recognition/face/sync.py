@@ -140,8 +140,6 @@ class GallerySync:
             elif name == "faces_purged":
                 self.index.replace_all([])
             self._seen.add(event_id)
-        self.seq = max(self.seq, *(e.id for e in events))
-        self._seen = {s for s in self._seen if s > self.seq - LOOK_BACK}
 
     def _recount(self) -> None:
         with transaction(self.sessions, read_only=True) as db:

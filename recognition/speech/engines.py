@@ -45,6 +45,16 @@ class Stream(Protocol):
         ...
 
 
+CHUNK = 3200  # 100 ms of 16 kHz PCM: how a whole utterance is fed to a streaming engine
+
+
+def transcribe_whole(stream: Stream, pcm: bytes) -> Transcript:
+    """Feed a whole utterance (16 kHz mono 16-bit PCM) through a stream in 100 ms chunks."""
+    for start in range(0, len(pcm), CHUNK):
+        stream.accept(pcm[start : start + CHUNK])
+    return stream.finish()
+
+
 class Engine(Protocol):
     name: str
     language: str

@@ -19,7 +19,7 @@ import pocketsphinx
 
 from recognition.speech.catalogue import NO_WORDS, SummitWords, session_phrases
 from recognition.speech.denoise import SpectralSubtractor
-from recognition.speech.engines import DITHER_LSB, Stream, Transcript
+from recognition.speech.engines import DITHER_LSB, Stream, Transcript, transcribe_whole
 from recognition.speech.errors import SpeechError
 from recognition.speech.lm import write_model
 
@@ -182,10 +182,7 @@ def transcribe(pcm: bytes, language: str = "en", words: SummitWords = NO_WORDS) 
         raise SpeechError("decode() serves English; other languages use Vosk", "bad_language")
     with _shared_lock:
         engine = _shared.setdefault("en", CorpusLmEngine())
-    stream = engine.open_stream(words)
-    for start in range(0, len(pcm), 3200):
-        stream.accept(pcm[start : start + 3200])
-    return stream.finish()
+    return transcribe_whole(engine.open_stream(words), pcm)
 
 
 def decode(

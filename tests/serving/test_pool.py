@@ -13,9 +13,10 @@ from flask import Flask
 
 from recognition.speech.audio import Pcm, decode_upload
 from recognition.speech.catalogue import NO_WORDS
+from recognition.speech.engines import transcribe_whole
 from recognition.speech.registry import SpeechEngines, SpeechUnavailable
 from recognition.speech.synth import speak
-from recognition.workers import FACE_NICE, SPEECH_NICE, Busy, RecognitionPool, transcribe
+from recognition.workers import FACE_NICE, SPEECH_NICE, Busy, RecognitionPool
 
 
 def test_a_full_pool_answers_busy_at_once_and_counts_what_it_did() -> None:
@@ -63,7 +64,7 @@ def test_a_spoken_question_decodes_in_a_worker_as_in_process_and_errors_arrive_w
     tmp_path: Path,
 ) -> None:
     pcm = _question(tmp_path, "where is my hotel")
-    here = transcribe(SpeechEngines(tmp_path).engine("en").open_stream(NO_WORDS), pcm)
+    here = transcribe_whole(SpeechEngines(tmp_path).engine("en").open_stream(NO_WORDS), pcm.data)
     pool = RecognitionPool(size=1, nice=SPEECH_NICE, faces=False)
     try:
         there = pool.transcribe(tmp_path, "en", NO_WORDS, pcm)

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from checkin.speech_service import CHUNK
 from recognition.speech.catalogue import SessionName, SummitWords
-from recognition.speech.engines import PocketSphinxEngine
+from recognition.speech.engines import CHUNK, PocketSphinxEngine
 from recognition.speech.intents import match_intent
 from recognition.speech.synth import read_pcm
 from recognition.speech.vosk_engine import VoskEngine

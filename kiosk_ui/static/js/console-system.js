@@ -13,11 +13,7 @@
     none: ["—", "—"],
     failed: ["无法读取识别服务状态", "Could not read the recognition workers' state"],
   };
-  const t = (key, ...args) => {
-    let s = W[key][C.lang === "zh" ? 0 : 1];
-    args.forEach((a, i) => { s = s.replace(`{${i}}`, String(a)); });
-    return s;
-  };
+  const t = (key, ...args) => window.Summit.t(W[key], ...args);
   let last = null;
 
   const ms = (v) => (v === null || v === undefined ? t("none") : `${Math.round(v)} ms`);
