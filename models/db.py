@@ -23,6 +23,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
+        # Writers queued for the write lock (below) each hold a pooled connection while they
+        # wait; with SQLAlchemy's default 5 + 10, thirty gates queued behind one another took
+        # every connection and readers (a phone's code, a kiosk's identify) waited behind them.
+        # SQLite connections are cheap: enough that readers always find one.
+        kwargs.setdefault("pool_size", 64)
+        kwargs.setdefault("max_overflow", 64)
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
         )

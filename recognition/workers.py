@@ -62,6 +62,7 @@ __all__ = [
     "encode_face",
     "install",
     "pool_of",
+    "room_in",
     "speech_pool_of",
     "transcribe_in_worker",
 ]
@@ -177,6 +178,15 @@ class RecognitionPool:
         self._failed = 0
         self._latency: deque[float] = deque(maxlen=LATENCY_WINDOW)  # submit to answer
         self._compute: deque[float] = deque(maxlen=LATENCY_WINDOW)  # inside the worker
+
+    def check_room(self) -> None:
+        """`Busy` at once when the pool is full: a request checks before it reads its upload,
+        so an overloaded server spends nothing on work it would refuse anyway (`call` checks
+        again; this is only the early, cheap answer)."""
+        with self._lock:
+            if self._in_hand >= self.limit:
+                self._refused += 1
+                raise Busy(self._retry_after())
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run `fn(*args, **kwargs)` in a worker and wait; `Busy` when `limit` calls are in hand."""
@@ -306,6 +316,12 @@ def pool_of(rt: Runtime) -> RecognitionPool | None:
     """The face pool serving this runtime, if one was installed."""
     pool = rt.extensions.get("recognition_pool")
     return pool if isinstance(pool, RecognitionPool) else None
+
+
+def room_in(pool: RecognitionPool | None) -> None:
+    """`Busy` now if the server's pool (when it has one) is full; see `check_room`."""
+    if pool is not None:
+        pool.check_room()
 
 
 def speech_pool_of(rt: Runtime) -> RecognitionPool | None:

@@ -75,7 +75,7 @@ class Api:
             )
             if status not in (0, 503) or attempt == retries:
                 return status, body if isinstance(body, dict) else {"items": body}
-            time.sleep(0.2 * (attempt + 1))
+            time.sleep(_backoff(body, attempt))
         raise AssertionError("unreachable")
 
     def post(self, label: str, path: str, **kw: Any) -> tuple[int, dict[str, Any]]:
@@ -83,6 +83,15 @@ class Api:
 
     def get(self, label: str, path: str, **kw: Any) -> tuple[int, dict[str, Any]]:
         return self.call("GET", label, path, **kw)
+
+
+def _backoff(body: Any, attempt: int) -> float:
+    """Seconds before retrying: the server's `retry_after` when it sent one (as a device
+    honouring `Retry-After` does; at most 5 s), else 0.2 s more per attempt."""
+    hint = body.get("retry_after") if isinstance(body, dict) else None
+    if isinstance(hint, int | float) and not isinstance(hint, bool) and hint > 0:
+        return min(float(hint), 5.0)
+    return 0.2 * (attempt + 1)
 
 
 class Phone:

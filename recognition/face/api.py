@@ -38,7 +38,7 @@ from recognition.face.enrolment import (
     single_face,
 )
 from recognition.face.errors import FaceError
-from recognition.face.frame import FrameAnalysis, analyse_frame, engine_for
+from recognition.face.frame import FrameAnalysis, analyse_frame, analyse_image, engine_for
 from recognition.face.gallery import GalleryIndex
 from recognition.face.images import decode_image, ensure_rgb_array
 from recognition.face.quality import IDENTIFY_GATES, measure, problem
@@ -206,13 +206,17 @@ class FaceService:
     def identify_bytes(
         self, image_bytes: bytes, candidates: Collection[int] | None = None
     ) -> Identification:
-        """1:N identification of the main face of an uploaded image."""
-        rgb = decode_image(
-            image_bytes,
-            max_bytes=self.rt.config.max_upload_bytes,
-            max_pixels=self.rt.config.max_image_pixels,
-        )
-        return self.identify_array(rgb, candidates)
+        """1:N identification of the main face of an uploaded image (decoded where it is
+        analysed: in a pool worker when the server has a pool)."""
+        limits = (self.rt.config.max_upload_bytes, self.rt.config.max_image_pixels)
+        pool = getattr(self.engine, "pool", None)
+        if pool is not None:
+            analysis: FrameAnalysis = pool.call(
+                analyse_image, image_bytes, *limits, self.engine_name, PHOTO, "main"
+            )
+        else:
+            analysis = analyse_image(image_bytes, *limits, self.engine_name, PHOTO, "main")
+        return self.decide(analysis, candidates)
 
     def identify_array(
         self, rgb: np.ndarray, candidates: Collection[int] | None = None

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from flask import Flask
 
 from core.runtime import Runtime
 from models.db import transaction
+from recognition.face.errors import FaceError
 from recognition.face.evaluation import Sample
 from tests.conftest import Caller, device_caller
 from tests.face.conftest import enrol_vectors, new_attendee, read, seed_templates
@@ -121,7 +124,7 @@ def test_verify_is_one_to_one(runtime: Runtime, samples: dict[str, Sample], phot
 
 
 def test_with_a_recognition_pool_installed_frames_are_analysed_in_its_workers(
-    runtime: Runtime, photos: Path, samples: dict[str, Sample]
+    runtime: Runtime, photos: Path, samples: dict[str, Sample], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from recognition.face.api import face_service
     from recognition.workers import RecognitionPool, install
@@ -135,5 +138,14 @@ def test_with_a_recognition_pool_installed_frames_are_analysed_in_its_workers(
         found = face_service(runtime).identify_bytes(read(photos, "probe/obama1.jpg"))
         assert (found.decision, found.attendee_id) == ("match", aid)
         assert pool.stats()["done"] > before
+        # An upload is decoded in the worker now: its refusals come back whole, with codes.
+        with pytest.raises(FaceError) as bad:
+            face_service(runtime).identify_bytes(b"GIF89a not really an image")
+        assert (bad.value.code, bad.value.status) == ("invalid_image", 422)
+        monkeypatch.setattr(runtime, "config", replace(runtime.config, max_upload_bytes=1000))
+        with pytest.raises(FaceError) as big:
+            face_service(runtime).identify_bytes(read(photos, "probe/obama1.jpg"))
+        assert (big.value.code, big.value.status) == ("image_too_large", 413)
+        assert pool.stats()["failed"] == 0
     finally:
         pool.close()

@@ -83,3 +83,41 @@ def test_forty_writers_at_once_all_land_and_readers_never_wait_for_them(
             select(func.count()).select_from(AuditEntry).where(AuditEntry.action.like("w%"))
         )
     assert count == 40
+
+
+def test_a_reader_is_served_while_thirty_writers_queue_for_the_write_lock(
+    runtime: Runtime, short_wait: None
+) -> None:
+    """Queued writers hold pooled connections while they wait: the pool must leave readers
+    some (with SQLAlchemy's default 5 + 10, a phone's read waited behind a gate rush)."""
+    holding, release = threading.Event(), threading.Event()
+
+    def slow_writer() -> None:
+        with transaction(runtime.sessions) as db:
+            db.add(AuditEntry(actor="test", action="slow", target="t"))
+            db.flush()
+            holding.set()
+            release.wait(10)
+
+    first = threading.Thread(target=slow_writer)
+    first.start()
+    assert holding.wait(10)
+    queued = [threading.Thread(target=write_one, args=(runtime, f"q{i}")) for i in range(30)]
+    for t in queued:
+        t.start()
+    read: list[int] = []
+
+    def reader() -> None:
+        with transaction(runtime.sessions, read_only=True) as db:
+            read.append(int(db.scalar(text("SELECT 1")) or 0))
+
+    probe = threading.Thread(target=reader)
+    probe.start()
+    probe.join(3)
+    served = read == [1]
+    release.set()  # free the writers whatever happened, then judge
+    first.join(10)
+    for t in queued:
+        t.join(30)
+    probe.join(30)
+    assert served, "the reader waited for a connection held by a queued writer"

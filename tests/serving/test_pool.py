@@ -16,7 +16,7 @@ from recognition.speech.catalogue import NO_WORDS
 from recognition.speech.engines import transcribe_whole
 from recognition.speech.registry import SpeechEngines, SpeechUnavailable
 from recognition.speech.synth import speak
-from recognition.workers import FACE_NICE, SPEECH_NICE, Busy, RecognitionPool
+from recognition.workers import FACE_NICE, SPEECH_NICE, Busy, RecognitionPool, room_in
 
 
 def test_a_full_pool_answers_busy_at_once_and_counts_what_it_did() -> None:
@@ -28,6 +28,9 @@ def test_a_full_pool_answers_busy_at_once_and_counts_what_it_did() -> None:
         deadline = time.monotonic() + 10
         while pool.stats()["in_hand"] < 1 and time.monotonic() < deadline:
             time.sleep(0.01)
+        with pytest.raises(Busy):
+            room_in(pool)  # the early check a route makes before reading its upload
+        room_in(None)  # no pool (in-process decoding): never busy
         started = time.monotonic()
         with pytest.raises(Busy) as refused:
             pool.call(time.sleep, 0.0)
@@ -37,7 +40,7 @@ def test_a_full_pool_answers_busy_at_once_and_counts_what_it_did() -> None:
         worker.join()
         assert pool.call(abs, -3) == 3  # room again once the first call is done
         stats = pool.stats()
-        assert stats["refused_busy"] == 1 and stats["done"] == 2 and stats["in_hand"] == 0
+        assert stats["refused_busy"] == 2 and stats["done"] == 2 and stats["in_hand"] == 0
         assert stats["compute_ms"]["p99"] >= 1000 and stats["latency_ms"]["count"] == 2
     finally:
         pool.close()
