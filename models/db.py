@@ -10,6 +10,7 @@ at once instead of silently taking a lock (see docs/architecture.md, "Transactio
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -23,12 +24,6 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
-        # Writers queued for the write lock (below) each hold a pooled connection while they
-        # wait; with SQLAlchemy's default 5 + 10, thirty gates queued behind one another took
-        # every connection and readers (a phone's code, a kiosk's identify) waited behind them.
-        # SQLite connections are cheap: enough that readers always find one.
-        kwargs.setdefault("pool_size", 64)
-        kwargs.setdefault("max_overflow", 64)
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
         )
@@ -63,6 +58,12 @@ def _configure_sqlite(engine: Engine) -> None:
         if conn.info.get(READ_ONLY, False) != read_only:  # a per-connection flag: set on change
             conn.exec_driver_sql(f"PRAGMA query_only={'ON' if read_only else 'OFF'}")
             conn.info[READ_ONLY] = read_only
+        if getattr(_early, "lock", None) is writer:  # taken by `transaction` before checkout
+            _early.lock = None
+            if read_only:
+                writer.release()  # the unit of work reads first: others write meanwhile
+            else:
+                conn.info[WRITER] = True  # handed to this connection, released at check-in
         if read_only:
             conn.exec_driver_sql("BEGIN")
             return
@@ -70,7 +71,8 @@ def _configure_sqlite(engine: Engine) -> None:
         # moment it is free, instead of SQLite's busy handler polling with sleeps that grow to
         # 100 ms (under a gate rush that made a few passes wait seconds while others went by).
         # Held from BEGIN until the connection goes back to the pool (right after COMMIT or
-        # ROLLBACK for sessions) or is thrown away.
+        # ROLLBACK for sessions) or is thrown away. `transaction` takes it before the session
+        # checks out its connection, so queued writers hold no connection while they wait.
         if not conn.info.get(WRITER):
             if not writer.acquire(timeout=WRITE_WAIT):
                 raise TimeoutError(f"the database stayed busy for {WRITE_WAIT:.0f} s")
@@ -82,11 +84,14 @@ def _configure_sqlite(engine: Engine) -> None:
             writer.release()
 
     writer = threading.Lock()
+    _WRITERS[engine] = writer
     event.listen(engine, "checkin", _returned)
     event.listen(engine, "invalidate", _returned)
 
 
 WRITER = "summit_writer"  # this connection holds the process's SQLite write lock
+_WRITERS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+_early = threading.local()  # .lock: the write lock this thread took before its connection
 WRITE_WAIT = 30.0  # seconds, as SQLite's own busy timeout
 
 
@@ -114,16 +119,36 @@ def transaction(factory: sessionmaker[Session], read_only: bool = False) -> Iter
     A write inside it fails. Nothing infers it: the caller says so.
     """
     session = factory()
-    if read_only:
-        session.connection(execution_options={READ_ONLY: True})
+    early = None if read_only else _take_write_lock(session)
     try:
+        if read_only:
+            session.connection(execution_options={READ_ONLY: True})
         yield session
         session.commit()
     except BaseException:
         session.rollback()
         raise
     finally:
+        if early is not None and getattr(_early, "lock", None) is early:
+            _early.lock = None  # the unit of work never used the database
+            early.release()
         session.close()
+
+
+def _take_write_lock(session: Session) -> threading.Lock | None:
+    """On SQLite, wait for the process's write lock *before* the session takes a pooled
+    connection (the first BEGIN adopts it), so writers queued behind a gate rush hold no
+    connection and readers never wait for one. None on PostgreSQL, or when this thread
+    already took it for an enclosing unit of work that has not used it yet."""
+    bind = session.get_bind()
+    lock = _WRITERS.get(bind) if isinstance(bind, Engine) else None
+    if lock is None or getattr(_early, "lock", None) is not None:
+        return None
+    if not lock.acquire(timeout=WRITE_WAIT):
+        session.close()
+        raise TimeoutError(f"the database stayed busy for {WRITE_WAIT:.0f} s")
+    _early.lock = lock
+    return lock
 
 
 @contextmanager
