@@ -129,10 +129,18 @@ def transaction(factory: sessionmaker[Session], read_only: bool = False) -> Iter
         session.rollback()
         raise
     finally:
-        if early is not None and getattr(_early, "lock", None) is early:
-            _early.lock = None  # the unit of work never used the database
+        if early is not None and _unused(early):
             early.release()
         session.close()
+
+
+def _unused(lock: threading.Lock) -> bool:
+    """Was `lock` taken by this thread's unit of work and never adopted by a BEGIN? (Then
+    the unit of work never used the database: forget it here, the caller releases it.)"""
+    if getattr(_early, "lock", None) is not lock:
+        return False
+    _early.lock = None
+    return True
 
 
 def _take_write_lock(session: Session) -> threading.Lock | None:
