@@ -62,6 +62,7 @@ class CorpusLmEngine:
         # the benchmarks' tuning split: another training text and other decoder settings
         self._sentences = sentences
         self._options = dict(DECODER_OPTIONS if options is None else options)
+        self.cmn_start = str(self._options.get("cmninit") or "")
         self.denoise = denoise  # spectral subtraction before the decoder (denoise.py)
         self._idle: dict[str, list[pocketsphinx.Decoder]] = {}
         self._lock = threading.Lock()
@@ -102,6 +103,12 @@ class CorpusLmEngine:
 class _LmStream:
     def __init__(self, engine: CorpusLmEngine, key: str, dec: pocketsphinx.Decoder) -> None:
         self._engine, self._key, self._dec = engine, key, dec
+        start = engine.cmn_start
+        if start:
+            # Decoders are pooled and reused by every kiosk: each utterance starts from the
+            # same cepstral mean, so an answer never depends on who (or which microphone)
+            # the decoder heard before. Live CMN still adapts within the utterance.
+            dec.set_cmn(start)
         self._rng = np.random.default_rng(0)
         self._clean = SpectralSubtractor() if engine.denoise else None
         self._dec.start_utt()
