@@ -1,4 +1,5 @@
-// One attendee, masked, with the journey timeline; admins may unmask with an audited reason.
+// One attendee, masked, with the journey timeline; admins may unmask with an audited reason;
+// admins and staff see and change the attendee's face template updates.
 (function () {
   "use strict";
   const C = window.SummitConsole;
@@ -70,19 +71,169 @@
     }));
   }
 
+  let status = null;
+  async function loadStatus() {
+    status = await C.api(`/api/console/attendees/${id}/status`);
+    showStatus(status);
+  }
+
   async function load() {
     try {
       const data = await C.api("/api/attendees/" + id);
       shown = [data, false];
       showFields(data, false);
       showTimeline(data.journey);
-      const status = await C.api(`/api/console/attendees/${id}/status`);
-      showStatus(status);
+      await loadStatus();
       S.onChange(() => { showFields(...shown); showTimeline(data.journey); showStatus(status); });
+      if (fuBox) await FaceUpdates.load(data.consent_face);
     } catch (err) {
       document.getElementById("p-error").textContent = C.reason(err);
     }
   }
+
+  // Face template updates (admin and staff): consent to them, the kept updates (when, which
+  // gate, which engine; never the faces) and their removal, each after a question.
+  const fuBox = document.getElementById("face-updates");
+  const FU = {
+    on: ["已同意人脸更新（{0}）", "Consented to face updates ({0})"],
+    off: ["未同意人脸更新", "No consent to face updates"],
+    record: ["记录同意人脸更新", "Record consent to updates"],
+    withdraw: ["撤回人脸更新同意", "Withdraw consent to updates"],
+    withdraw_remove: ["撤回同意并删除更新模板", "Withdraw consent and remove the updates"],
+    remove: ["删除", "Remove"],
+    remove_one: ["删除 {0} 的更新模板", "Remove the update of {0}"],
+    none: ["暂无更新模板", "No updated templates"],
+    gate: ["闸机 {0}", "Gate {0}"],
+    on_site: ["现场", "On site"],
+    ask_one: ["删除 {0}（{1}）的更新模板？", "Remove the update of {0} ({1})?"],
+    ask_all: ["删除全部 {0} 个更新模板？", "Remove all updated templates ({0})?"],
+    ask_withdraw: ["撤回人脸更新同意？{0} 个更新模板将随之删除。", "Withdraw consent to updates? Updated templates removed with it: {0}."],
+    recorded: ["已记录同意（已审计）", "Consent recorded (audited)"],
+    withdrawn: ["已撤回同意（已审计）", "Consent withdrawn (audited)"],
+    withdrawn_removed: ["已撤回同意，删除 {0} 个更新模板（已审计）", "Consent withdrawn; updates removed: {0} (audited)"],
+    removed: ["已删除 {0} 个更新模板（已审计）", "Updates removed: {0} (audited)"],
+  };
+  const ENGINES = { dlib: "dlib", mobilefacenet: "MobileFaceNet" };
+
+  const FaceUpdates = (function () {
+    const $ = (x) => document.getElementById(x);
+    const gates = {}; // gate id -> its view (zone names, code), read once each
+    let answer = null;
+    let faceConsent = null;
+    let note = null; // [FU key, ...args] of the last change, or ["error", err]
+    let question = null; // [FU key, () => args, action] while the dialog is open
+
+    function gateOf(u) {
+      const m = /(?:^|\s)gate:(\d+)(?:\s|$)/.exec(u.source || "");
+      return m ? Number(m[1]) : null;
+    }
+
+    function place(u) {
+      const gate = gateOf(u);
+      if (gate === null) return S.t(FU.on_site);
+      const g = gates[gate];
+      if (!g || !g.code) return S.t(FU.gate, gate);
+      return S.t(FU.gate, `${S.lang() === "zh" ? g.zone.name_zh : g.zone.name_en} · ${g.code}`);
+    }
+
+    // The gates' names, best effort: without them the gate's number is shown.
+    async function readGates(updates) {
+      const wanted = [...new Set(updates.map(gateOf))].filter((g) => g !== null && !(g in gates));
+      await Promise.all(wanted.map((g) => C.api(`/api/gates/${g}`)
+        .then((view) => { gates[g] = view; }).catch(() => { gates[g] = null; })));
+    }
+
+    function row(u) {
+      const btn = C.el("button", S.t(FU.remove));
+      btn.type = "button";
+      btn.setAttribute("aria-label", S.t(FU.remove_one, S.localDateTime(u.created_at)));
+      btn.addEventListener("click", () => ask("ask_one", () => [S.localDateTime(u.created_at), place(u)],
+        () => change(`/api/attendees/${id}/face-updates?template_id=${u.template_id}`, { method: "DELETE" },
+          (b) => ["removed", b.removed])));
+      return [S.localDateTime(u.created_at), place(u), ENGINES[u.engine] || u.engine, btn];
+    }
+
+    function render() {
+      if (!answer) return;
+      fuBox.hidden = false;
+      const n = answer.updates.length;
+      $("fu-state").textContent = answer.consent ? S.t(FU.on, S.localDateTime(answer.consent_at)) : S.t(FU.off);
+      $("fu-no-face").hidden = faceConsent !== false || answer.consent;
+      const toggle = $("fu-toggle");
+      toggle.hidden = !answer.consent && faceConsent === false;
+      toggle.textContent = S.t(!answer.consent ? FU.record : n ? FU.withdraw_remove : FU.withdraw);
+      $("fu-remove-all").hidden = n === 0;
+      C.fillTable($("fu-table").tBodies[0], answer.updates.map(row));
+      if (!n) $("fu-table").tBodies[0].rows[0].cells[0].textContent = S.t(FU.none);
+      const msg = $("fu-msg");
+      msg.textContent = note ? (note[0] === "error" ? C.reason(note[1]) : S.t(FU[note[0]], ...note.slice(1))) : "";
+      msg.className = note && note[0] === "error" ? "err" : "ok";
+      if (question) $("fu-question").textContent = S.t(FU[question[0]], ...question[1]());
+    }
+
+    async function load(consentFace) {
+      if (consentFace !== undefined) faceConsent = !!consentFace;
+      answer = await C.api(`/api/attendees/${id}/face-updates`);
+      await readGates(answer.updates);
+      render();
+    }
+
+    function ask(key, args, action) {
+      question = [key, args, action];
+      render();
+      $("fu-dialog").showModal();
+    }
+
+    function answered(yes) {
+      const action = question && question[2];
+      question = null;
+      $("fu-dialog").close();
+      if (yes && action) action();
+    }
+
+    // One change, then the section and the status (its template count) read again.
+    async function change(path, options, done) {
+      note = null;
+      $("fu-toggle").disabled = $("fu-remove-all").disabled = true;
+      try {
+        note = done(await C.api(path, options));
+        await load();
+        await loadStatus().catch(() => null); // the status line's template count; not the change's fault
+      } catch (err) {
+        if (err.error === "no_consent") faceConsent = false;
+        note = ["error", err]; // worded at each render, in the language of the moment
+        render();
+      } finally {
+        $("fu-toggle").disabled = $("fu-remove-all").disabled = false;
+      }
+    }
+
+    function toggle() {
+      const path = `/api/attendees/${id}/face-updates/consent`;
+      if (!answer.consent) {
+        change(path, { method: "POST", json: { consent: true } }, () => ["recorded"]);
+        return;
+      }
+      const withdraw = () => change(path, { method: "POST", json: { consent: false } },
+        (b) => (b.removed ? ["withdrawn_removed", b.removed] : ["withdrawn"]));
+      const n = answer.updates.length;
+      if (n) ask("ask_withdraw", () => [n], withdraw); else withdraw();
+    }
+
+    if (fuBox) {
+      $("fu-toggle").addEventListener("click", toggle);
+      $("fu-remove-all").addEventListener("click", () => {
+        const n = answer.updates.length;
+        ask("ask_all", () => [n],
+          () => change(`/api/attendees/${id}/face-updates`, { method: "DELETE" }, (b) => ["removed", b.removed]));
+      });
+      $("fu-yes").addEventListener("click", () => answered(true));
+      $("fu-no").addEventListener("click", () => answered(false));
+      $("fu-dialog").addEventListener("cancel", () => { question = null; });
+      S.onChange(render);
+    }
+    return { load };
+  })();
 
   const form = document.getElementById("unmask");
   if (form) form.addEventListener("submit", async (ev) => {
