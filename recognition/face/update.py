@@ -194,10 +194,12 @@ def update_templates(
 
 def list_updates(session: Session, attendee_id: int) -> dict[str, Any]:
     """Consent and updated templates of one attendee (when and where; never vectors)."""
-    _attendee(session, attendee_id)
+    attendee = _attendee(session, attendee_id)
     row = session.get(FaceUpdateConsent, attendee_id)
     return {
         "attendee_id": attendee_id,
+        # updates need the consent to face recognition first: pages say so before a tap
+        "face_consent": bool(attendee.consent_face),
         "consent": consents(session, attendee_id),
         "consent_at": iso(row.granted_at) if row is not None else None,
         "updates": [

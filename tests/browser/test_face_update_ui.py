@@ -133,9 +133,9 @@ def test_without_face_consent_the_phone_says_updates_need_it_first(
 ) -> None:
     aid = new_attendee(runtime, consent_face=False)
     with phone_of(app, runtime, aid) as page:
-        if page.is_visible("#fu-toggle"):  # the page learns it from the server's refusal
-            page.click("#fu-toggle")
+        # The server says so with the list (face_consent: false): no refused tap first.
         page.wait_for_selector("#fu-no-face:visible")
+        assert page.is_hidden("#fu-toggle")
         assert "需要您先同意人脸识别" in str(page.text_content("#fu-no-face"))
         assert page.is_hidden("#fu-controls") and page.text_content("#fu-error") == ""
     with transaction(runtime.sessions, read_only=True) as db:
