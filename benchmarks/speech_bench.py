@@ -109,7 +109,7 @@ def lm_system(before: bool = False) -> Callable[[bytes], dict[str, Any]]:
     rule = Rule(nbest=1, power=1.0, answer=0.6, offer=0.08, reject_heard=0.0) if before else RULE
 
     def run(pcm: bytes) -> dict[str, Any]:
-        t = transcribe(engine, pcm)
+        t = transcribe(engine, pcm, "kiosk")  # one kiosk per condition (see main)
         u = understand(t.text, "en", WORDS, t.confidence, t.alternatives, rule)
         return {
             "text": t.text,
@@ -136,8 +136,8 @@ def grammar_system() -> Callable[[bytes], dict[str, Any]]:
     return run
 
 
-def transcribe(engine: Any, pcm: bytes) -> Any:
-    return transcribe_whole(engine.open_stream(WORDS), pcm)
+def transcribe(engine: Any, pcm: bytes, room: str | None = None) -> Any:
+    return transcribe_whole(engine.open_stream(WORDS, room), pcm)
 
 
 def make_audio(folder: Path, items: list[Item], voices: int, conditions: list[str]) -> list[Any]:

@@ -181,9 +181,10 @@ def answer_audio(rt: Runtime, pcm: Pcm, asker: Asker, now: datetime) -> dict[str
         words = summit_words(db, now)
     pool = speech_pool_of(rt)
     if pool is not None:
-        heard = pool.transcribe(rt.config.instance_path, asker.language, words, pcm)
+        heard = pool.transcribe(rt.config.instance_path, asker.language, words, pcm, asker.actor)
     else:
-        heard = transcribe_whole(engines.engine(asker.language).open_stream(words), pcm.data)
+        stream = engines.engine(asker.language).open_stream(words, asker.actor)
+        heard = transcribe_whole(stream, pcm.data)
     with transaction(rt.sessions) as db:
         return answer_transcript(db, heard, asker, words, now)
 
@@ -194,7 +195,7 @@ class LiveQuery:
     def __init__(self, db: Session, engines: SpeechEngines, asker: Asker, now: datetime) -> None:
         self.asker = asker
         self.words = summit_words(db, now)
-        self.stream = engines.engine(asker.language).open_stream(self.words)
+        self.stream = engines.engine(asker.language).open_stream(self.words, asker.actor)
         self.endpointer = Endpointer()
         self.audio = bytearray()
 

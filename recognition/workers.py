@@ -134,14 +134,17 @@ def encode_face(rgb: np.ndarray, face: Face, jitters: int = 0) -> np.ndarray:
 _SPEECH: dict[str, Any] = {}  # instance path -> this worker's SpeechEngines
 
 
-def transcribe_in_worker(instance: str, language: str, words: SummitWords, pcm: Pcm) -> Transcript:
-    """One uploaded utterance through this worker's engine for `language` (kept per process)."""
+def transcribe_in_worker(
+    instance: str, language: str, words: SummitWords, pcm: Pcm, room: str | None = None
+) -> Transcript:
+    """One uploaded utterance through this worker's engine for `language` (kept per process;
+    `room`: the kiosk it was heard at, for engines that adapt to a room)."""
     from recognition.speech.registry import SpeechEngines
 
     engines = _SPEECH.get(instance)
     if engines is None:
         engines = _SPEECH[instance] = SpeechEngines(Path(instance))
-    return transcribe_whole(engines.engine(language).open_stream(words), pcm.data)
+    return transcribe_whole(engines.engine(language).open_stream(words, room), pcm.data)
 
 
 def _timed(fn: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T, float]:
@@ -215,9 +218,16 @@ class RecognitionPool:
             self._compute.append(compute)
         return result
 
-    def transcribe(self, instance: Path, language: str, words: SummitWords, pcm: Pcm) -> Transcript:
+    def transcribe(
+        self,
+        instance: Path,
+        language: str,
+        words: SummitWords,
+        pcm: Pcm,
+        room: str | None = None,
+    ) -> Transcript:
         """One uploaded utterance decoded in a worker (its engine kept there)."""
-        return self.call(transcribe_in_worker, str(instance), language, words, pcm)
+        return self.call(transcribe_in_worker, str(instance), language, words, pcm, room)
 
     def warm(self) -> None:
         """Start every worker now (each loads the models) instead of at the first requests."""

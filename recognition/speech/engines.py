@@ -59,8 +59,9 @@ class Engine(Protocol):
     name: str
     language: str
 
-    def open_stream(self, words: SummitWords) -> Stream:
-        """A recogniser for one utterance, constrained to the catalogue and `words`."""
+    def open_stream(self, words: SummitWords, room: str | None = None) -> Stream:
+        """A recogniser for one utterance, constrained to the catalogue and `words`; `room`
+        names where it is heard (a kiosk), for engines that adapt to a room."""
         ...
 
 
@@ -109,7 +110,8 @@ class PocketSphinxEngine:
         self._idle: dict[str, list[_Decoders]] = {}
         self._lock = threading.Lock()
 
-    def open_stream(self, words: SummitWords) -> Stream:
+    def open_stream(self, words: SummitWords, room: str | None = None) -> Stream:
+        del room  # this engine does not adapt to rooms
         sentences = grammar_sentences(words) if self.constrained else []
         key = hashlib.sha256("\n".join(sentences).encode()).hexdigest()[:16]
         with self._lock:

@@ -37,6 +37,7 @@ CMN_INIT = "48.27,-1.61,2.49,15.94,-5.62,-1.31,-2.17,-7.13,1.11,-3.90,3.81,-0.52
 # No second (flat-lexicon) search pass: on the tuning split it cost 40-45% of the CPU time
 # (babble 10 dB RTF 0.222 -> 0.124) for no gain in intents (docs/speech.md).
 DECODER_OPTIONS: dict[str, Any] = {"cmninit": CMN_INIT, "fwdflat": False}
+MAX_ROOMS = 1000  # rooms (kiosks) whose cepstral mean is remembered per engine
 
 
 def _words_key(words: SummitWords, general: bool) -> str:
@@ -63,6 +64,7 @@ class CorpusLmEngine:
         self._sentences = sentences
         self._options = dict(DECODER_OPTIONS if options is None else options)
         self.cmn_start = str(self._options.get("cmninit") or "")
+        self._rooms: dict[str, str] = {}  # room -> the mean its last utterance ended with
         self.denoise = denoise  # spectral subtraction before the decoder (denoise.py)
         self._idle: dict[str, list[pocketsphinx.Decoder]] = {}
         self._lock = threading.Lock()
@@ -92,23 +94,45 @@ class CorpusLmEngine:
         with self._lock:
             self._idle.setdefault(key, []).append(dec)
 
-    def open_stream(self, words: SummitWords) -> Stream:
+    def open_stream(self, words: SummitWords, room: str | None = None) -> Stream:
+        """One utterance heard in `room` (a kiosk: its microphone and its hall). Decoders are
+        pooled and serve every room, so each utterance starts from the cepstral mean the
+        room's last utterance ended with (CMN_INIT for a new room, or for none): the decoder
+        stays adapted to a kiosk's noise and microphone, and never carries one kiosk's into
+        another's question."""
         key, dec = self.decoder(words)
-        return _LmStream(self, key, dec)
+        return _LmStream(self, key, dec, room)
+
+    def room_start(self, room: str | None) -> str:
+        """The cepstral mean an utterance in `room` starts from ("" when CMN_INIT is off)."""
+        if not self.cmn_start:
+            return ""
+        with self._lock:
+            return self._rooms.get(room, self.cmn_start) if room else self.cmn_start
+
+    def remember(self, room: str | None, dec: pocketsphinx.Decoder) -> None:
+        """Keep the mean this utterance ended with as the room's next start."""
+        if not (room and self.cmn_start):
+            return
+        mean = str(dec.get_cmn(False))
+        with self._lock:
+            self._rooms.pop(room, None)
+            self._rooms[room] = mean
+            while len(self._rooms) > MAX_ROOMS:  # the least recently heard room goes
+                self._rooms.pop(next(iter(self._rooms)))
 
     def close(self) -> None:
         self._idle.clear()
 
 
 class _LmStream:
-    def __init__(self, engine: CorpusLmEngine, key: str, dec: pocketsphinx.Decoder) -> None:
-        self._engine, self._key, self._dec = engine, key, dec
-        start = engine.cmn_start
+    def __init__(
+        self, engine: CorpusLmEngine, key: str, dec: pocketsphinx.Decoder, room: str | None
+    ) -> None:
+        self._engine, self._key, self._dec, self._room = engine, key, dec, room
+        start = engine.room_start(room)
         if start:
-            # Decoders are pooled and reused by every kiosk: each utterance starts from the
-            # same cepstral mean, so an answer never depends on who (or which microphone)
-            # the decoder heard before. Live CMN still adapts within the utterance.
-            dec.set_cmn(start)
+            dec.set_cmn(start)  # the room's, not whatever this pooled decoder heard last
         self._rng = np.random.default_rng(0)
         self._clean = SpectralSubtractor() if engine.denoise else None
         self._dec.start_utt()
@@ -134,6 +158,7 @@ class _LmStream:
             if self._clean:
                 self._feed(self._clean.finish())
             self._dec.end_utt()
+            self._engine.remember(self._room, self._dec)
             hyp = self._dec.hyp()
             text = hyp.hypstr if hyp else ""
             alternatives = _nbest(self._dec, text)

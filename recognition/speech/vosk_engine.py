@@ -58,7 +58,8 @@ class VoskEngine:
         self.grammar = grammar
         self.name = "vosk" if grammar else "vosk-open"
 
-    def open_stream(self, words: SummitWords) -> Stream:
+    def open_stream(self, words: SummitWords, room: str | None = None) -> Stream:
+        del room  # this engine does not adapt to rooms
         model = shared_model(self.model_path)
         if self.grammar:
             phrases = json.dumps(phrase_list(self.language, words), ensure_ascii=False)
