@@ -111,10 +111,11 @@ class CorpusLmEngine:
             return self._rooms.get(room, self.cmn_start) if room else self.cmn_start
 
     def remember(self, room: str | None, dec: pocketsphinx.Decoder) -> None:
-        """Keep the mean this utterance ended with as the room's next start."""
+        """Keep the mean updated with this utterance (as the decoder itself would carry it
+        into its next one) as the room's next start."""
         if not (room and self.cmn_start):
             return
-        mean = str(dec.get_cmn(False))
+        mean = str(dec.get_cmn(True))
         with self._lock:
             self._rooms.pop(room, None)
             self._rooms[room] = mean
