@@ -18,7 +18,7 @@ from flask.blueprints import BlueprintSetupState
 from checkin import face_review_routes, face_update_routes, gatepass, identification
 from core.errors import SummitError, ValidationError
 from recognition.face.api import face_service
-from recognition.workers import pool_of, room_in
+from recognition.workers import pool_of, refuse_if_full
 from web.api import documented, parse_json, runtime, unit_of_work
 from web.auth import STAFF, current, requires
 from web.ratelimit import limit
@@ -100,7 +100,7 @@ def delete_faces(attendee_id: int) -> Response:
     "journey) at a device whose liveness check is off; masked attendee and a ticket on match.",
 )
 def identify() -> Response:
-    room_in(pool_of(runtime()))  # a full pool refuses before the upload is read
+    refuse_if_full(pool_of(runtime()))  # a full pool refuses before the upload is read
     data = _upload()
     purpose = request.form.get("purpose", "assistant")
     if purpose not in ("assistant", "journey"):

@@ -33,7 +33,7 @@ from recognition.speech.audio import decode_upload
 from recognition.speech.catalogue import LANGUAGES
 from recognition.speech.errors import SpeechError
 from recognition.speech.registry import engines_of
-from recognition.workers import room_in, speech_pool_of
+from recognition.workers import refuse_if_full, speech_pool_of
 from web.api import documented, runtime, unit_of_work, validate
 from web.auth import current, requires
 from web.live import NAMESPACE, caller
@@ -86,7 +86,7 @@ def query() -> Response:
     """Transcribe, match the intent and answer; personal only with an identification ticket."""
     params = validate(QueryParams, {**request.args.to_dict(), **request.form.to_dict()})
     asker = asker_for(current(), params)  # a bad ticket is refused before any audio work
-    room_in(speech_pool_of(runtime()))  # so is a full speech pool
+    refuse_if_full(speech_pool_of(runtime()))  # so is a full speech pool
     data, raw = _upload()
     pcm = decode_upload(data, raw=raw)
     return jsonify(answer_audio(runtime(), pcm, asker, utcnow()))

@@ -62,7 +62,7 @@ __all__ = [
     "encode_face",
     "install",
     "pool_of",
-    "room_in",
+    "refuse_if_full",
     "speech_pool_of",
     "transcribe_in_worker",
 ]
@@ -182,21 +182,22 @@ class RecognitionPool:
         self._latency: deque[float] = deque(maxlen=LATENCY_WINDOW)  # submit to answer
         self._compute: deque[float] = deque(maxlen=LATENCY_WINDOW)  # inside the worker
 
-    def check_room(self) -> None:
+    def refuse_if_full(self) -> None:
         """`Busy` at once when the pool is full: a request checks before it reads its upload,
         so an overloaded server spends nothing on work it would refuse anyway (`call` checks
         again; this is only the early, cheap answer)."""
         with self._lock:
-            if self._in_hand >= self.limit:
-                self._refused += 1
-                raise Busy(self._retry_after())
+            self._refuse_if_full()
+
+    def _refuse_if_full(self) -> None:  # with self._lock held
+        if self._in_hand >= self.limit:
+            self._refused += 1
+            raise Busy(self._retry_after())
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run `fn(*args, **kwargs)` in a worker and wait; `Busy` when `limit` calls are in hand."""
         with self._lock:
-            if self._in_hand >= self.limit:
-                self._refused += 1
-                raise Busy(self._retry_after())
+            self._refuse_if_full()
             self._in_hand += 1
         start = time.perf_counter()
         try:
@@ -328,10 +329,10 @@ def pool_of(rt: Runtime) -> RecognitionPool | None:
     return pool if isinstance(pool, RecognitionPool) else None
 
 
-def room_in(pool: RecognitionPool | None) -> None:
-    """`Busy` now if the server's pool (when it has one) is full; see `check_room`."""
+def refuse_if_full(pool: RecognitionPool | None) -> None:
+    """`Busy` now if the server's pool (when it has one) is full; see the method."""
     if pool is not None:
-        pool.check_room()
+        pool.refuse_if_full()
 
 
 def speech_pool_of(rt: Runtime) -> RecognitionPool | None:

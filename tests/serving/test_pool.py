@@ -16,7 +16,7 @@ from recognition.speech.catalogue import NO_WORDS
 from recognition.speech.engines import transcribe_whole
 from recognition.speech.registry import SpeechEngines, SpeechUnavailable
 from recognition.speech.synth import speak
-from recognition.workers import FACE_NICE, SPEECH_NICE, Busy, RecognitionPool, room_in
+from recognition.workers import FACE_NICE, SPEECH_NICE, Busy, RecognitionPool, refuse_if_full
 
 
 def test_a_full_pool_answers_busy_at_once_and_counts_what_it_did() -> None:
@@ -29,8 +29,8 @@ def test_a_full_pool_answers_busy_at_once_and_counts_what_it_did() -> None:
         while pool.stats()["in_hand"] < 1 and time.monotonic() < deadline:
             time.sleep(0.01)
         with pytest.raises(Busy):
-            room_in(pool)  # the early check a route makes before reading its upload
-        room_in(None)  # no pool (in-process decoding): never busy
+            refuse_if_full(pool)  # the early check a route makes before reading its upload
+        refuse_if_full(None)  # no pool (in-process decoding): never busy
         started = time.monotonic()
         with pytest.raises(Busy) as refused:
             pool.call(time.sleep, 0.0)
