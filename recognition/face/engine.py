@@ -47,12 +47,6 @@ class DetectOptions:
     more on a copy `cnn_side` px on its longer side. It finds faces HOG misses (tilted,
     partly lit) but costs 0.3-1 s on one core, so only still photos (enrolment, a single
     uploaded photo) use it, never live camera frames.
-    `grey`: HOG runs on the frame's luminance instead of its three colour channels (the
-    landmarks still read the colour frame). On 366 frames at 640 px (the shared East Asian and
-    Western photos and every second frame of the demo clip) it found the same faces (299 boxes
-    the same, median overlap 1.0; 2 found only in colour, 2 only in grey) in 24% less time, so
-    live camera frames use it; still photos, whose accuracy figures were measured in colour,
-    keep colour.
     """
 
     max_side: int = 1024
@@ -61,13 +55,12 @@ class DetectOptions:
     pad_retry: bool = True
     cnn_retry: bool = False
     cnn_side: int = 400
-    grey: bool = False
 
 
 ENROL_JITTERS = 4  # enrolment may spend more: averaging jittered crops steadies the template
 ENROL = DetectOptions(max_side=1024, upsample=1, upsample_retry=True, cnn_retry=True)
 PHOTO = DetectOptions(max_side=1024, upsample=0, upsample_retry=True, cnn_retry=True)
-LIVE = DetectOptions(max_side=640, upsample=0, upsample_retry=True, pad_retry=False, grey=True)
+LIVE = DetectOptions(max_side=640, upsample=0, upsample_retry=True, pad_retry=False)
 
 
 @dataclass(frozen=True)
@@ -151,8 +144,6 @@ class Engine:
             img = np.pad(rgb, ((pad, pad), (pad, pad), (0, 0)), mode="edge")
         scale = min(1.0, opts.max_side / max(img.shape[0], img.shape[1]))
         small = img if scale == 1.0 else _resize(img, scale)
-        if opts.grey:
-            small = _grey(small)
         with self._lock:
             try:
                 rects, scores, _ = self._detector.run(small, upsample, 0.0)
@@ -213,12 +204,6 @@ def _resize(rgb: np.ndarray, scale: float) -> np.ndarray:
     h, w = rgb.shape[:2]
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-
-
-def _grey(rgb: np.ndarray) -> np.ndarray:
-    import cv2
-
-    return np.ascontiguousarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))
 
 
 CROWD_RATIO = 0.6  # a second face at least this wide (relative) means several people in view

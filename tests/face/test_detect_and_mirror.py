@@ -56,30 +56,3 @@ def test_every_mobilefacenet_vector_is_the_mean_of_the_face_and_its_mirror(photo
     mean = both.mean(axis=0)
     assert np.allclose(probe, mean / np.linalg.norm(mean), atol=1e-5)
     assert float(np.linalg.norm(both[0] - both[1])) > 0.05  # the mirror is a different view
-
-
-def test_live_frames_are_searched_in_grey_and_give_the_colour_search_s_faces(
-    photos: Path, ea: Path
-) -> None:
-    """LIVE runs HOG on luminance (faster); the faces and their landmarks stay the colour ones."""
-    from dataclasses import replace
-
-    engine = engine_for("mobilefacenet")
-    colour = replace(LIVE, grey=False)
-    assert LIVE.grey and not PHOTO.grey and not ENROL.grey  # stills keep colour
-    checked = 0
-    for folder, rel in [
-        (photos, "probe/obama1.jpg"),
-        (photos, "enroll/biden/biden.jpg"),
-        (ea, "people/ko_KimJisoo/1.jpg"),
-        (ea, "people/ja_MikiHonoka/1.jpg"),
-    ]:
-        rgb = rgb_of(folder, rel)
-        grey_faces, colour_faces = engine.detect(rgb, LIVE), engine.detect(rgb, colour)
-        assert len(grey_faces) == len(colour_faces) == 1, rel
-        g, c = grey_faces[0], colour_faces[0]
-        assert max(abs(a - b) for a, b in zip(g.box, c.box, strict=True)) <= 0.1 * c.width, rel
-        eye_gap = float(np.linalg.norm(c.landmarks[36:42].mean(0) - c.landmarks[42:48].mean(0)))
-        assert float(np.abs(g.landmarks - c.landmarks).max()) <= 0.15 * eye_gap, rel
-        checked += 1
-    assert checked == 4
