@@ -58,8 +58,7 @@ def _configure_sqlite(engine: Engine) -> None:
         if conn.info.get(READ_ONLY, False) != read_only:  # a per-connection flag: set on change
             conn.exec_driver_sql(f"PRAGMA query_only={'ON' if read_only else 'OFF'}")
             conn.info[READ_ONLY] = read_only
-        if getattr(_early, "lock", None) is writer:  # taken by `transaction` before checkout
-            _early.lock = None
+        if _claim_early(writer):  # taken by `transaction` before checkout
             if read_only:
                 writer.release()  # the unit of work reads first: others write meanwhile
             else:
@@ -129,14 +128,15 @@ def transaction(factory: sessionmaker[Session], read_only: bool = False) -> Iter
         session.rollback()
         raise
     finally:
-        if early is not None and _unused(early):
-            early.release()
+        if early is not None and _claim_early(early):
+            early.release()  # the unit of work never used the database
         session.close()
 
 
-def _unused(lock: threading.Lock) -> bool:
-    """Was `lock` taken by this thread's unit of work and never adopted by a BEGIN? (Then
-    the unit of work never used the database: forget it here, the caller releases it.)"""
+def _claim_early(lock: threading.Lock) -> bool:
+    """Is `lock` the write lock this thread's unit of work took before its connection, not
+    yet claimed? Then it is the caller's now: the first BEGIN adopts or gives it back, and
+    `transaction` releases it when no BEGIN came."""
     if getattr(_early, "lock", None) is not lock:
         return False
     _early.lock = None

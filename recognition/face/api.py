@@ -82,13 +82,18 @@ class FaceService:
         self._unsubscribe = subscribe(self.sync.on_event) if listen else None
 
     def _analyse(self, rgb: np.ndarray, engine_name: str, *args: Any, **kw: Any) -> FrameAnalysis:
-        """analyse_frame here, or in the recognition pool's workers when one is installed
-        (recognition.workers.install puts a pooled engine, which has `pool`, on the service)."""
+        """analyse_frame, here or in the recognition pool's workers (see `_run`)."""
+        return self._run(analyse_frame, rgb, engine_name, *args, **kw)
+
+    def _run(self, fn: Callable[..., FrameAnalysis], *args: Any, **kw: Any) -> FrameAnalysis:
+        """A per-frame function here, or in the recognition pool's workers when one is
+        installed (recognition.workers.install puts a pooled engine, which has `pool`, on the
+        service)."""
         pool = getattr(self.engine, "pool", None)
         if pool is not None:
-            result: FrameAnalysis = pool.call(analyse_frame, rgb, engine_name, *args, **kw)
+            result: FrameAnalysis = pool.call(fn, *args, **kw)
             return result
-        return analyse_frame(rgb, engine_name, *args, **kw)
+        return fn(*args, **kw)
 
     def close(self) -> None:
         if self._unsubscribe is not None:
@@ -209,13 +214,7 @@ class FaceService:
         """1:N identification of the main face of an uploaded image (decoded where it is
         analysed: in a pool worker when the server has a pool)."""
         limits = (self.rt.config.max_upload_bytes, self.rt.config.max_image_pixels)
-        pool = getattr(self.engine, "pool", None)
-        if pool is not None:
-            analysis: FrameAnalysis = pool.call(
-                analyse_image, image_bytes, *limits, self.engine_name, PHOTO, "main"
-            )
-        else:
-            analysis = analyse_image(image_bytes, *limits, self.engine_name, PHOTO, "main")
+        analysis = self._run(analyse_image, image_bytes, *limits, self.engine_name, PHOTO, "main")
         return self.decide(analysis, candidates)
 
     def identify_array(
