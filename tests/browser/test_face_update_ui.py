@@ -15,17 +15,16 @@ from typing import Any
 import numpy as np
 import pytest
 from flask import Flask
-from sqlalchemy import select
 
 from checkin.portal import issue_portal_code
 from core.runtime import Runtime
-from models import AuditEntry
 from models.db import transaction
 from models.face import FaceUpdateConsent
 from recognition.face import update
 from recognition.face.api import face_service
 from tests.browser_support import chromium, live_server
 from tests.conftest import PASSWORD, Caller
+from tests.face.conftest import last_actor
 from tests.factories import make_attendee, make_gate, make_zone
 
 pytestmark = pytest.mark.browser
@@ -58,14 +57,6 @@ def consents(rt: Runtime, attendee_id: int) -> bool:
 def updates_of(rt: Runtime, attendee_id: int) -> list[int]:
     with transaction(rt.sessions, read_only=True) as db:
         return [t.id for t in update.update_templates(db, attendee_id)]
-
-
-def last_actor(rt: Runtime, action: str) -> str:
-    with transaction(rt.sessions, read_only=True) as db:
-        rows = db.scalars(
-            select(AuditEntry.actor).where(AuditEntry.action == action).order_by(AuditEntry.id)
-        ).all()
-    return rows[-1]
 
 
 @contextmanager

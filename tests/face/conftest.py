@@ -15,9 +15,11 @@ import cv2
 import numpy as np
 import pytest
 from PIL import Image
+from sqlalchemy import select
 
 from core.events import emit
 from core.runtime import Runtime
+from models import AuditEntry
 from models.db import transaction
 from models.face import FaceTemplate
 from recognition.face import store
@@ -104,3 +106,12 @@ def enrol_vectors(samples: dict[str, Sample], identity: str) -> list[np.ndarray]
 def count_templates(rt: Runtime) -> int:
     with rt.sessions() as db:
         return store.count_templates(db)
+
+
+def last_actor(rt: Runtime, action: str) -> str:
+    """Who did the latest audited `action`."""
+    with transaction(rt.sessions, read_only=True) as db:
+        rows = db.scalars(
+            select(AuditEntry.actor).where(AuditEntry.action == action).order_by(AuditEntry.id)
+        ).all()
+    return rows[-1]

@@ -29,7 +29,7 @@ from recognition.face import update
 from recognition.face.api import face_service
 from tests.checkin.conftest import build_venue
 from tests.conftest import SHARED_FACES, Caller, device_caller
-from tests.face.conftest import frame_640, jpeg, new_attendee, rgb_of
+from tests.face.conftest import frame_640, jpeg, last_actor, new_attendee, rgb_of
 from web.extensions import socketio
 
 FACES_EA = SHARED_FACES.parent / "faces_ea"
@@ -238,15 +238,7 @@ def test_the_attendee_controls_updates_from_their_phone(
     assert mine["attendee_id"] == aid and len(mine["updates"]) == 1
     assert phone.delete("/api/public/phone/face-updates").json["removed"] == 1
     assert templates(rt, aid) == [("enrolment", None)]
-    assert "attendee:" in _last_actor(rt, "face_updates_removed")
-
-
-def _last_actor(rt: Runtime, action: str) -> str:
-    with transaction(rt.sessions, read_only=True) as db:
-        rows = db.scalars(
-            select(AuditEntry.actor).where(AuditEntry.action == action).order_by(AuditEntry.id)
-        ).all()
-        return rows[-1]
+    assert "attendee:" in last_actor(rt, "face_updates_removed")
 
 
 def qr_and_face_frame(code: str, face: np.ndarray) -> bytes:
