@@ -26,6 +26,7 @@ import resource
 import sys
 import time
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -36,10 +37,11 @@ sys.path.insert(0, str(ROOT))
 
 from models.face import ENGINE_SPACES, selected_engine  # noqa: E402
 from recognition.face.decision import decide, load_thresholds  # noqa: E402
-from recognition.face.engine import LIVE  # noqa: E402
+from recognition.face.engine import LIVE, near_region  # noqa: E402
 from recognition.face.frame import analyse_frame  # noqa: E402
 from recognition.face.gallery import GalleryIndex  # noqa: E402
 from recognition.face.images import decode_image  # noqa: E402
+from recognition.face.stream import FULL_EVERY, STEP  # noqa: E402
 
 PHOTOS = ROOT.parent / "shared" / "data" / "faces"
 FRAME_SOURCES = (
@@ -70,7 +72,7 @@ def ours(frames: list[np.ndarray], index: GalleryIndex, engine: str) -> dict[str
     """Detect to decision through the service's own per-frame function and decision rule."""
     t = load_thresholds(None, engine)
     out: dict[str, list[float]] = {
-        k: [] for k in ("detect", "landmarks", "encode", "match", "total")
+        k: [] for k in ("detect", "landmarks", "encode", "match", "total", "tracked")
     }
     for rgb in frames:
         t0 = time.perf_counter()
@@ -85,6 +87,13 @@ def ours(frames: list[np.ndarray], index: GalleryIndex, engine: str) -> dict[str
         out["encode"].append(analysis.timings.get("encode", 0.0))
         out["match"].append(t2 - t1)
         out["total"].append(t2 - t0)
+        if main is not None:  # the next frame of a stream: searched around the tracked face
+            near = replace(LIVE, near=near_region(main.face.box, STEP))
+            t3 = time.perf_counter()
+            again = analyse_frame(rgb, engine, near, "main").main_face
+            if again is not None and again.embedding is not None:
+                decide(index.search(again.embedding), t)
+            out["tracked"].append(time.perf_counter() - t3)
     return out
 
 
@@ -134,7 +143,7 @@ def latency(n_frames: int, engines: list[str], report: dict[str, dict[str, float
                 for stage, values in res.items():
                     got[name].setdefault(stage, []).extend(values)
         say(f"  {w}x{h}   " + "   ".join(f"{n:>16}" for n in got))
-        for stage in ("detect", "landmarks", "encode", "match", "total"):
+        for stage in ("detect", "landmarks", "encode", "match", "total", "tracked"):
             cells = [pct(got[n][stage]) if stage in got[n] else "      -" for n in got]
             say(f"    {stage:<10} " + "   ".join(f"{c:>16}" for c in cells))
         for name, stages in got.items():
@@ -144,6 +153,12 @@ def latency(n_frames: int, engines: list[str], report: dict[str, dict[str, float
             for stage, values in stages.items():
                 if stage != "total":
                     row[f"{stage}_{w}_p50_ms"] = ms(values, 50)
+            if stages.get("tracked"):  # a stream's frames: one whole search in FULL_EVERY
+                tracked = ms(stages["tracked"], 50)
+                whole = row[f"frame_{w}_p50_ms"]
+                row[f"stream_{w}_mean_ms"] = round(
+                    (whole + (FULL_EVERY - 1) * tracked) / FULL_EVERY, 1
+                )
             if w == 640:
                 row["encode_p50_ms"] = ms(stages["encode"], 50)
 

@@ -55,6 +55,10 @@ class DetectOptions:
     pad_retry: bool = True
     cnn_retry: bool = False
     cnn_side: int = 400
+    # Where to look first (left, top, right, bottom in the image): a camera stream passes the
+    # region its tracked face can have moved to; faces found there are the answer, and only
+    # when none is the whole frame searched (see `Engine.detect`).
+    near: tuple[int, int, int, int] | None = None
 
 
 ENROL_JITTERS = 4  # enrolment may spend more: averaging jittered crops steadies the template
@@ -104,6 +108,10 @@ class Engine:
         `timings`, when given, receives the seconds spent in "detect" and "landmarks".
         """
         t = timings if timings is not None else {}
+        if opts.near is not None:
+            faces = self._detect_near(rgb, opts, opts.near, t)
+            if faces:
+                return faces
         faces = self._detect_scaled(rgb, opts, opts.upsample, 0, t)
         if not faces and opts.upsample_retry:
             faces = self._detect_scaled(rgb, opts, opts.upsample + 1, 0, t)
@@ -113,6 +121,53 @@ class Engine:
         if not faces and opts.cnn_retry:
             faces = self._detect_cnn(rgb, opts.cnn_side, t)
         return faces
+
+    def _detect_near(
+        self,
+        rgb: np.ndarray,
+        opts: DetectOptions,
+        near: tuple[int, int, int, int],
+        t: dict[str, float],
+    ) -> list[Face]:
+        """HOG on the region `near` only, at the scale the whole frame would be searched at.
+
+        The region's corner is put on HOG's 8-pixel cell grid of that scale, so the finest
+        pyramid level sees the same cells as in a whole-frame search. Returns [] (search the
+        whole frame) when the region is most of the frame anyway, or too small for a face HOG
+        finds without upsampling. Boxes and landmarks are in frame coordinates, landmarks
+        found on the full-resolution frame as in a whole-frame search.
+        """
+        h, w = rgb.shape[:2]
+        scale = min(1.0, opts.max_side / max(h, w))
+        cell = HOG_CELL / scale
+        left = int(max(0, near[0]) // cell * cell)
+        top = int(max(0, near[1]) // cell * cell)
+        right, bottom = min(w, near[2]), min(h, near[3])
+        width, height = right - left, bottom - top
+        small_side = min(width, height) * scale
+        if small_side < NEAR_MIN_SIDE or width * height > NEAR_MAX_SHARE * w * h:
+            return []
+        start = time.perf_counter()
+        region = np.ascontiguousarray(rgb[top:bottom, left:right])
+        small = region if scale == 1.0 else _resize(region, scale)
+        with self._lock:
+            try:
+                rects, scores, _ = self._detector.run(small, opts.upsample, 0.0)
+            except RuntimeError as exc:
+                raise FaceEngineError(f"face detector failed: {exc}", "engine_failed") from exc
+            found = time.perf_counter()
+            faces = []
+            for r, score in zip(rects, scores, strict=True):
+                moved = dlib.rectangle(
+                    int(r.left() / scale) + left,
+                    int(r.top() / scale) + top,
+                    int(r.right() / scale) + left,
+                    int(r.bottom() / scale) + top,
+                )
+                faces.append(self._landmarks(rgb, moved, 1.0, 0, score))
+        t["detect"] = t.get("detect", 0.0) + found - start
+        t["landmarks"] = t.get("landmarks", 0.0) + time.perf_counter() - found
+        return [f for f in faces if f is not None]
 
     def _detect_cnn(self, rgb: np.ndarray, side: int, t: dict[str, float]) -> list[Face]:
         """dlib's MMOD CNN detector on a copy `side` px on its longer side (small photos are
@@ -204,6 +259,18 @@ def _resize(rgb: np.ndarray, scale: float) -> np.ndarray:
     h, w = rgb.shape[:2]
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+
+
+HOG_CELL = 8  # dlib's fHOG cell size in pixels
+NEAR_MIN_SIDE = 100  # px at detection scale: a region HOG can find an 80-px face in
+NEAR_MAX_SHARE = 0.6  # a region larger than this share of the frame: search the whole frame
+
+
+def near_region(box: tuple[int, int, int, int], reach: float) -> tuple[int, int, int, int]:
+    """The region a face with this box can be in after moving `reach` face widths (any way)."""
+    left, top, right, bottom = box
+    grow = round(reach * max(right - left, bottom - top))
+    return (left - grow, top - grow, right + grow, bottom + grow)
 
 
 CROWD_RATIO = 0.6  # a second face at least this wide (relative) means several people in view

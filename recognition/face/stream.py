@@ -21,14 +21,22 @@ from __future__ import annotations
 import secrets
 from collections import Counter
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
 
 from recognition.face.decision import Identification
 from recognition.face.embedders import EngineInfo
-from recognition.face.engine import LIVE, Engine, Face, main_face, yaw_ratio
+from recognition.face.engine import (
+    LIVE,
+    DetectOptions,
+    Engine,
+    Face,
+    main_face,
+    near_region,
+    yaw_ratio,
+)
 from recognition.face.enrolment import combine
 from recognition.face.frame import FrameAnalysis
 from recognition.face.images import ensure_rgb_array
@@ -119,16 +127,18 @@ class FaceStream:
         self.track_t = 0.0  # when the tracked face was last seen
         self.started: float | None = None
         self.missing = 0
+        self.searched = 0  # frames since the last whole-frame search
+        self.whole = True  # whether the current frame was searched whole
 
     def feed(self, rgb: np.ndarray, t: float) -> StreamDecision | None:
         """Process one frame taken at time t (seconds)."""
         rgb = ensure_rgb_array(rgb)
         if self.liveness and self.repeats.feed(rgb):
             return self._finish(Identification("spoof_suspected"), "failed")
-        analysis = self.service.analyse(rgb, self.service.engine_name, LIVE, "main")
+        reach = _reach(t - self.track_t)
+        analysis = self.service.analyse(rgb, self.service.engine_name, self._where(reach), "main")
         ident = self.service.decide(analysis, self.candidates)
         faces = [f.face for f in analysis.faces]
-        reach = _reach(t - self.track_t)
         face = _tracked(faces, self.track, reach)
         if face is None:
             self.missing += 1
@@ -150,6 +160,33 @@ class FaceStream:
             self.vectors.append(main.embedding)
         return self._conclude(t)
 
+    def _where(self, reach: float) -> DetectOptions:
+        """Where to search this frame: around the tracked face, or the whole frame.
+
+        Searching only where the tracked face can have moved costs about a third of a whole
+        frame's detection, but cannot see a second person who steps into view elsewhere. So
+        the whole frame is searched when no face is tracked, every `FULL_EVERY`-th frame, and
+        whenever this frame could release a match (the frames before it agree, and liveness,
+        if required, has passed): a match is only ever released on a whole-frame search
+        (`_conclude` holds it otherwise), where a crowd in view answers `multiple_faces`
+        exactly as without tracking.
+        """
+        self.searched += 1
+        could_release = self._agreeing(self.cfg.agree - 1) and (not self.liveness or self._live())
+        self.whole = self.track is None or self.searched >= FULL_EVERY or could_release
+        if self.whole:
+            self.searched = 0
+            return LIVE
+        assert self.track is not None
+        return replace(LIVE, near=near_region(self.track.box, reach))
+
+    def _agreeing(self, frames: int) -> bool:
+        """The last `frames` frames of the track all name the same attendee."""
+        recent = self.results[-frames:] if frames > 0 else []
+        return len(recent) == frames and all(
+            r.decision == "match" and r.attendee_id == recent[0].attendee_id for r in recent
+        )
+
     def _someone_else(self, ident: Identification) -> bool:
         """This frame names another attendee than the track's last match: not the same face."""
         named = [r.attendee_id for r in self.results if r.decision == "match"]
@@ -165,9 +202,7 @@ class FaceStream:
 
     def _conclude(self, t: float) -> StreamDecision | None:
         recent = self.results[-self.cfg.agree :]
-        agreed = len(recent) == self.cfg.agree and all(
-            r.decision == "match" and r.attendee_id == recent[0].attendee_id for r in recent
-        )
+        agreed = self._agreeing(self.cfg.agree)
         if agreed:
             fused = self._fused(self.cfg.agree)
             if fused is not None and fused.attendee_id == recent[0].attendee_id:
@@ -178,7 +213,11 @@ class FaceStream:
             fused = self._fused(self.cfg.give_up)
             if fused is not None and fused.decision == "match":
                 recent, agreed = [fused], True
+        if self.results[-1].decision == "multiple_faces":
+            agreed = False  # a crowd in view (seen on a whole-frame search) releases no match
         timed_out = self.started is not None and t - self.started > self.cfg.liveness_timeout
+        if agreed and (not self.liveness or self._live()) and not self.whole:
+            return None  # released on a whole-frame search only: the next frame is one
         if agreed and not self.liveness:
             return self._finish(recent[-1], "not_required")
         if agreed and self._live():
@@ -219,6 +258,7 @@ class FaceStream:
         return StreamDecision(ident, liveness, frames)
 
 
+FULL_EVERY = 3  # every third frame of a track is searched whole (see FaceStream._where)
 FRAME_GAP = 0.25  # seconds between frames the page sends when the server keeps up
 STEP = 0.6  # face widths a face may move between two such frames and still be the same one
 MAX_REACH = 1.5  # face widths, however long the gap (a longer gap is a lost face)
