@@ -1,8 +1,8 @@
 """One decision per person in front of a camera: follow them until they leave the frame.
 
 After a camera decides (by face or by code), the person it decided for is a *presence*: each
-later frame is only searched for faces (no identification) and for the entrance QR code that
-was decided. While the decided face is still in view (at about the same place, as the face
+later frame is only searched for faces (no identification; around the followed face, the whole
+frame only when it is not there) and for the entrance QR code that was decided. While the decided face is still in view (at about the same place, as the face
 stream tracks it) or the same code is still shown, the presence goes on and no new decision is
 made: a delegate who stays in front of the gate after being let in is not refused a moment
 later for anti-passback, and a photo held up is refused once, not every few seconds. The
@@ -15,16 +15,17 @@ A decision by typed code has no face yet: the presence adopts the main face seen
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from recognition.face.engine import Face, main_face
+from recognition.face.engine import LIVE, DetectOptions, Face, main_face, near_region
 
 LOST_FRAMES = 3
 LOST_SECONDS = 0.75
 ADOPT_SECONDS = 6.0
 MAX_SECONDS = 120.0
+REACH = 0.6  # face widths the followed face may move between two frames (as the stream's STEP)
 
 
 @dataclass
@@ -39,6 +40,13 @@ class Presence:
 
     def __post_init__(self) -> None:
         self.last_seen = self.started
+
+    def search(self) -> DetectOptions:
+        """Where the next frame is searched: around the followed face (the detector searches
+        the whole frame when nothing is there), or the whole frame while there is none."""
+        if self.face is None:
+            return LIVE
+        return replace(LIVE, near=near_region(self.face.box, REACH))
 
     def sees(self, faces: list[Face], code: str | None, now: float) -> bool:
         """Update with one frame's faces and code; False once the person has left."""
@@ -63,4 +71,4 @@ def same_place(a: Face, b: Face) -> bool:
     """Whether two face boxes are about where one moving face would be (as the stream tracks)."""
     ax, ay = (a.box[0] + a.box[2]) / 2, (a.box[1] + a.box[3]) / 2
     bx, by = (b.box[0] + b.box[2]) / 2, (b.box[1] + b.box[3]) / 2
-    return float(np.hypot(ax - bx, ay - by)) < 0.6 * max(a.width, b.width)
+    return float(np.hypot(ax - bx, ay - by)) < REACH * max(a.width, b.width)

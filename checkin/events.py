@@ -148,7 +148,7 @@ def _process(rt: Runtime, cam: Camera, rgb: np.ndarray, t: float) -> dict[str, A
     code = read_qr(rgb)
     presence = cam.presence
     if presence is not None and (code is None or code == presence.code):
-        faces = cam.stream.service.engine.detect(rgb, LIVE)
+        faces = cam.stream.service.engine.detect(rgb, presence.search())
         if presence.sees(faces, code, time.monotonic()):
             return {"held": True}
         cam.presence = None  # the person left: the next one gets fresh candidates

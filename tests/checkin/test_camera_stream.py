@@ -14,6 +14,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from checkin import camera
+from checkin.camera_presence import Presence
 from checkin.codes import issue_code
 from checkin.identification import read_ticket
 from checkin.portal import qr_data_url
@@ -22,6 +23,7 @@ from core.runtime import Runtime
 from models import AccessEvent, Alert, VenueCheckIn
 from models.db import transaction
 from recognition.face.api import face_service
+from recognition.face.engine import Face
 from tests.checkin.conftest import Venue
 from tests.checkin.faces import enrol, jpeg, load_rgb, nobody
 from tests.checkin.test_gate_rules import count
@@ -416,3 +418,12 @@ def test_a_full_pool_after_a_recorded_decision_does_not_replace_its_answer() -> 
     engine = SimpleNamespace(detect=full)
     cam = SimpleNamespace(stream=SimpleNamespace(service=SimpleNamespace(engine=engine)))
     assert _main_face(cam, np.zeros((48, 64, 3), np.uint8)) is None  # type: ignore[arg-type]
+
+
+def test_a_followed_person_is_searched_for_around_their_face() -> None:
+    """Held frames search around the decided face (the detector falls back to the whole frame
+    when nothing is there); with no face to follow, the whole frame."""
+    presence = Presence(started=0.0)
+    assert presence.search().near is None
+    presence.face = Face(box=(100, 100, 200, 200), landmarks=np.zeros((68, 2), np.float32), score=1)
+    assert presence.search().near == (40, 40, 260, 260)
