@@ -131,15 +131,16 @@ class Engine:
     ) -> list[Face]:
         """HOG on the region `near` only, at the scale the whole frame would be searched at.
 
-        The region's corner is put on HOG's 8-pixel cell grid of that scale, so the finest
-        pyramid level sees the same cells as in a whole-frame search. Returns [] (search the
+        The region's corner is put on a `HOG_GRID` grid of that scale, so the finest two
+        pyramid levels see the same cells as in a whole-frame search (coarser levels may not:
+        a larger face's box can then differ by a few pixels). Returns [] (search the
         whole frame) when the region is most of the frame anyway, or too small for a face HOG
         finds without upsampling. Boxes and landmarks are in frame coordinates, landmarks
         found on the full-resolution frame as in a whole-frame search.
         """
         h, w = rgb.shape[:2]
         scale = min(1.0, opts.max_side / max(h, w))
-        cell = HOG_CELL / scale
+        cell = HOG_GRID / scale
         left = int(max(0, near[0]) // cell * cell)
         top = int(max(0, near[1]) // cell * cell)
         right, bottom = min(w, near[2]), min(h, near[3])
@@ -261,7 +262,10 @@ def _resize(rgb: np.ndarray, scale: float) -> np.ndarray:
     return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
 
 
-HOG_CELL = 8  # dlib's fHOG cell size in pixels
+# A region's corner is put on a multiple of this (pixels at detection scale): 8 is HOG's cell,
+# and 48 = 8 x 6 keeps the cells of the first two pyramid levels (each 5/6 of the one before)
+# where a whole-frame search has them, so a face under about 100 px gets the same box.
+HOG_GRID = 48
 NEAR_MIN_SIDE = 100  # px at detection scale: a region HOG can find an 80-px face in
 NEAR_MAX_SHARE = 0.6  # a region larger than this share of the frame: search the whole frame
 

@@ -164,16 +164,20 @@ class FaceStream:
         """Where to search this frame: around the tracked face, or the whole frame.
 
         Searching only where the tracked face can have moved costs about a third of a whole
-        frame's detection, but cannot see a second person who steps into view elsewhere. So
-        the whole frame is searched when no face is tracked, every `FULL_EVERY`-th frame, and
-        whenever this frame could release a match (the frames before it agree, and liveness,
-        if required, has passed): a match is only ever released on a whole-frame search
-        (`_conclude` holds it otherwise), where a crowd in view answers `multiple_faces`
-        exactly as without tracking.
+        frame's detection, but cannot see a second person who steps into view elsewhere, and
+        its boxes differ from a whole-frame search's by a few pixels (HOG's coarser pyramid
+        levels sample the region on another grid), which moves the landmarks the liveness
+        checks read. So the whole frame is searched when no face is tracked, while liveness
+        is required and not yet shown (blink and head turn are judged on whole-frame searches
+        only, as before), every `FULL_EVERY`-th frame, and whenever this frame could release a
+        match (the frames before it agree): a match is only ever released on a whole-frame
+        search (`_conclude` holds it otherwise), where a crowd in view answers
+        `multiple_faces` exactly as without tracking.
         """
         self.searched += 1
-        could_release = self._agreeing(self.cfg.agree - 1) and (not self.liveness or self._live())
-        self.whole = self.track is None or self.searched >= FULL_EVERY or could_release
+        pending = self.liveness and not self._live()
+        could_release = self._agreeing(self.cfg.agree - 1)
+        self.whole = self.track is None or pending or self.searched >= FULL_EVERY or could_release
         if self.whole:
             self.searched = 0
             return LIVE

@@ -13,7 +13,7 @@ import pytest
 from core.runtime import Runtime
 from recognition.face.api import face_service
 from recognition.face.engine import LIVE, DetectOptions, Engine, near_region, yaw_ratio
-from recognition.face.stream import FULL_EVERY, STEP, StreamConfig
+from recognition.face.stream import STEP, StreamConfig
 from tests.face.conftest import enrol_vectors, new_attendee, rgb_of, seed_templates
 from tests.face.test_stream import held_photo, run, video_frames
 
@@ -120,9 +120,12 @@ def test_someone_stepping_in_beside_the_tracked_person_is_not_missed(
 
 
 @pytest.mark.slow
-def test_a_real_head_turn_is_followed_by_searches_near_the_face(
+def test_liveness_is_judged_on_whole_frame_searches_only(
     runtime: Runtime, samples: dict[str, Any], photos: Path
 ) -> None:
+    """A region search's landmarks differ a little from a whole-frame search's; alternating
+    the two must not be able to fake a blink or a head turn, so none is used before liveness
+    has passed."""
     attendee = new_attendee(runtime)
     seed_templates(runtime, attendee, enrol_vectors(samples, "lin_manuel_miranda"))
     cfg = StreamConfig(liveness_check="turn", turn_direction="right")
@@ -131,6 +134,4 @@ def test_a_real_head_turn_is_followed_by_searches_near_the_face(
     decision = run(stream, video_frames(photos, 82, 145), fps=29.97)
     assert decision is not None and decision.liveness == "passed"
     assert decision.identification.attendee_id == attendee
-    near = sum(s is not None for s in spy.searched)
-    assert near >= len(spy.searched) * (FULL_EVERY - 1) / FULL_EVERY - 3, spy.searched
-    assert spy.searched[-1] is None
+    assert spy.searched == [None] * len(spy.searched)
