@@ -8,7 +8,9 @@ per-stage figures; "one_to_n" holds 1:N times for 128-d and 192-d galleries).
 
 Per-frame latency (detect, landmarks, encode, match; p50/p95) at 640x480 and 1280x720 on frames
 made from the shared photos (one face each), and 1:N match time for galleries of 1k-1M
-templates. Baseline = face_recognition as its examples use it: face_locations (full-frame HOG,
+templates. "tracked" (tracked_640_p50_ms, ...) is the same frame searched only around the face
+just found (`DetectOptions.near`), detect to decision: what a frame costs while the person
+decided for is still in view, or in a stream without pending liveness. Baseline = face_recognition as its examples use it: face_locations (full-frame HOG,
 one upsampling), face_encodings, compare_faces over every known encoding. BLAS is pinned to one
 thread so that "one core" holds for numpy too; run under `taskset -c 0` for dlib as well.
 """
@@ -41,7 +43,7 @@ from recognition.face.engine import LIVE, near_region  # noqa: E402
 from recognition.face.frame import analyse_frame  # noqa: E402
 from recognition.face.gallery import GalleryIndex  # noqa: E402
 from recognition.face.images import decode_image  # noqa: E402
-from recognition.face.stream import FULL_EVERY, STEP  # noqa: E402
+from recognition.face.stream import STEP  # noqa: E402
 
 PHOTOS = ROOT.parent / "shared" / "data" / "faces"
 FRAME_SOURCES = (
@@ -87,7 +89,9 @@ def ours(frames: list[np.ndarray], index: GalleryIndex, engine: str) -> dict[str
         out["encode"].append(analysis.timings.get("encode", 0.0))
         out["match"].append(t2 - t1)
         out["total"].append(t2 - t0)
-        if main is not None:  # the next frame of a stream: searched around the tracked face
+        # The same frame searched around the face just found: what a region search costs (the
+        # frames of a person still in view after a decision; streams without pending liveness)
+        if main is not None:
             near = replace(LIVE, near=near_region(main.face.box, STEP))
             t3 = time.perf_counter()
             again = analyse_frame(rgb, engine, near, "main").main_face
@@ -153,12 +157,6 @@ def latency(n_frames: int, engines: list[str], report: dict[str, dict[str, float
             for stage, values in stages.items():
                 if stage != "total":
                     row[f"{stage}_{w}_p50_ms"] = ms(values, 50)
-            if stages.get("tracked"):  # a stream's frames: one whole search in FULL_EVERY
-                tracked = ms(stages["tracked"], 50)
-                whole = row[f"frame_{w}_p50_ms"]
-                row[f"stream_{w}_mean_ms"] = round(
-                    (whole + (FULL_EVERY - 1) * tracked) / FULL_EVERY, 1
-                )
             if w == 640:
                 row["encode_p50_ms"] = ms(stages["encode"], 50)
 
