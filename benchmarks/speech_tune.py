@@ -2,7 +2,9 @@
 """Choose speech settings on a tuning split of the corpus, never on the evaluation sets.
 
     .venv/bin/python benchmarks/speech_tune.py decode --out /tmp/tune.json [--option k=v ...]
-    .venv/bin/python benchmarks/speech_tune.py rules /tmp/tune.json [...]
+        [--denoise subtract|lsa[:floor=0.25,...]]
+    .venv/bin/python benchmarks/speech_tune.py rules /tmp/tune.json [--rule 5,0.5,0.7,0.02,0.5]
+        [--heard rows.tsv] [...]
     .venv/bin/python benchmarks/speech_tune.py cmn
 
 The split: every third template of each corpus intent (index % 3 == 1) is held out. The language
@@ -13,9 +15,11 @@ noise at 10 dB. So settings are chosen on phrasings the models never saw, yet fr
 not from recognition/speech/evaluation/questions.csv or the shared development set.
 
 `decode` writes one record per utterance (condition, voice, gold label, n-best, word
-confidence, CPU time) for a decoder setting; `rules` replays decision rules on those records
-with the split's classifier; `cmn` prints the cepstral mean the decoder reaches after hearing
-training sentences (the start value `cmninit` in sphinx_lm.py).
+confidence, CPU time) for a decoder setting (`--denoise lsa`: the log-MMSE prototype of
+speech_lsa.py in front of the decoder instead of spectral subtraction); `rules` replays decision
+rules (all of a grid, or `--rule` alone) on those records with the split's classifier (`--heard`:
+trained on heard text from speech_heard.py too); `cmn` prints the cepstral mean the decoder
+reaches after hearing training sentences (the start value `cmninit` in sphinx_lm.py).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import random
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.speech_bench import WORDS, noisy  # noqa: E402
+from benchmarks.speech_lsa import suppressor  # noqa: E402
 from recognition.speech.corpus import build_corpus, labels, training_set  # noqa: E402
 from recognition.speech.synth import babble, read_pcm, speak, speak_flite  # noqa: E402
 
@@ -101,32 +107,34 @@ def decode(args: argparse.Namespace) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     clips = audio(folder, held, conditions)
     records = []
-    for cond in conditions:  # one fresh decoder per condition, as at a kiosk in one place
-        engine = CorpusLmEngine(sentences=sentences, options=options)
-        for text, label, voice, c, path in clips:
-            if c != cond:
-                continue
-            pcm = read_pcm(path)
-            start = time.process_time()
-            stream = engine.open_stream(WORDS)
-            for i in range(0, len(pcm), 3200):
-                stream.accept(pcm[i : i + 3200])
-            t = stream.finish()
-            cpu = time.process_time() - start
-            records.append(
-                {
-                    "text": text,
-                    "gold": label,
-                    "voice": voice,
-                    "cond": cond,
-                    "heard": t.text,
-                    "confidence": t.confidence,
-                    "nbest": t.alternatives,
-                    "cpu": cpu,
-                    "seconds": len(pcm) / 32000,
-                }
-            )
-    Path(args.out).write_text(json.dumps({"options": options, "records": records}, indent=0))
+    with suppressor(args.denoise):
+        for cond in conditions:  # one fresh decoder per condition, as at a kiosk in one place
+            engine = CorpusLmEngine(sentences=sentences, options=options)
+            for text, label, voice, c, path in clips:
+                if c != cond:
+                    continue
+                pcm = read_pcm(path)
+                start = time.process_time()
+                stream = engine.open_stream(WORDS)
+                for i in range(0, len(pcm), 3200):
+                    stream.accept(pcm[i : i + 3200])
+                t = stream.finish()
+                cpu = time.process_time() - start
+                records.append(
+                    {
+                        "text": text,
+                        "gold": label,
+                        "voice": voice,
+                        "cond": cond,
+                        "heard": t.text,
+                        "confidence": t.confidence,
+                        "nbest": t.alternatives,
+                        "cpu": cpu,
+                        "seconds": len(pcm) / 32000,
+                    }
+                )
+    setting = {"options": options, "denoise": args.denoise, "records": records}
+    Path(args.out).write_text(json.dumps(setting, indent=0))
     summary(records)
 
 
@@ -187,15 +195,18 @@ def rules(args: argparse.Namespace) -> None:
     from recognition.speech.understand import Rule, decide_labels, pooled_scores
 
     train, _ = split()
-    model = IntentClassifier("en", train)
+    model = IntentClassifier("en", train + heard(args.heard))
     records = json.loads(Path(args.records).read_text())["records"]
     for r in records:
         texts = [t for t, _ in r["nbest"]] or [r["heard"]]
         r["scores"] = [s.ranked for s in model.scores_many(texts)]
     conditions = list(dict.fromkeys(r["cond"] for r in records))
-    grid = itertools.product(
+    grid: Iterable[tuple[int, float, float, float, float]] = itertools.product(
         (1, 5), (0.0, 0.5, 1.0), (0.5, 0.6, 0.7, 0.8), (0.02, 0.05, 0.08), (0.0, 0.5)
     )
+    if args.rule:
+        n, power, answer, offer, reject = (float(v) for v in args.rule.split(","))
+        grid = [(int(n), power, answer, offer, reject)]
     results = []
     for nbest, power, answer, offer, reject_heard in grid:
         rule = Rule(nbest, power, answer, offer, reject_heard)
@@ -221,6 +232,16 @@ def rules(args: argparse.Namespace) -> None:
             print(f"  {cond:<10}" + "".join(f" {k} {v:6.1%}" for k, v in p.items()))
 
 
+def heard(path: str | None) -> list[tuple[str, str]]:
+    """Heard-text rows (benchmarks/speech_heard.py; made from training templates only)."""
+    import csv
+
+    if not path:
+        return []
+    with open(path, encoding="utf-8", newline="") as fh:
+        return [(row["heard"], row["label"]) for row in csv.DictReader(fh, delimiter="\t")]
+
+
 def rates(rows: list[tuple[str, str, bool, list[str]]]) -> dict[str, float]:
     on = [r for r in rows if r[0] != "unknown"]
     off = [r for r in rows if r[0] == "unknown"]
@@ -243,10 +264,13 @@ def main() -> None:
     p.add_argument("--audio", help="folder to keep the spoken clips in (reused if present)")
     p.add_argument("--option", action="append", default=[], help="decoder option key=value")
     p.add_argument("--conditions", default="clean,white10,babble10")
+    p.add_argument("--denoise", default="subtract", help='"subtract" or "lsa[:floor=0.25,...]"')
     p = sub.add_parser("cmn")
     p = sub.add_parser("rules")
     p.add_argument("records")
     p.add_argument("--max-wrong", type=float, default=0.01)
+    p.add_argument("--heard", help="add this heard-text file (speech_heard.py) to the training")
+    p.add_argument("--rule", help="replay only this rule: nbest,power,answer,offer,reject_heard")
     p.add_argument("--top", type=int, default=8)
     args = parser.parse_args()
     {"decode": decode, "cmn": cmn, "rules": rules}[args.command](args)

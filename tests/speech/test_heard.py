@@ -1,0 +1,84 @@
+"""Experiment tools (benchmarks/speech_heard.py, benchmarks/speech_lsa.py): heard training text
+comes from training templates and other voices only; the log-MMSE suppressor streams, turns
+steady and rising noise down and keeps a tone. Neither is part of the served system."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from recognition.speech import sphinx_lm
+from recognition.speech.catalogue import normalise_en
+from recognition.speech.corpus import labels
+from recognition.speech.denoise import SpectralSubtractor
+
+ROOT = Path(__file__).resolve().parents[2]
+EVAL = ROOT / "recognition/speech/evaluation/questions.csv"
+SPEECH_DEV = ROOT.parent / "shared" / "data" / "speech_dev" / "questions.csv"
+BENCH_VOICES = {"en-us", "en-gb+f3", "en-us+m3", "slt", "rms", "awb"}
+
+heard = pytest.importorskip("benchmarks.speech_heard")
+tune = pytest.importorskip("benchmarks.speech_tune")
+lsa = pytest.importorskip("benchmarks.speech_lsa")
+
+
+def held_out_questions() -> set[str]:
+    out = set()
+    for path in (EVAL, SPEECH_DEV):
+        if path.exists():
+            with path.open(encoding="utf-8") as fh:
+                out |= {
+                    normalise_en(r["text"]) for r in csv.DictReader(fh) if r["language"] == "en"
+                }
+    return out
+
+
+def test_heard_text_is_spoken_from_training_templates_never_from_held_out_questions() -> None:
+    spoken = heard.sample(heard.PER_LABEL, heard.SEED)
+    assert {label for _, label in spoken} == set(labels())
+    held_templates = {t for t, _ in tune.split()[1]}  # the tuning split's held-out sentences
+    assert not {t for t, _ in spoken} & (held_out_questions() | held_templates)
+
+
+def test_heard_text_is_spoken_by_voices_the_benchmark_does_not_use() -> None:
+    assert not {voice for _, voice, _ in heard.VOICES} & BENCH_VOICES
+
+
+def run(x: np.ndarray, cleaner: SpectralSubtractor, chunk: int = 1600) -> np.ndarray:
+    parts = [cleaner.process(x[i : i + chunk]) for i in range(0, len(x), chunk)]
+    return np.concatenate([*parts, cleaner.finish()])
+
+
+def rms(x: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(x**2)))
+
+
+def test_log_mmse_keeps_every_sample_turns_hiss_down_and_keeps_a_tone() -> None:
+    rng = np.random.default_rng(2)
+    t = np.arange(48_000) / 16_000
+    hiss = rng.normal(0.0, 300.0, len(t))
+    tone = np.where(t > 1.5, 3000.0 * np.sin(2 * np.pi * 440 * t), 0.0)
+    out = run(hiss + tone, lsa.LogMmse(), 7)
+    assert len(out) == len(t)
+    assert rms(out[4000:20_000]) < 0.5 * rms(hiss[4000:20_000])
+    assert 0.8 < rms(out[32_000:44_000]) / rms(tone[32_000:44_000]) < 1.2
+
+
+def test_log_mmse_follows_noise_that_gets_louder_where_the_minimum_does_not() -> None:
+    rng = np.random.default_rng(3)
+    x = np.concatenate([rng.normal(0.0, 300.0, 16_000), rng.normal(0.0, 1000.0, 32_000)])
+    late = slice(24_000, 40_000)  # from 0.5 s after the rise
+    assert rms(run(x, lsa.LogMmse())[late]) < 0.5 * rms(x[late])
+    assert rms(run(x, SpectralSubtractor())[late]) > 0.8 * rms(x[late])
+
+
+def test_the_tuning_switch_puts_log_mmse_in_front_of_decoders_and_takes_it_out_again() -> None:
+    with lsa.suppressor("lsa:floor=0.25"):
+        assert issubclass(sphinx_lm.SpectralSubtractor, lsa.LogMmse)
+        assert sphinx_lm.SpectralSubtractor.FLOOR == 0.25
+    assert sphinx_lm.SpectralSubtractor is SpectralSubtractor
+    with pytest.raises(ValueError):
+        lsa.suppressor("wiener").__enter__()
