@@ -10,8 +10,9 @@ Per-frame latency (detect, landmarks, encode, match; p50/p95) at 640x480 and 128
 made from the shared photos (one face each), and 1:N match time for galleries of 1k-1M
 templates. "tracked" (tracked_640_p50_ms, ...) is the same frame searched only around the face
 just found (`DetectOptions.near`), detect to decision: what a frame costs while the person
-decided for is still in view, or in a stream without pending liveness. Baseline = face_recognition as its examples use it: face_locations (full-frame HOG,
-one upsampling), face_encodings, compare_faces over every known encoding. BLAS is pinned to one
+decided for is still in view, or in a stream without pending liveness. Baseline =
+face_recognition as its examples use it: face_locations (full-frame HOG, one upsampling),
+face_encodings, compare_faces over every known encoding. BLAS is pinned to one
 thread so that "one core" holds for numpy too; run under `taskset -c 0` for dlib as well.
 """
 
