@@ -4,8 +4,9 @@ After a camera decides (by face or by code), the person it decided for is a *pre
 later frame is only searched for faces (no identification; around the followed face, the whole
 frame only when it is not there) and for the entrance QR code that was decided. While the
 decided face is still in view (at about the same place, as the face stream tracks it) or the
-same code is still shown, the presence goes on and no new decision is made: a delegate who stays in front of the gate after being let in is not refused a moment
-later for anti-passback, and a photo held up is refused once, not every few seconds. The
+same code is still shown, the presence goes on and no new decision is made: a delegate who
+stays in front of the gate after being let in is not refused a moment later for
+anti-passback, and a photo held up is refused once, not every few seconds. The
 presence ends when neither has been seen for `LOST_FRAMES` frames and `LOST_SECONDS`, or after
 `MAX_SECONDS` in any case; the next person then gets a fresh stream.
 
