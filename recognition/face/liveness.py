@@ -46,6 +46,9 @@ class LivenessConfig:
     repeat_epsilon: float = 0.3  # mean grey-level difference below which frames are "the same"
     max_repeats: int = 2
     turn_shift: float = 0.2  # yaw change (eye distances) that answers a head-turn challenge
+    # ... on this many frames in a row: a single frame's landmarks can jump that far on a held
+    # photo (docs/face.md, "Liveness measured on held photos"), a turned head stays turned
+    turn_frames: int = 2
 
 
 class BlinkDetector:
@@ -84,6 +87,7 @@ class TurnChallenge:
             raise ValueError("direction must be left or right")
         self.direction, self.cfg = direction, cfg
         self.start: list[float] = []
+        self.turned = 0  # frames in a row turned far enough
         self.passed = False
 
     def feed(self, yaw: float) -> bool:
@@ -94,7 +98,8 @@ class TurnChallenge:
         # The person's own right is negative yaw in an unmirrored camera image.
         wanted = -1.0 if self.direction == "right" else 1.0
         shift = (yaw - float(np.median(self.start))) * wanted
-        self.passed = self.passed or shift >= self.cfg.turn_shift
+        self.turned = self.turned + 1 if shift >= self.cfg.turn_shift else 0
+        self.passed = self.passed or self.turned >= self.cfg.turn_frames
         return self.passed
 
 
