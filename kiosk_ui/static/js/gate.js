@@ -38,8 +38,8 @@
     no_camera: ["摄像头不可用，请输入入场码", "No camera: please enter your entrance code"],
     looking: ["正在识别…", "Looking…"],
     blink: ["请眨眨眼", "Please blink"],
-    turn_left: ["请把头慢慢转向左边", "Please turn your head slowly to the left"],
-    turn_right: ["请把头慢慢转向右边", "Please turn your head slowly to the right"],
+    turn_left: ["请把头慢慢转向左边，停一下", "Please turn your head slowly to the left and hold it a moment"],
+    turn_right: ["请把头慢慢转向右边，停一下", "Please turn your head slowly to the right and hold it a moment"],
   };
 
   // Set-up: the device token (typed, or from a #token= link), then the gate chosen from the
