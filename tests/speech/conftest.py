@@ -16,10 +16,23 @@ from models.db import transaction
 from models.hotel import Hotel, Room, RoomType, Stay
 from models.transport import Flight, Trip, TripPassenger, Vehicle
 from models.venue import AgendaSession
+from recognition.speech import sphinx_lm
 from recognition.speech.registry import packaged_korean_model
 from recognition.speech.synth import add_noise, speak
 from tests.conftest import Caller
 from tests.factories import at, make_attendee, make_zone
+
+
+@pytest.fixture(autouse=True)
+def fresh_kiosk_means() -> None:
+    """Every test's kiosks start from the typical cepstral mean: device ids repeat across the
+    tests' databases, so a kiosk's remembered mean must not carry over from an earlier test (a
+    CI run heard "what time is the opening ceremony" as "what time does the opening to the"
+    after one)."""
+    with sphinx_lm._shared_lock:
+        for engine in sphinx_lm._shared.values():
+            with engine._lock:
+                engine._rooms.clear()
 
 
 @pytest.fixture(scope="session")
