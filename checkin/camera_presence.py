@@ -21,12 +21,13 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from recognition.face.engine import LIVE, DetectOptions, Face, main_face, near_region
+from recognition.face.stream import STEP
 
 LOST_FRAMES = 3
 LOST_SECONDS = 0.75
 ADOPT_SECONDS = 6.0
 MAX_SECONDS = 120.0
-REACH = 0.6  # face widths the followed face may move between two frames (as the stream's STEP)
+REACH = STEP  # face widths the followed face may move between two frames, as a stream tracks
 
 
 @dataclass
