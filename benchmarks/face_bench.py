@@ -8,9 +8,11 @@ per-stage figures; "one_to_n" holds 1:N times for 128-d and 192-d galleries).
 
 Per-frame latency (detect, landmarks, encode, match; p50/p95) at 640x480 and 1280x720 on frames
 made from the shared photos (one face each), and 1:N match time for galleries of 1k-1M
-templates. "tracked" (tracked_640_p50_ms, ...) is the same frame searched only around the face
-just found (`DetectOptions.near`), detect to decision: what a frame costs while the person
-decided for is still in view, or in a stream without pending liveness. Baseline =
+templates. Frames are searched by the camera-frame detector (BlazeFace where installed, else
+dlib's HOG; printed first). "hog" (hog_640_p50_ms, ...) is the same frame, detect to decision,
+searched by dlib's HOG detector as before BlazeFace; "tracked" (tracked_640_p50_ms) by HOG only
+around the face just found (`DetectOptions.near`), as HOG streams do between whole-frame
+searches. Baseline =
 face_recognition as its examples use it: face_locations (full-frame HOG, one upsampling),
 face_encodings, compare_faces over every known encoding. BLAS is pinned to one
 thread so that "one core" holds for numpy too; run under `taskset -c 0` for dlib as well.
@@ -40,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from models.face import ENGINE_SPACES, selected_engine  # noqa: E402
 from recognition.face.decision import decide, load_thresholds  # noqa: E402
-from recognition.face.engine import LIVE, near_region  # noqa: E402
+from recognition.face.engine import LIVE, live_detector, near_region  # noqa: E402
 from recognition.face.frame import analyse_frame  # noqa: E402
 from recognition.face.gallery import GalleryIndex  # noqa: E402
 from recognition.face.images import decode_image  # noqa: E402
@@ -75,7 +77,7 @@ def ours(frames: list[np.ndarray], index: GalleryIndex, engine: str) -> dict[str
     """Detect to decision through the service's own per-frame function and decision rule."""
     t = load_thresholds(None, engine)
     out: dict[str, list[float]] = {
-        k: [] for k in ("detect", "landmarks", "encode", "match", "total", "tracked")
+        k: [] for k in ("detect", "landmarks", "encode", "match", "total", "hog", "tracked")
     }
     for rgb in frames:
         t0 = time.perf_counter()
@@ -90,15 +92,18 @@ def ours(frames: list[np.ndarray], index: GalleryIndex, engine: str) -> dict[str
         out["encode"].append(analysis.timings.get("encode", 0.0))
         out["match"].append(t2 - t1)
         out["total"].append(t2 - t0)
-        # The same frame searched around the face just found: what a region search costs (the
-        # frames of a person still in view after a decision; streams without pending liveness)
+        # The same frame searched by HOG, whole and around the face just found (what a HOG
+        # stream's region search costs between its whole-frame searches)
+        hog = replace(LIVE, detector="hog")
+        searches = [("hog", hog)]
         if main is not None:
-            near = replace(LIVE, near=near_region(main.face.box, STEP))
+            searches.append(("tracked", replace(hog, near=near_region(main.face.box, STEP))))
+        for stage, opts in searches:
             t3 = time.perf_counter()
-            again = analyse_frame(rgb, engine, near, "main").main_face
+            again = analyse_frame(rgb, engine, opts, "main").main_face
             if again is not None and again.embedding is not None:
                 decide(index.search(again.embedding), t)
-            out["tracked"].append(time.perf_counter() - t3)
+            out[stage].append(time.perf_counter() - t3)
     return out
 
 
@@ -148,7 +153,7 @@ def latency(n_frames: int, engines: list[str], report: dict[str, dict[str, float
                 for stage, values in res.items():
                     got[name].setdefault(stage, []).extend(values)
         say(f"  {w}x{h}   " + "   ".join(f"{n:>16}" for n in got))
-        for stage in ("detect", "landmarks", "encode", "match", "total", "tracked"):
+        for stage in ("detect", "landmarks", "encode", "match", "total", "hog", "tracked"):
             cells = [pct(got[n][stage]) if stage in got[n] else "      -" for n in got]
             say(f"    {stage:<10} " + "   ".join(f"{c:>16}" for c in cells))
         for name, stages in got.items():
@@ -221,7 +226,7 @@ def main() -> None:
 
     say(
         f"dlib {dlib.__version__}, cpus allowed: {len(os.sched_getaffinity(0))}, "
-        f"default engine {selected_engine()}"
+        f"default engine {selected_engine()}, camera-frame detector {live_detector()}"
     )
     engines = [e for e in args.engines.split(",") if e]
     frames: dict[str, dict[str, float]] = {}
@@ -230,6 +235,7 @@ def main() -> None:
     one_to_n([int(s) for s in args.sizes.split(",") if s], matching)
     result = {
         "default_engine": selected_engine(),
+        "camera_detector": live_detector(),
         "engines": {e: frames[e] for e in engines},
         "baseline": {
             "name": "face_recognition 1.3.0 (face_locations + face_encodings)",

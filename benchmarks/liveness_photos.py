@@ -1,6 +1,7 @@
 """Held and turned photos against the liveness checks: how often does a still photo pass?
 
     .venv/bin/python benchmarks/liveness_photos.py [--seeds 2,3] [--parts 2 --part 0]
+        [--detector hog]
 
 For the first photo of every person in ../shared/data/faces_ea/people and
 ../shared/data/faces/enroll, letter-boxed into a 640x480 frame, 30 frames at 10 a second of the
@@ -25,7 +26,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from recognition.face.engine import LIVE, Engine, main_face, yaw_ratio  # noqa: E402
+from recognition.face.engine import DETECTORS, LIVE, Engine, main_face, yaw_ratio  # noqa: E402
 from recognition.face.liveness import (  # noqa: E402
     BlinkDetector,
     LivenessConfig,
@@ -49,8 +50,12 @@ def main() -> None:
     ap.add_argument("--seeds", default="2,3")
     ap.add_argument("--parts", type=int, default=1)
     ap.add_argument("--part", type=int, default=0)
+    ap.add_argument(
+        "--detector", choices=DETECTORS, default=None, help="camera-frame detector (FACE_DETECTOR)"
+    )
     args = ap.parse_args()
-    engine = Engine(engine_name="mobilefacenet")
+    engine = Engine(engine_name="mobilefacenet", detector=args.detector)
+    print(f"detector: {engine.live_detector}")
     old_turn = LivenessConfig(turn_frames=1)
     counts = {"sequences": 0, "east_asian": 0, "blink": 0, "old": 0, "new": 0}
     for photo in people()[args.part :: args.parts]:

@@ -44,7 +44,7 @@ import numpy as np
 
 from core.errors import SummitError
 from core.runtime import Runtime
-from recognition.face.engine import PHOTO, DetectOptions, Engine, Face
+from recognition.face.engine import PHOTO, DetectOptions, Engine, Face, live_detector
 from recognition.speech.audio import Pcm
 from recognition.speech.catalogue import SummitWords
 from recognition.speech.engines import Transcript, transcribe_whole
@@ -282,6 +282,10 @@ class PooledEngine(Engine):
 
     def __init__(self, pool: RecognitionPool) -> None:  # no models in this process
         self.pool = pool
+
+    @property
+    def live_detector(self) -> str:
+        return live_detector()  # what the workers, started with this environment, load
 
     def detect(
         self, rgb: np.ndarray, opts: DetectOptions = PHOTO, timings: dict[str, float] | None = None

@@ -9,8 +9,10 @@ model files that face_recognition_models ships, straight from its folder.
 from __future__ import annotations
 
 import importlib.util
+import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +20,7 @@ import dlib
 import numpy as np
 
 from models.face import selected_engine
+from recognition.face.blazeface import MODEL_FILE, WEIGHTS, BlazeFace, hog_like_box
 from recognition.face.embedders import DlibEmbedder, Embedder, EngineInfo, mobilefacenet
 from recognition.face.errors import FaceEngineError
 
@@ -59,12 +62,19 @@ class DetectOptions:
     # region its tracked face can have moved to; faces found there are the answer, and only
     # when none is the whole frame searched (see `Engine.detect`).
     near: tuple[int, int, int, int] | None = None
+    # "blazeface": camera frames are searched by the BlazeFace model (recognition.face.blazeface,
+    # about 5 ms a frame, whole frame always; `near` is then not needed and ignored), when it is
+    # installed and FACE_DETECTOR is not "hog". "hog": dlib's HOG detector with the options above.
+    detector: str = "hog"
 
 
 ENROL_JITTERS = 4  # enrolment may spend more: averaging jittered crops steadies the template
 ENROL = DetectOptions(max_side=1024, upsample=1, upsample_retry=True, cnn_retry=True)
 PHOTO = DetectOptions(max_side=1024, upsample=0, upsample_retry=True, cnn_retry=True)
-LIVE = DetectOptions(max_side=640, upsample=0, upsample_retry=True, pad_retry=False)
+LIVE = DetectOptions(
+    max_side=640, upsample=0, upsample_retry=True, pad_retry=False, detector="blazeface"
+)
+DETECTORS = ("blazeface", "hog")
 
 
 @dataclass(frozen=True)
@@ -83,8 +93,15 @@ class Face:
 class Engine:
     """Thread-safe wrapper of dlib's detector and landmarks and one embedding engine."""
 
-    def __init__(self, folder: Path | None = None, engine_name: str | None = None) -> None:
+    def __init__(
+        self,
+        folder: Path | None = None,
+        engine_name: str | None = None,
+        detector: str | None = None,
+    ) -> None:
         folder = folder or models_dir()
+        # None: camera frames use HOG too (the model is not installed, or FACE_DETECTOR=hog)
+        self._blaze = BlazeFace.load() if (detector or live_detector()) == "blazeface" else None
         self._detector = dlib.get_frontal_face_detector()
         self._pose68 = dlib.shape_predictor(str(folder / "shape_predictor_68_face_landmarks.dat"))
         self._folder = folder
@@ -94,6 +111,11 @@ class Engine:
         self.embedder: Embedder = (
             DlibEmbedder(folder, self._lock) if name == "dlib" else mobilefacenet()
         )
+
+    @property
+    def live_detector(self) -> str:
+        """The detector camera frames (`LIVE`) are searched with: "blazeface" or "hog"."""
+        return "hog" if self._blaze is None else "blazeface"
 
     @property
     def info(self) -> EngineInfo:
@@ -108,6 +130,8 @@ class Engine:
         `timings`, when given, receives the seconds spent in "detect" and "landmarks".
         """
         t = timings if timings is not None else {}
+        if opts.detector == "blazeface" and self._blaze is not None:
+            return self._detect_blaze(rgb, t)
         if opts.near is not None:
             faces = self._detect_near(rgb, opts, opts.near, t)
             if faces:
@@ -121,6 +145,13 @@ class Engine:
         if not faces and opts.cnn_retry:
             faces = self._detect_cnn(rgb, opts.cnn_side, t)
         return faces
+
+    def _detect_blaze(self, rgb: np.ndarray, t: dict[str, float]) -> list[Face]:
+        """BlazeFace on the whole frame; dlib's landmarks in the HOG-shaped box of each face."""
+        start = time.perf_counter()
+        found = self._blaze(rgb) if self._blaze is not None else []
+        boxes = [(dlib.rectangle(*hog_like_box(d.box)), d.score) for d in found]
+        return self._faces(boxes, start, t, lambda r, s: self._landmarks(rgb, r, 1.0, 0, s))
 
     def _detect_near(
         self,
@@ -151,24 +182,17 @@ class Engine:
         start = time.perf_counter()
         region = np.ascontiguousarray(rgb[top:bottom, left:right])
         small = region if scale == 1.0 else _resize(region, scale)
-        with self._lock:
-            try:
-                rects, scores, _ = self._detector.run(small, opts.upsample, 0.0)
-            except RuntimeError as exc:
-                raise FaceEngineError(f"face detector failed: {exc}", "engine_failed") from exc
-            found = time.perf_counter()
-            faces = []
-            for r, score in zip(rects, scores, strict=True):
-                moved = dlib.rectangle(
-                    int(r.left() / scale) + left,
-                    int(r.top() / scale) + top,
-                    int(r.right() / scale) + left,
-                    int(r.bottom() / scale) + top,
-                )
-                faces.append(self._landmarks(rgb, moved, 1.0, 0, score))
-        t["detect"] = t.get("detect", 0.0) + found - start
-        t["landmarks"] = t.get("landmarks", 0.0) + time.perf_counter() - found
-        return [f for f in faces if f is not None]
+
+        def moved(r: dlib.rectangle, score: float) -> Face | None:
+            box = dlib.rectangle(
+                int(r.left() / scale) + left,
+                int(r.top() / scale) + top,
+                int(r.right() / scale) + left,
+                int(r.bottom() / scale) + top,
+            )
+            return self._landmarks(rgb, box, 1.0, 0, score)
+
+        return self._faces(self._hog(small, opts.upsample), start, t, moved)
 
     def _detect_cnn(self, rgb: np.ndarray, side: int, t: dict[str, float]) -> list[Face]:
         """dlib's MMOD CNN detector on a copy `side` px on its longer side (small photos are
@@ -181,14 +205,10 @@ class Engine:
                 path = self._folder / "mmod_human_face_detector.dat"
                 self._cnn = dlib.cnn_face_detection_model_v1(str(path))
             try:
-                found = self._cnn(small, 0)
+                found = [(d.rect, float(d.confidence)) for d in self._cnn(small, 0)]
             except RuntimeError as exc:
                 raise FaceEngineError(f"face detector failed: {exc}", "engine_failed") from exc
-            mid = time.perf_counter()
-            faces = [self._landmarks(rgb, d.rect, scale, 0, d.confidence) for d in found]
-        t["detect"] = t.get("detect", 0.0) + mid - start
-        t["landmarks"] = t.get("landmarks", 0.0) + time.perf_counter() - mid
-        return [f for f in faces if f is not None]
+        return self._faces(found, start, t, lambda r, s: self._landmarks(rgb, r, scale, 0, s))
 
     def _detect_scaled(
         self, rgb: np.ndarray, opts: DetectOptions, upsample: int, pad: int, t: dict[str, float]
@@ -200,17 +220,35 @@ class Engine:
             img = np.pad(rgb, ((pad, pad), (pad, pad), (0, 0)), mode="edge")
         scale = min(1.0, opts.max_side / max(img.shape[0], img.shape[1]))
         small = img if scale == 1.0 else _resize(img, scale)
+        return self._faces(
+            self._hog(small, upsample),
+            start,
+            t,
+            lambda r, s: self._landmarks(img, r, scale, pad, s),
+        )
+
+    def _hog(self, small: np.ndarray, upsample: int) -> list[tuple[dlib.rectangle, float]]:
         with self._lock:
             try:
                 rects, scores, _ = self._detector.run(small, upsample, 0.0)
             except RuntimeError as exc:
                 raise FaceEngineError(f"face detector failed: {exc}", "engine_failed") from exc
-            found = time.perf_counter()
-            faces = [
-                self._landmarks(img, r, scale, pad, s) for r, s in zip(rects, scores, strict=True)
-            ]
-        t["detect"] = t.get("detect", 0.0) + found - start
-        t["landmarks"] = t.get("landmarks", 0.0) + time.perf_counter() - found
+        return [(r, float(s)) for r, s in zip(rects, scores, strict=True)]
+
+    def _faces(
+        self,
+        found: list[tuple[dlib.rectangle, float]],
+        start: float,
+        t: dict[str, float],
+        face_of: Callable[[dlib.rectangle, float], Face | None],
+    ) -> list[Face]:
+        """Landmarks for each detected box; the seconds since `start` go to "detect" in `t`,
+        the landmarks' to "landmarks"."""
+        mid = time.perf_counter()
+        with self._lock:
+            faces = [face_of(r, score) for r, score in found]
+        t["detect"] = t.get("detect", 0.0) + mid - start
+        t["landmarks"] = t.get("landmarks", 0.0) + time.perf_counter() - mid
         return [f for f in faces if f is not None]
 
     def _landmarks(
@@ -238,6 +276,19 @@ class Engine:
     def encode(self, rgb: np.ndarray, face: Face, jitters: int = 0) -> np.ndarray:
         """The face's float32 vector in this engine's space (jitters > 0: a steadier one)."""
         return self.embedder.encode(rgb, face.landmarks, face.box, jitters)
+
+
+def live_detector() -> str:
+    """The detector camera frames get: FACE_DETECTOR ("blazeface", the default, or "hog"); HOG
+    when the BlazeFace model is not installed."""
+    name = os.environ.get("FACE_DETECTOR", "").strip().lower() or "blazeface"
+    if name not in DETECTORS:
+        raise FaceEngineError(
+            f"FACE_DETECTOR must be one of {', '.join(DETECTORS)}, not {name!r}",
+            "engine_missing",
+            503,
+        )
+    return name if name == "hog" or (WEIGHTS / MODEL_FILE).exists() else "hog"
 
 
 def yaw_ratio(landmarks: np.ndarray) -> float:

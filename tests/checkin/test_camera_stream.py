@@ -426,4 +426,4 @@ def test_a_followed_person_is_searched_for_around_their_face() -> None:
     presence = Presence(started=0.0)
     assert presence.search().near is None
     presence.face = Face(box=(100, 100, 200, 200), landmarks=np.zeros((68, 2), np.float32), score=1)
-    assert presence.search().near == (40, 40, 260, 260)
+    assert presence.search().near == (25, 25, 275, 275)  # grown by REACH = 0.75 widths

@@ -43,6 +43,16 @@ def engine() -> Engine:
     return get_engine()
 
 
+@pytest.fixture
+def hog_frames(monkeypatch: pytest.MonkeyPatch) -> Engine:
+    """Camera frames searched by dlib's HOG detector, as with FACE_DETECTOR=hog (the process's
+    engine is shared, so its BlazeFace model is set aside for the test only)."""
+    engine = get_engine()
+    monkeypatch.setattr(engine, "_blaze", None)
+    assert engine.live_detector == "hog"
+    return engine
+
+
 @pytest.fixture(scope="session")
 def samples(photos: Path, engine: Engine) -> dict[str, Sample]:
     """Every labelled photo with its faces encoded by the real dlib models, by file."""

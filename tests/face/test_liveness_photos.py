@@ -23,6 +23,14 @@ from tests.face.conftest import frame_640, new_attendee, rgb_of, seed_templates
 from tests.face.test_stream import held_photo, run, turned_photo
 
 FACES_EA = SHARED_FACES.parent / "faces_ea"
+
+
+@pytest.fixture(autouse=True)
+def _hog(hog_frames: object) -> None:
+    """These sequences were found with camera frames searched by HOG (as before BlazeFace);
+    they test the liveness rules, which do not depend on the detector."""
+
+
 OLD_CHECK = StreamConfig(liveness_timeout=3.0, liveness_check="blink_or_turn")
 
 

@@ -1,4 +1,5 @@
-"""Camera streams search around the tracked face, and release a match only on a whole frame."""
+"""Camera streams on dlib's HOG detector search around the tracked face, and release a match only
+on a whole frame (with BlazeFace, the default, every frame is searched whole: test_blazeface)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,11 @@ from recognition.face.engine import LIVE, DetectOptions, Engine, near_region, ya
 from recognition.face.stream import STEP, StreamConfig
 from tests.face.conftest import enrol_vectors, new_attendee, rgb_of, seed_templates
 from tests.face.test_stream import held_photo, run, video_frames
+
+
+@pytest.fixture(autouse=True)
+def _hog(hog_frames: Engine) -> None:
+    """Searching around a tracked face is what a HOG stream does (BlazeFace searches whole)."""
 
 
 def tile(rgb: np.ndarray, w: int, h: int) -> np.ndarray:
