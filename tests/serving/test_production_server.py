@@ -90,6 +90,7 @@ def test_the_production_server_passes_a_gate_and_decodes_faces_in_its_pool(
         assert status == 200 and found["attendee"]["id"] == attendee, found
         system = admin.get("pool", "/api/system/recognition")[1]
         assert system["server"].startswith("gunicorn/"), system  # not Werkzeug's dev server
+        assert system["face"] == {"engine": "mobilefacenet", "camera_detector": "blazeface"}
         pool = system["pool"]
         assert pool is not None and pool["workers"] >= 1, pool
         assert pool["done"] >= 2 and pool["latency_ms"]["p50"] is not None, pool  # enrol + identify
