@@ -1,5 +1,6 @@
-"""dlib behind one small class: HOG detection (padded, scaled), 68-point landmarks, and the
-selected embedding engine (recognition.face.embedders: dlib's 128-d or MobileFaceNet's 192-d).
+"""dlib behind one small class: HOG detection (padded, scaled) for still photos, BlazeFace
+(recognition.face.blazeface) for camera frames, 68-point landmarks, and the selected embedding
+engine (recognition.face.embedders: dlib's 128-d or MobileFaceNet's 192-d).
 
 face_recognition's own helpers are not used here: they detect on the full frame with one
 upsampling (slow on large photos) and load models through pkg_resources. We load the same
