@@ -24,6 +24,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from recognition.face.errors import FaceEngineError
+
 WEIGHTS = Path(__file__).resolve().parent / "weights"
 MODEL_FILE = "face_detection_full_range.tflite"
 MODEL_SHA256 = "99bf9494d84f50acc6617d89873f71bf6635a841ea699c17cb3377f9507cfec3"
@@ -57,7 +59,12 @@ class BlazeFace:
     def __init__(self, path: Path) -> None:
         data = path.read_bytes()
         if hashlib.sha256(data).hexdigest() != MODEL_SHA256:
-            raise ValueError(f"{path} has an unexpected checksum")
+            raise FaceEngineError(
+                f"{path} has an unexpected checksum: run ./dev setup (copies it from the npm "
+                "package @mediapipe/face_detection) or set FACE_DETECTOR=hog",
+                "engine_missing",
+                503,
+            )
         from ai_edge_litert.interpreter import Interpreter
 
         self._net = Interpreter(model_content=data, num_threads=1)

@@ -113,3 +113,12 @@ def test_a_blazeface_stream_searches_every_frame_whole(
     decision = run(stream, [held_photo(base, rng) for _ in range(10)])
     assert decision is not None and decision.identification.attendee_id == attendee
     assert len(spy.searched) >= 3 and all(near is None for near in spy.searched)
+
+
+def test_a_damaged_model_file_is_refused_with_the_way_out(tmp_path: Path) -> None:
+    damaged = tmp_path / "face_detection_full_range.tflite"
+    damaged.write_bytes(b"not a model")
+    with pytest.raises(FaceEngineError) as err:
+        BlazeFace(damaged)
+    assert err.value.code == "engine_missing"
+    assert "FACE_DETECTOR=hog" in str(err.value)
