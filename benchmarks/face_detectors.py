@@ -48,10 +48,14 @@ from recognition.face.protocol import Photo, folds, read_photos  # noqa: E402
 SHARED = ROOT.parent / "shared" / "data"
 
 
-def frame(photo: Photo) -> np.ndarray:
-    rgb = decode_image(
+def photo_rgb(photo: Photo) -> np.ndarray:
+    return decode_image(
         (SHARED / photo.set / photo.file).read_bytes(), max_bytes=64 << 20, max_pixels=40_000_000
     )
+
+
+def frame(rgb: np.ndarray) -> np.ndarray:
+    """The photo at a camera frame's size (at most 640 px on its longer side)."""
     scale = min(1.0, 640 / max(rgb.shape[:2]))
     if scale < 1:
         size = (round(rgb.shape[1] * scale), round(rgb.shape[0] * scale))
@@ -83,7 +87,8 @@ def main() -> None:
     mated: dict[str, dict[str, list[float]]] = {f: {"blazeface": [], "hog": []} for f in "ab"}
     templates: dict[str, np.ndarray] = {}
     for photo in photos:
-        rgb = frame(photo)
+        full = photo_rgb(photo)
+        rgb = frame(full)
         fold = "a" if photo.identity in fold_a.identities else "b"
         got = {}
         for name, opts in (("blazeface", LIVE), ("hog", hog_opts)):
@@ -107,11 +112,6 @@ def main() -> None:
         if photo.stranger:
             continue
         if photo.identity not in templates:  # the first photo enrols (ENROL detection)
-            full = decode_image(
-                (SHARED / photo.set / photo.file).read_bytes(),
-                max_bytes=64 << 20,
-                max_pixels=40_000_000,
-            )
             enrol = main_face(engine.detect(full, ENROL))
             if enrol is not None:
                 templates[photo.identity] = engine.encode(full, enrol, ENROL_JITTERS)

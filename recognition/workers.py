@@ -37,6 +37,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -283,9 +284,11 @@ class PooledEngine(Engine):
     def __init__(self, pool: RecognitionPool) -> None:  # no models in this process
         self.pool = pool
 
-    @property
+    @cached_property
     def live_detector(self) -> str:
-        return live_detector()  # what the workers, started with this environment, load
+        """What the workers, started with this environment, load (read once: streams ask on
+        every frame)."""
+        return live_detector()
 
     def detect(
         self, rgb: np.ndarray, opts: DetectOptions = PHOTO, timings: dict[str, float] | None = None

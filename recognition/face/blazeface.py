@@ -127,7 +127,8 @@ def hog_like_box(box: tuple[float, float, float, float]) -> tuple[int, int, int,
     return (round(cx - half), round(cy - half), round(cx + half), round(cy + half))
 
 
-def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+def iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """Intersection over union of one box (left, top, right, bottom) with each of `boxes`."""
     left, top = np.maximum(box[0], boxes[:, 0]), np.maximum(box[1], boxes[:, 1])
     right, bottom = np.minimum(box[2], boxes[:, 2]), np.minimum(box[3], boxes[:, 3])
     inter = np.clip(right - left, 0, None) * np.clip(bottom - top, 0, None)
@@ -148,7 +149,7 @@ def _weighted_nms(
     for i in range(len(scores)):
         if used[i]:
             continue
-        group = ~used & (_iou(boxes[i], boxes) > NMS_IOU)
+        group = ~used & (iou(boxes[i], boxes) > NMS_IOU)
         used |= group
         weights = scores[group][:, None]
         total = float(weights.sum())

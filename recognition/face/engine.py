@@ -132,7 +132,7 @@ class Engine:
         """
         t = timings if timings is not None else {}
         if opts.detector == "blazeface" and self._blaze is not None:
-            return self._detect_blaze(rgb, t)
+            return self._detect_blaze(self._blaze, rgb, t)
         if opts.near is not None:
             faces = self._detect_near(rgb, opts, opts.near, t)
             if faces:
@@ -147,10 +147,10 @@ class Engine:
             faces = self._detect_cnn(rgb, opts.cnn_side, t)
         return faces
 
-    def _detect_blaze(self, rgb: np.ndarray, t: dict[str, float]) -> list[Face]:
+    def _detect_blaze(self, blaze: BlazeFace, rgb: np.ndarray, t: dict[str, float]) -> list[Face]:
         """BlazeFace on the whole frame; dlib's landmarks in the HOG-shaped box of each face."""
         start = time.perf_counter()
-        found = self._blaze(rgb) if self._blaze is not None else []
+        found = blaze(rgb)
         boxes = [(dlib.rectangle(*hog_like_box(d.box)), d.score) for d in found]
         return self._faces(boxes, start, t, lambda r, s: self._landmarks(rgb, r, 1.0, 0, s))
 

@@ -13,7 +13,7 @@ import pytest
 
 from core.runtime import Runtime
 from recognition.face.api import face_service
-from recognition.face.blazeface import BlazeFace
+from recognition.face.blazeface import BlazeFace, iou
 from recognition.face.engine import LIVE, PHOTO, Engine, live_detector, main_face, yaw_ratio
 from recognition.face.errors import FaceEngineError
 from tests.face.conftest import enrol_vectors, frame_640, new_attendee, rgb_of, seed_templates
@@ -36,20 +36,13 @@ def test_the_default_camera_detector_is_blazeface(engine: Engine) -> None:
     assert live_detector() == engine.live_detector == "blazeface"
 
 
-def iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
-    w = max(0, min(a[2], b[2]) - max(a[0], b[0]))
-    h = max(0, min(a[3], b[3]) - max(a[1], b[1]))
-    area = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1])
-    return w * h / (area - w * h)
-
-
 def test_a_live_frame_finds_the_face_hog_misses(engine: Engine, ea: Path) -> None:
     rgb = frame_640(rgb_of(ea, HOG_MISSES))
     assert engine.detect(rgb, HOG) == []  # HOG at camera settings finds nothing
     live = engine.detect(rgb, LIVE)
     assert len(live) == 1
     cnn = engine.detect(rgb, PHOTO)  # the still-photo path's CNN retry finds it too
-    assert len(cnn) == 1 and iou(live[0].box, cnn[0].box) > 0.5
+    assert len(cnn) == 1 and iou(np.array(live[0].box), np.array([cnn[0].box]))[0] > 0.5
     eyes = live[0].landmarks[36:48]
     left, top, right, bottom = live[0].box
     assert left < eyes[:, 0].min() and eyes[:, 0].max() < right
