@@ -91,6 +91,7 @@ def test_the_detector_is_chosen_by_face_detector(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("FACE_DETECTOR", "yolo")
     with pytest.raises(FaceEngineError) as err:
         live_detector()
+    assert err.value.code == "engine_missing"
     assert "FACE_DETECTOR must be one of blazeface, hog" in str(err.value)
 
 
