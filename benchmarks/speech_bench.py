@@ -3,14 +3,17 @@
 
     .venv/bin/python benchmarks/speech_bench.py [--set eval|dev|corpus] [--voices 4]
         [--conditions clean,white20,white10,pink20,pink10,babble20,babble10]
-        [--systems lm,before,grammar]
+        [--systems lm,rnnoise,subtract,before,grammar]
 
 Sets: `eval` = recognition/speech/evaluation/questions.csv (written by hand apart from the
 corpus templates; English part), `dev` = /work/shared/data/speech_dev (measure only), `corpus` =
 a sample of training sentences (to check the recogniser, never a result). Audio is made at run
 time: espeak-ng and flite voices, white and pink noise (sox) and babble (six espeak-ng talkers)
 mixed at 20 and 10 dB SNR on the speech's active frames. Systems on the same audio in one run:
-`lm` = PocketSphinx with the corpus+general LM, then the classifier (answer / confirm / reject);
+`lm` = PocketSphinx with the corpus+general LM behind the served noise front end (SPEECH_DENOISE,
+"auto": RNNoise in steady noise, spectral subtraction otherwise), then the classifier (answer /
+confirm / reject); `rnnoise` and `subtract` = the same behind one of the two always (`subtract`:
+the front end served until 2026-12-01);
 `before` = the same before the tuning split's settings (1-best, p x conf >= 0.6, default CMN
 start, two search passes, no spectral subtraction); `grammar` = the older catalogue grammar +
 cue-word matcher (answers whatever it matched).
@@ -96,14 +99,16 @@ def same(gold: str, intent: str) -> bool:
     return intent.startswith("agenda") if gold == "agenda" else intent == gold
 
 
-def lm_system(before: bool = False) -> Callable[[bytes], dict[str, Any]]:
-    """This design; `before=True`: its settings before the tuning split (1-best text, answer at
-    p x confidence >= 0.6, buttons >= 0.08; PocketSphinx's default CMN start, fwdflat on, no
-    spectral subtraction)."""
+def lm_system(
+    before: bool = False, denoise: str | None = None
+) -> Callable[[bytes], dict[str, Any]]:
+    """This design (`denoise`: another noise front end than the served one); `before=True`: its
+    settings before the tuning split (1-best text, answer at p x confidence >= 0.6, buttons >=
+    0.08; PocketSphinx's default CMN start, fwdflat on, no noise front end)."""
     from recognition.speech.sphinx_lm import CorpusLmEngine
     from recognition.speech.understand import RULE, Rule, understand
 
-    engine = CorpusLmEngine(options={} if before else None, denoise=not before)
+    engine = CorpusLmEngine(options={} if before else None, denoise="off" if before else denoise)
     engine.release(*engine.decoder(WORDS))  # build before timing; the decoder is still fresh
     understand("hello", "en", WORDS)  # trains the classifier
     rule = Rule(nbest=1, power=1.0, answer=0.6, offer=0.08, reject_heard=0.0) if before else RULE
@@ -203,7 +208,13 @@ def main() -> None:
         typed(EVAL if args.set == "eval" else DEV)
     if args.typed_only:
         return
-    systems = {"lm": lm_system, "before": lambda: lm_system(True), "grammar": grammar_system}
+    systems = {
+        "lm": lm_system,
+        "rnnoise": lambda: lm_system(denoise="rnnoise"),
+        "subtract": lambda: lm_system(denoise="subtract"),
+        "before": lambda: lm_system(True),
+        "grammar": grammar_system,
+    }
     with tempfile.TemporaryDirectory(prefix="speech-bench-") as tmp:
         audio = make_audio(Path(tmp), items, args.voices, conditions)
         print(f"\n{args.set} set, English audio: {len(items)} questions x {args.voices} voices")

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 import numpy as np
 from scipy.special import exp1
 
-from recognition.speech import sphinx_lm
+from recognition.speech import denoise
 from recognition.speech.denoise import FRAME, HOP, SpectralSubtractor
 
 
@@ -74,23 +74,24 @@ class LogMmse(SpectralSubtractor):
         return ready
 
 
-SWAPPED = "SpectralSubtractor"  # the name sphinx_lm makes each stream's suppressor from
+SWAPPED = "SpectralSubtractor"  # the name denoise.make builds a "subtract" front end from
 
 
 @contextmanager
 def suppressor(kind: str) -> Iterator[None]:
-    """Decoders opened inside use `kind`: "subtract" (the served one) or "lsa[:floor=..]"."""
+    """Inside, `denoise.make("subtract")` gives `kind` when it is "lsa[:floor=..]" (decoders
+    given the "subtract" front end hear through it); other kinds change nothing."""
     name, _, settings = kind.partition(":")
-    if name == "subtract" and not settings:
+    if name != "lsa":
+        if settings or name not in denoise.FRONT_ENDS:
+            raise ValueError(f"unknown denoiser {kind!r}")
         yield
         return
-    if name != "lsa":
-        raise ValueError(f"unknown denoiser {kind!r}")
     values = {k.upper(): float(v) for k, v in (s.split("=", 1) for s in settings.split(",") if s)}
     tuned = type("TunedLogMmse", (LogMmse,), values)
-    served = vars(sphinx_lm)[SWAPPED]
-    setattr(sphinx_lm, SWAPPED, tuned)
+    served = vars(denoise)[SWAPPED]
+    setattr(denoise, SWAPPED, tuned)
     try:
         yield
     finally:
-        setattr(sphinx_lm, SWAPPED, served)
+        setattr(denoise, SWAPPED, served)

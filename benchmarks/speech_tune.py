@@ -2,7 +2,7 @@
 """Choose speech settings on a tuning split of the corpus, never on the evaluation sets.
 
     .venv/bin/python benchmarks/speech_tune.py decode --out /tmp/tune.json [--option k=v ...]
-        [--denoise subtract|lsa[:floor=0.25,...]]
+        [--denoise rnnoise|subtract|off|lsa[:floor=0.25,...]]
     .venv/bin/python benchmarks/speech_tune.py rules /tmp/tune.json [--rule 5,0.5,0.7,0.02,0.5]
         [--heard rows.tsv] [...]
     .venv/bin/python benchmarks/speech_tune.py cmn
@@ -15,8 +15,8 @@ noise at 10 dB. So settings are chosen on phrasings the models never saw, yet fr
 not from recognition/speech/evaluation/questions.csv or the shared development set.
 
 `decode` writes one record per utterance (condition, voice, gold label, n-best, word
-confidence, CPU time) for a decoder setting (`--denoise lsa`: the log-MMSE prototype of
-speech_lsa.py in front of the decoder instead of spectral subtraction); `rules` replays decision
+confidence, CPU time) for a decoder setting (`--denoise`: the noise front end, one of
+denoise.FRONT_ENDS or `lsa`, the log-MMSE prototype of speech_lsa.py); `rules` replays decision
 rules (all of a grid, or `--rule` alone) on those records with the split's classifier (`--heard`:
 trained on heard text from speech_heard.py too); `cmn` prints the cepstral mean the decoder
 reaches after hearing training sentences (the start value `cmninit` in sphinx_lm.py).
@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.speech_bench import WORDS, noisy  # noqa: E402
 from benchmarks.speech_lsa import suppressor  # noqa: E402
 from recognition.speech.corpus import build_corpus, labels, training_set  # noqa: E402
+from recognition.speech.denoise import FRONT_ENDS  # noqa: E402
 from recognition.speech.synth import babble, read_pcm, speak, speak_flite  # noqa: E402
 
 PER_LABEL = 12
@@ -107,9 +108,10 @@ def decode(args: argparse.Namespace) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     clips = audio(folder, held, conditions)
     records = []
+    kind = args.denoise if args.denoise in FRONT_ENDS else "subtract"  # lsa: swapped in for it
     with suppressor(args.denoise):
         for cond in conditions:  # one fresh decoder per condition, as at a kiosk in one place
-            engine = CorpusLmEngine(sentences=sentences, options=options)
+            engine = CorpusLmEngine(sentences=sentences, options=options, denoise=kind)
             for text, label, voice, c, path in clips:
                 if c != cond:
                     continue
@@ -264,7 +266,9 @@ def main() -> None:
     p.add_argument("--audio", help="folder to keep the spoken clips in (reused if present)")
     p.add_argument("--option", action="append", default=[], help="decoder option key=value")
     p.add_argument("--conditions", default="clean,white10,babble10")
-    p.add_argument("--denoise", default="subtract", help='"subtract" or "lsa[:floor=0.25,...]"')
+    p.add_argument(
+        "--denoise", default="rnnoise", help='rnnoise, subtract, off or "lsa[:floor=0.25,...]"'
+    )
     p = sub.add_parser("cmn")
     p = sub.add_parser("rules")
     p.add_argument("records")

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import pocketsphinx
 
+from recognition.speech import denoise as front_ends
 from recognition.speech.catalogue import NO_WORDS, SummitWords, session_phrases
-from recognition.speech.denoise import SpectralSubtractor
 from recognition.speech.engines import DITHER_LSB, Stream, Transcript, transcribe_whole
 from recognition.speech.errors import SpeechError
 from recognition.speech.lm import write_model
@@ -56,7 +56,7 @@ class CorpusLmEngine:
         general: bool = True,
         sentences: list[str] | None = None,
         options: dict[str, Any] | None = None,
-        denoise: bool = True,
+        denoise: str | None = None,
     ) -> None:
         self.general = general
         self.name = "pocketsphinx-lm" if general else "pocketsphinx-corpus"
@@ -65,7 +65,8 @@ class CorpusLmEngine:
         self._options = dict(DECODER_OPTIONS if options is None else options)
         self.cmn_start = str(self._options.get("cmninit") or "")
         self._rooms: dict[str, str] = {}  # room -> the mean its last utterance ended with
-        self.denoise = denoise  # spectral subtraction before the decoder (denoise.py)
+        # the noise front end before the decoder (denoise.py): SPEECH_DENOISE's unless given
+        self.denoise = front_ends.front_end() if denoise is None else denoise
         self._idle: dict[str, list[pocketsphinx.Decoder]] = {}
         self._lock = threading.Lock()
 
@@ -135,7 +136,7 @@ class _LmStream:
         if start:
             dec.set_cmn(start)  # the room's, not whatever this pooled decoder heard last
         self._rng = np.random.default_rng(0)
-        self._clean = SpectralSubtractor() if engine.denoise else None
+        self._clean = front_ends.make(engine.denoise)
         self._dec.start_utt()
         self._done = False
 

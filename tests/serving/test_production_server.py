@@ -91,6 +91,7 @@ def test_the_production_server_passes_a_gate_and_decodes_faces_in_its_pool(
         system = admin.get("pool", "/api/system/recognition")[1]
         assert system["server"].startswith("gunicorn/"), system  # not Werkzeug's dev server
         assert system["face"] == {"engine": "mobilefacenet", "camera_detector": "blazeface"}
+        assert system["speech"] == {"denoise": "auto"}
         pool = system["pool"]
         assert pool is not None and pool["workers"] >= 1, pool
         assert pool["done"] >= 2 and pool["latency_ms"]["p50"] is not None, pool  # enrol + identify
