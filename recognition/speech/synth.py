@@ -2,6 +2,9 @@
 
 Nothing here is used when serving; it needs the `espeak-ng` and `sox` programs. SNR is measured
 against the speech's active frames (those above -45 dBFS), so leading silence does not flatter it.
+Every sox call runs with -R (repeatable: a fixed seed for its dither), so the same text, voice and
+noise give the same audio in every run; before 2026-12-01 23:20 UTC each run dithered afresh,
+which made borderline test questions pass or fail by chance.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ def speak(text: str, out: Path, voice: str = "en-us", speed: int = 150, pad_s: f
     subprocess.run(
         [
             "sox",
+            "-R",
             str(raw),
             "-r",
             str(RATE),
@@ -57,7 +61,9 @@ def speak_flite(text: str, out: Path, voice: str = "slt", pad_s: float = 0.3) ->
     raw = out.with_suffix(".flite.wav")
     subprocess.run(["flite", "-voice", voice, "-t", text, "-o", str(raw)], check=True)
     shape = ["-r", str(RATE), "-c", "1", "-b", "16"]
-    subprocess.run(["sox", str(raw), *shape, str(out), "pad", str(pad_s), str(pad_s)], check=True)
+    subprocess.run(
+        ["sox", "-R", str(raw), *shape, str(out), "pad", str(pad_s), str(pad_s)], check=True
+    )
     raw.unlink()
     return out
 
@@ -72,13 +78,13 @@ def babble(out: Path, seconds: float, talkers: int = 6) -> Path:
         speak(f"{line}. {BABBLE_LINES[(k + 3) % len(BABBLE_LINES)]}", part, voices[k % 6], 170)
         looped = out.with_suffix(f".loop{k}.wav")
         subprocess.run(
-            ["sox", str(part), str(looped), "trim", f"{0.37 * k:.2f}", "repeat", "6"],
+            ["sox", "-R", str(part), str(looped), "trim", f"{0.37 * k:.2f}", "repeat", "6"],
             check=True,
         )
         parts.append(looped)
         part.unlink()
     subprocess.run(
-        ["sox", "-m", *map(str, parts), str(out), "trim", "0", f"{seconds:.3f}"], check=True
+        ["sox", "-R", "-m", *map(str, parts), str(out), "trim", "0", f"{seconds:.3f}"], check=True
     )
     for part in parts:
         part.unlink()
@@ -92,6 +98,7 @@ def mix_noise(clean: Path, noise: Path, out: Path, snr_db: float) -> Path:
     subprocess.run(
         [
             "sox",
+            "-R",
             "-m",
             str(clean),
             "-v",
@@ -156,6 +163,7 @@ def silence(out: Path, seconds: float = 2.0, rate: int = RATE, channels: int = 1
     subprocess.run(
         [
             "sox",
+            "-R",
             "-n",
             "-r",
             str(rate),
@@ -176,6 +184,7 @@ def silence(out: Path, seconds: float = 2.0, rate: int = RATE, channels: int = 1
 def convert(src: Path, out: Path, rate: int, channels: int) -> Path:
     """The same audio at another rate and channel count."""
     subprocess.run(
-        ["sox", str(src), "-r", str(rate), "-c", str(channels), "-b", "16", str(out)], check=True
+        ["sox", "-R", str(src), "-r", str(rate), "-c", str(channels), "-b", "16", str(out)],
+        check=True,
     )
     return out

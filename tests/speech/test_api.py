@@ -113,7 +113,7 @@ def _long(say: Voice, tmp: Path) -> bytes:
 
     src = say("where is my hotel")
     out = tmp / "long.wav"
-    subprocess.run(["sox", str(src), str(out), "repeat", "20"], check=True)
+    subprocess.run(["sox", "-R", str(src), str(out), "repeat", "20"], check=True)
     return out.read_bytes()
 
 

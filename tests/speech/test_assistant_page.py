@@ -21,7 +21,7 @@ def microphone_file(say: Voice, text: str, tmp_path: Path) -> Path:
     """The question with a quiet lead-in and a long pause after it (Chromium loops the file)."""
     out = tmp_path / "mic.wav"
     subprocess.run(
-        ["sox", str(say(text, "en-us", 150)), "-r", "48000", str(out), "pad", "0.5", "2.5"],
+        ["sox", "-R", str(say(text, "en-us", 150)), "-r", "48000", str(out), "pad", "0.5", "2.5"],
         check=True,
     )
     return out
