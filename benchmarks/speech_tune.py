@@ -2,7 +2,7 @@
 """Choose speech settings on a tuning split of the corpus, never on the evaluation sets.
 
     .venv/bin/python benchmarks/speech_tune.py decode --out /tmp/tune.json [--option k=v ...]
-        [--denoise rnnoise|subtract|off|lsa[:floor=0.25,...]]
+        [--denoise auto|rnnoise|subtract|off|lsa[:floor=0.25,...]]
     .venv/bin/python benchmarks/speech_tune.py rules /tmp/tune.json [--rule 5,0.5,0.7,0.02,0.5]
         [--heard rows.tsv] [...]
     .venv/bin/python benchmarks/speech_tune.py cmn
@@ -267,7 +267,9 @@ def main() -> None:
     p.add_argument("--option", action="append", default=[], help="decoder option key=value")
     p.add_argument("--conditions", default="clean,white10,babble10")
     p.add_argument(
-        "--denoise", default="rnnoise", help='rnnoise, subtract, off or "lsa[:floor=0.25,...]"'
+        "--denoise",
+        default="auto",
+        help='auto (served), rnnoise, subtract, off or "lsa[:floor=0.25,...]"',
     )
     p = sub.add_parser("cmn")
     p = sub.add_parser("rules")

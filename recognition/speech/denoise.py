@@ -135,9 +135,12 @@ class Adaptive:
         return np.concatenate([held, self._kept().finish()])
 
     def _choose(self) -> np.ndarray:
+        from recognition.speech.rnnoise import FRAME as RNNOISE_FRAME
+        from recognition.speech.rnnoise import UP
+
         assert self._rnnoise is not None
         lead = np.concatenate(self._lead)[:LEAD] if self._lead else np.zeros(0)
-        voice = self._rnnoise.voice[: LEAD * 3 // 480] or [1.0]
+        voice = self._rnnoise.voice[: LEAD * UP // RNNOISE_FRAME] or [1.0]  # 25 frames of 10 ms
         quiet = not len(lead) or float(np.sqrt(np.mean(lead**2))) < QUIET_RMS
         self.chosen = "subtract" if quiet or float(np.mean(voice)) >= VOICE_LIKE else "rnnoise"
         if self.chosen == "subtract":
