@@ -3,7 +3,7 @@
 Nothing here is used when serving; it needs the `espeak-ng` and `sox` programs. SNR is measured
 against the speech's active frames (those above -45 dBFS), so leading silence does not flatter it.
 Every sox call runs with -R (repeatable: a fixed seed for its dither), so the same text, voice and
-noise give the same audio in every run; before 2026-12-01 23:20 UTC each run dithered afresh,
+noise give the same audio in every run; before 2026-12-01 23:00 UTC each run dithered afresh,
 which made borderline test questions pass or fail by chance.
 """
 
