@@ -119,5 +119,15 @@ def test_the_production_server_passes_a_gate_and_decodes_faces_in_its_pool(
             assert "人脸识别" in rows and "语音问答" in rows and "nice 3" in rows, rows
             assert "nice 10" in rows and "ms" in rows, rows
             assert page.inner_text("#system-status").startswith("服务进程 gunicorn")
+            engines = page.inner_text("#system-engines")
+            assert engines.startswith("人脸：MobileFaceNet 特征；摄像头画面：BlazeFace 检测"), (
+                engines
+            )
+            assert "语音降噪：自动（稳定噪声用 RNNoise" in engines, engines
             page.click("#lang")
             page.wait_for_selector("#system tbody td:text-is('Faces')")
+            engines = page.inner_text("#system-engines")
+            assert engines.startswith("Faces: MobileFaceNet vectors; camera frames: searched by"), (
+                engines
+            )
+            assert "Speech noise: automatic (RNNoise in steady noise" in engines, engines

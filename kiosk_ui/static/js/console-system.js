@@ -12,7 +12,21 @@
     server: ["服务进程 {0}（编号 {1}）", "Server {0} (process {1})"],
     none: ["—", "—"],
     failed: ["无法读取识别服务状态", "Could not read the recognition workers' state"],
+    engines: ["人脸：{0}；摄像头画面：{1}。语音降噪：{2}。", "Faces: {0}; camera frames: {1}. Speech noise: {2}."],
   };
+  // The engines in use, in words (GET /api/system/recognition gives their codes).
+  const NAMES = {
+    mobilefacenet: ["MobileFaceNet 特征", "MobileFaceNet vectors"],
+    dlib: ["dlib（face_recognition）特征", "dlib (face_recognition) vectors"],
+    blazeface: ["BlazeFace 检测", "searched by BlazeFace"],
+    hog: ["dlib HOG 检测", "searched by dlib's HOG"],
+    auto: ["自动（稳定噪声用 RNNoise，安静或人声嘈杂时用谱减法）",
+      "automatic (RNNoise in steady noise, spectral subtraction in quiet rooms and crowd noise)"],
+    rnnoise: ["RNNoise", "RNNoise"],
+    subtract: ["谱减法", "spectral subtraction"],
+    off: ["关闭", "off"],
+  };
+  const named = (code) => (NAMES[code] ? window.Summit.t(NAMES[code]) : t("none"));
   const t = (key, ...args) => window.Summit.t(W[key], ...args);
   let last = null;
 
@@ -36,6 +50,12 @@
     const status = document.getElementById("system-status");
     if (!last) return;
     status.textContent = t("server", last.server.split("/")[0] || "?", last.pid);
+    document.getElementById("system-engines").textContent = t(
+      "engines",
+      named(last.face.engine),
+      named(last.face.camera_detector),
+      named(last.speech.denoise),
+    );
     C.fillTable(document.querySelector("#system tbody"), [
       row("faces", last.pool),
       row("speech", last.speech_pool),
