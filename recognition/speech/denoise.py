@@ -25,6 +25,7 @@ from typing import Protocol
 
 import numpy as np
 
+from recognition.speech import rnnoise
 from recognition.speech.errors import SpeechUnavailable
 
 FRAME = 512
@@ -111,9 +112,7 @@ class Adaptive:
     """
 
     def __init__(self) -> None:
-        from recognition.speech.rnnoise import RnnoiseSuppressor
-
-        self._rnnoise: RnnoiseSuppressor | None = RnnoiseSuppressor()
+        self._rnnoise: rnnoise.RnnoiseSuppressor | None = rnnoise.RnnoiseSuppressor()
         self._subtract: SpectralSubtractor | None = SpectralSubtractor()
         self._lead: list[np.ndarray] = []
         self._held: dict[str, list[np.ndarray]] = {"rnnoise": [], "subtract": []}
@@ -135,12 +134,9 @@ class Adaptive:
         return np.concatenate([held, self._kept().finish()])
 
     def _choose(self) -> np.ndarray:
-        from recognition.speech.rnnoise import FRAME as RNNOISE_FRAME
-        from recognition.speech.rnnoise import UP
-
         assert self._rnnoise is not None
         lead = np.concatenate(self._lead)[:LEAD] if self._lead else np.zeros(0)
-        voice = self._rnnoise.voice[: LEAD * UP // RNNOISE_FRAME] or [1.0]  # 25 frames of 10 ms
+        voice = self._rnnoise.voice[: LEAD * rnnoise.UP // rnnoise.FRAME] or [1.0]  # 25 of 10 ms
         quiet = not len(lead) or float(np.sqrt(np.mean(lead**2))) < QUIET_RMS
         self.chosen = "subtract" if quiet or float(np.mean(voice)) >= VOICE_LIKE else "rnnoise"
         if self.chosen == "subtract":
@@ -160,8 +156,6 @@ class Adaptive:
 def front_end() -> str:
     """SPEECH_DENOISE ("auto" when unset); "subtract" for "auto" or "rnnoise" when RNNoise is
     not installed."""
-    from recognition.speech import rnnoise
-
     name = os.environ.get("SPEECH_DENOISE", "").strip().lower() or "auto"
     if name not in FRONT_ENDS:
         raise SpeechUnavailable(
@@ -176,9 +170,7 @@ def make(kind: str) -> Suppressor | None:
     if kind == "auto":
         return Adaptive()
     if kind == "rnnoise":
-        from recognition.speech.rnnoise import RnnoiseSuppressor
-
-        return RnnoiseSuppressor()
+        return rnnoise.RnnoiseSuppressor()
     if kind == "subtract":
         return SpectralSubtractor()
     if kind == "off":

@@ -86,7 +86,6 @@ class RnnoiseSuppressor:
         self._up_zi = np.zeros(len(_LOWPASS) - 1)
         self._down_zi = np.zeros(len(_LOWPASS) - 1)
         self._pending = np.zeros(0, dtype=np.float32)  # 48 kHz samples short of a frame
-        self._phase = 0  # where, in the next 48 kHz block, the next kept sample is
         self._taken = 0
         self._given = 0
         self.voice: list[float] = []  # RNNoise's probability of voice, per 10 ms frame
@@ -128,6 +127,4 @@ class RnnoiseSuppressor:
             ptr = block[start : start + FRAME].ctypes.data_as(ctypes.POINTER(ctypes.c_float))
             self.voice.append(float(self._lib.rnnoise_process_frame(self._state, ptr, ptr)))
         down, self._down_zi = lfilter(_LOWPASS, [1.0], block.astype(np.float64), zi=self._down_zi)
-        out = down[self._phase :: UP]
-        self._phase = (self._phase - whole) % UP
-        return np.asarray(out)
+        return np.asarray(down[::UP])  # blocks are whole 480-sample frames: a multiple of UP

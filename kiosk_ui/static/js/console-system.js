@@ -26,8 +26,8 @@
     subtract: ["谱减法", "spectral subtraction"],
     off: ["关闭", "off"],
   };
-  const named = (code) => (NAMES[code] ? window.Summit.t(NAMES[code]) : t("none"));
   const t = (key, ...args) => window.Summit.t(W[key], ...args);
+  const named = (code) => (NAMES[code] ? window.Summit.t(NAMES[code]) : t("none"));
   let last = null;
 
   const ms = (v) => (v === null || v === undefined ? t("none") : `${Math.round(v)} ms`);
