@@ -3,7 +3,7 @@
 
     .venv/bin/python benchmarks/speech_bench.py [--set eval|dev|corpus] [--voices 4]
         [--conditions clean,white20,white10,pink20,pink10,babble20,babble10]
-        [--systems lm,rnnoise,subtract,before,grammar]
+        [--systems lm,unadapted,rnnoise,subtract,before,grammar]
 
 Sets: `eval` = recognition/speech/evaluation/questions.csv (written by hand apart from the
 corpus templates; English part), `dev` = /work/shared/data/speech_dev (measure only), `corpus` =
@@ -11,9 +11,10 @@ a sample of training sentences (to check the recogniser, never a result). Audio 
 time: espeak-ng and flite voices, white and pink noise (sox) and babble (six espeak-ng talkers)
 mixed at 20 and 10 dB SNR on the speech's active frames. Systems on the same audio in one run:
 `lm` = PocketSphinx with the corpus+general LM behind the served noise front end (SPEECH_DENOISE,
-"auto": RNNoise in steady noise, spectral subtraction otherwise), then the classifier (answer /
-confirm / reject); `rnnoise` and `subtract` = the same behind one of the two always (`subtract`:
-the front end served until 2026-12-01);
+"auto": RNNoise in steady noise, spectral subtraction otherwise) with the kiosk's acoustic
+transform (sphinx_lm.KIOSK_MLLR), then the classifier (answer / confirm / reject); `unadapted` =
+the same without the transform (served until 2026-12-02); `rnnoise` and `subtract` = the same
+behind one of the two always (`subtract`: the front end served until 2026-12-01);
 `before` = the same before the tuning split's settings (1-best, p x conf >= 0.6, default CMN
 start, two search passes, no spectral subtraction); `grammar` = the older catalogue grammar +
 cue-word matcher (answers whatever it matched).
@@ -100,15 +101,17 @@ def same(gold: str, intent: str) -> bool:
 
 
 def lm_system(
-    before: bool = False, denoise: str | None = None
+    before: bool = False, denoise: str | None = None, adapted: bool = True
 ) -> Callable[[bytes], dict[str, Any]]:
-    """This design (`denoise`: another noise front end than the served one); `before=True`: its
-    settings before the tuning split (1-best text, answer at p x confidence >= 0.6, buttons >=
-    0.08; PocketSphinx's default CMN start, fwdflat on, no noise front end)."""
-    from recognition.speech.sphinx_lm import CorpusLmEngine
+    """This design (`denoise`: another noise front end than the served one; `adapted=False`:
+    PocketSphinx's acoustic model without the kiosk transform); `before=True`: its settings
+    before the tuning split (1-best text, answer at p x confidence >= 0.6, buttons >= 0.08;
+    PocketSphinx's default CMN start, fwdflat on, no noise front end, no transform)."""
+    from recognition.speech.sphinx_lm import DECODER_OPTIONS, CorpusLmEngine
     from recognition.speech.understand import RULE, Rule, understand
 
-    engine = CorpusLmEngine(options={} if before else None, denoise="off" if before else denoise)
+    options = {k: v for k, v in DECODER_OPTIONS.items() if adapted or k != "mllr"}
+    engine = CorpusLmEngine(options={} if before else options, denoise="off" if before else denoise)
     engine.release(*engine.decoder(WORDS))  # build before timing; the decoder is still fresh
     understand("hello", "en", WORDS)  # trains the classifier
     rule = Rule(nbest=1, power=1.0, answer=0.6, offer=0.08, reject_heard=0.0) if before else RULE
@@ -212,6 +215,7 @@ def main() -> None:
         "lm": lm_system,
         "rnnoise": lambda: lm_system(denoise="rnnoise"),
         "subtract": lambda: lm_system(denoise="subtract"),
+        "unadapted": lambda: lm_system(adapted=False),
         "before": lambda: lm_system(True),
         "grammar": grammar_system,
     }

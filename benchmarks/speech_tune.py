@@ -15,7 +15,9 @@ noise at 10 dB. So settings are chosen on phrasings the models never saw, yet fr
 not from recognition/speech/evaluation/questions.csv or the shared development set.
 
 `decode` writes one record per utterance (condition, voice, gold label, n-best, word
-confidence, CPU time) for a decoder setting (`--denoise`: the noise front end, one of
+confidence, CPU time) for a decoder setting (`--option key=value` over the served
+DECODER_OPTIONS, `key=none` drops one: `--option mllr=none` decodes without the kiosk's acoustic
+transform, `--option mllr=FILE` with another; `--denoise`: the noise front end, one of
 denoise.FRONT_ENDS or `lsa`, the log-MMSE prototype of speech_lsa.py); `rules` replays decision
 rules (all of a grid, or `--rule` alone) on those records with the split's classifier (`--heard`:
 trained on heard text from speech_heard.py too); `cmn` prints the cepstral mean the decoder
@@ -103,6 +105,7 @@ def decode(args: argparse.Namespace) -> None:
     sentences = [t for t, _ in train if all(w in known for w in t.split())]
     options = dict(DECODER_OPTIONS)
     options.update(dict(parse_option(o) for o in args.option))
+    options = {k: v for k, v in options.items() if v != "none"}  # --option mllr=none: drop it
     conditions = args.conditions.split(",")
     folder = Path(args.audio or tempfile.mkdtemp(prefix="speech-tune-"))
     folder.mkdir(parents=True, exist_ok=True)

@@ -34,9 +34,15 @@ FILLERS = frozenset({"um", "uh", "hmm", "ah", "er", "oh"})
 # 69.0% labelled right from this start, 61.1% from the default, 66.2% by a warm decoder
 # (docs/speech.md). It still adapts from here to the room and the speaker.
 CMN_INIT = "48.27,-1.61,2.49,15.94,-5.62,-1.31,-2.17,-7.13,1.11,-3.90,3.81,-0.52,1.11"
+# The acoustic model adapted to speech heard through the kiosk's noise front end: one global
+# linear transform of PocketSphinx's Gaussian means (MLLR), learnt by sphinxtrain from training
+# corpus sentences spoken by voices the benchmarks do not use, clean and in white, pink and babble
+# noise at 5-15 dB (`benchmarks/speech_adapt.py build`; docs/speech.md has how it was chosen and
+# what it does to real recorded speech). PocketSphinx applies it when a decoder is built.
+KIOSK_MLLR = Path(__file__).with_name("en-us-kiosk.mllr")
 # No second (flat-lexicon) search pass: on the tuning split it cost 40-45% of the CPU time
 # (babble 10 dB RTF 0.222 -> 0.124) for no gain in intents (docs/speech.md).
-DECODER_OPTIONS: dict[str, Any] = {"cmninit": CMN_INIT, "fwdflat": False}
+DECODER_OPTIONS: dict[str, Any] = {"cmninit": CMN_INIT, "fwdflat": False, "mllr": str(KIOSK_MLLR)}
 MAX_ROOMS = 1000  # rooms (kiosks) whose cepstral mean is remembered per engine
 
 

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from recognition.speech.catalogue import NO_WORDS
-from recognition.speech.sphinx_lm import CMN_INIT, CorpusLmEngine, decode, transcribe
+from recognition.speech.engines import transcribe_whole
+from recognition.speech.sphinx_lm import (
+    CMN_INIT,
+    DECODER_OPTIONS,
+    KIOSK_MLLR,
+    CorpusLmEngine,
+    decode,
+    transcribe,
+)
 from recognition.speech.synth import read_pcm
 from recognition.speech.understand import understand
 from tests.speech.conftest import Voice
@@ -49,3 +59,31 @@ def test_decode_gives_the_n_best_list_best_first(say: Voice) -> None:
     assert "check out" in nbest[0][0]
     u = understand(nbest[0][0], "en", NO_WORDS, heard.confidence, nbest)
     assert u.candidates[0].name == "checkout"
+
+
+def test_the_kiosk_transform_is_a_near_identity_map_of_the_three_feature_streams() -> None:
+    numbers = KIOSK_MLLR.read_text().split()
+    classes, streams = int(numbers[0]), int(numbers[1])
+    assert (classes, streams) == (1, 3)
+    pos = 2
+    for _ in range(streams):
+        size = int(numbers[pos])
+        a = np.array(numbers[pos + 1 : pos + 1 + size * size], dtype=float).reshape(size, size)
+        pos += 1 + size * size + 2 * size  # A, then the bias b and the variance scale
+        assert size == 13
+        assert np.all(np.abs(np.diag(a) - 1.0) < 0.5)  # a correction, not another model
+    assert pos == len(numbers)
+
+
+def test_served_decoders_hear_through_the_kiosk_transform(say: Voice) -> None:
+    """The transform is loaded and changes the acoustic scores (docs/speech.md: what it gains)."""
+    pcm = read_pcm(say("where is my hotel", "en-us", 150))
+    heard = {}
+    for name, options in (("served", DECODER_OPTIONS), ("plain", {"cmninit": CMN_INIT})):
+        engine = CorpusLmEngine(options=dict(options), denoise="off")
+        key, dec = engine.decoder(NO_WORDS)
+        assert (dec.config["mllr"] or "") == (str(KIOSK_MLLR) if name == "served" else "")
+        engine.release(key, dec)
+        heard[name] = transcribe_whole(engine.open_stream(NO_WORDS), pcm)
+        assert "hotel" in heard[name].text
+    assert heard["served"].confidence != heard["plain"].confidence

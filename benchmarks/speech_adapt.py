@@ -1,0 +1,284 @@
+#!/usr/bin/env python3
+"""Adapt PocketSphinx's English acoustic model to speech heard through the kiosk's front end (MLLR).
+
+    .venv/bin/python benchmarks/speech_adapt.py build --out DIR [--per-label 80] [--work DIR]
+        [--conditions clean,white,pink,babble] [--pairs] [--map]
+    .venv/bin/python benchmarks/speech_adapt.py real [--mllr FILE | --hmm DIR]
+
+`build` needs Debian's sphinxtrain and sphinxbase-utils (`apt-get install sphinxtrain
+sphinxbase-utils pocketsphinx`; only this script does, never the served system). It writes
+DIR/mllr_matrix, a global linear transform of the model's Gaussian means (maximum-likelihood
+linear regression, sphinxtrain's bw + mllr_solve), which PocketSphinx applies with its `mllr`
+option. What goes in, and what never does:
+
+- Sentences: a seeded sample of the training corpus from the templates the tuning split trains
+  on (speech_heard.sample: template index % 3 != 1), so a transform built here is fair on the
+  tuning split (benchmarks/speech_tune.py) and on the held-out sets. Never the evaluation
+  questions (recognition/speech/evaluation/questions.csv) nor the shared development set.
+- Voices: speech_heard.VOICES (espeak-ng and flite voices the benchmarks do not use).
+- Noise: speech_heard's own (seeded numpy white and pink noise; babble of other talkers and
+  lines than synth.babble()), at 5-15 dB.
+- Each clip goes through the served noise front end (SPEECH_DENOISE, `auto`) and the decoder's
+  dither before the features are computed, so the transform maps what the decoder really hears.
+
+`real` decodes the human recordings of Debian's pocketsphinx-testdata (five LibriVox sentences
+of read speech, five spoken playing cards) with PocketSphinx's general English model, with and
+without the transform (or a MAP-adapted model), and prints the word error rate: a model adapted
+on synthetic voices must not make real voices worse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.speech_heard import CONDITIONS, VOICES, crowd, noisy, sample  # noqa: E402
+from recognition.speech.synth import read_pcm, speak, speak_flite  # noqa: E402
+
+SEED = 2027  # not speech_heard's: other sentences and other noise draws
+TOOLS = Path("/usr/lib/sphinxtrain")
+TESTDATA = Path("/usr/share/pocketsphinx/test/data")
+REAL = (("librivox", "transcription"), ("cards", "cards.transcription"))
+
+
+def model_dir() -> Path:
+    from recognition.speech.lm import model_dir as ps_models
+
+    return ps_models() / "en-us"
+
+
+def write_mixw(sendump: Path, out: Path) -> None:
+    """PocketSphinx's quantized mixture weights (sendump) as sphinxtrain's float mixture_weights.
+
+    sendump: 4-byte-length-prefixed header strings (a description, then "key value" lines, ended
+    by an empty one), the numbers of codewords and senones, then for each feature stream and each
+    codeword one byte per senone: -log base 1.0001 of the weight, shifted right by mixw_shift.
+    """
+    data = sendump.read_bytes()
+    pos, fmt, head = 0, "<I", {}
+
+    def read_str() -> str:
+        nonlocal pos, fmt
+        n = struct.unpack_from(fmt, data, pos)[0]
+        if n > 65536:
+            fmt = ">I"
+            n = struct.unpack_from(fmt, data, pos)[0]
+        pos += 4
+        text = data[pos : pos + n].rstrip(b"\0").decode("ascii")
+        pos += n
+        return text
+
+    read_str()  # title
+    while line := read_str():
+        key, _, value = line.partition(" ")
+        head[key] = int(value) if value.strip().lstrip("-").isdigit() else value
+    if not int(head.get("cluster_count", 0)):  # counts follow the header
+        head["model_count"], head["mixture_count"] = struct.unpack_from(fmt[0] + "II", data, pos)
+        pos += 8
+    senones, codewords = int(head["mixture_count"]), int(head["model_count"])
+    streams, shift = int(head.get("feature_count", 1)), int(head.get("mixw_shift", 10))
+    weights = np.empty((senones, streams, codewords), dtype=np.float64)
+    for f in range(streams):
+        for c in range(codewords):
+            q = np.frombuffer(data, dtype=np.uint8, count=senones, offset=pos).astype(np.int64)
+            pos += senones
+            weights[:, f, c] = np.power(1.0001, -(q << shift).astype(np.float64))
+    weights /= weights.sum(axis=2, keepdims=True)
+    with out.open("wb") as fh:
+        header = b"s3\nversion 1.0\n"
+        pad = (4 - (len(header) + len(b"endhdr\n")) % 4) % 4
+        fh.write(header + b" " * pad + b"endhdr\n" + struct.pack("=i", 0x11223344))
+        fh.write(struct.pack("=IIII", senones, streams, codewords, weights.size))
+        fh.write(weights.astype("<f4").tobytes())
+
+
+def prepare_model(work: Path) -> Path:
+    """A copy of the model that sphinxtrain reads: text mdef, float mixture weights."""
+    src, dst = model_dir(), work / "model"
+    dst.mkdir(parents=True, exist_ok=True)
+    for name in ("means", "variances", "transition_matrices", "feat.params", "noisedict"):
+        shutil.copy(src / name, dst / name)
+    subprocess.run(
+        ["pocketsphinx_mdef_convert", "-text", str(src / "mdef"), str(dst / "mdef.txt")],
+        check=True,
+        capture_output=True,
+    )
+    write_mixw(src / "sendump", dst / "mixture_weights")
+    return dst
+
+
+def heard_pcm(pcm: bytes, rng: np.random.Generator) -> bytes:
+    """What the decoder hears of `pcm`: the served front end, then its dither."""
+    from recognition.speech import denoise
+    from recognition.speech.engines import DITHER_LSB
+
+    x = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+    clean = denoise.make(denoise.front_end())
+    if clean is not None:
+        x = np.concatenate([clean.process(x), clean.finish()])
+    x = x + rng.normal(0.0, DITHER_LSB, len(x))
+    return np.clip(np.round(x), -32768, 32767).astype("<i2").tobytes()
+
+
+def clips(work: Path, per_label: int, conditions: list[str], pairs: bool) -> list[tuple[str, str]]:
+    """(utterance id, text) of the adaptation clips, written to work/raw/<id>.raw."""
+    from recognition.speech.lm import pronunciations
+
+    known = pronunciations()
+    rng = np.random.default_rng(SEED)
+    babble = crowd(work, 40.0)
+    (work / "raw").mkdir(exist_ok=True)
+    noises = [c for c in conditions if c != "clean"]
+    out = []
+    chosen = [p for p in sample(per_label, SEED) if all(w in known for w in p[0].split())]
+    for k, (text, _label) in enumerate(chosen):
+        kind, voice, speed = VOICES[k % len(VOICES)]
+        wav = work / f"{k}.wav"
+        if kind == "espeak":
+            speak(text, wav, voice, speed)
+        else:
+            speak_flite(text, wav, voice)
+        conds = (["clean"] if "clean" in conditions else []) + (
+            [noises[k % len(noises)]] if noises and pairs else noises
+        )
+        for cond in conds:
+            snr = float(rng.uniform(5.0, 15.0))
+            pcm = read_pcm(noisy(wav, cond, snr, babble, rng))
+            uid = f"{k:04d}_{cond}"
+            (work / "raw" / f"{uid}.raw").write_bytes(heard_pcm(pcm, rng))
+            out.append((uid, text))
+    return out
+
+
+def build(args: argparse.Namespace) -> None:
+    for tool in ("bw", "mllr_solve"):
+        if not (TOOLS / tool).exists():
+            sys.exit(f"{TOOLS / tool} is missing: apt-get install sphinxtrain sphinxbase-utils")
+    from recognition.speech.lm import pronunciations
+
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    work = Path(args.work or tempfile.mkdtemp(prefix="speech-adapt-"))
+    work.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+    model = prepare_model(work)
+    items = clips(work, args.per_label, args.conditions.split(","), args.pairs)
+    print(f"{len(items)} clips in {time.time() - started:.0f} s", flush=True)
+    (work / "fileids").write_text("".join(f"{u}\n" for u, _ in items))
+    (work / "transcription").write_text("".join(f"<s> {t} </s> ({u})\n" for u, t in items))
+    known = pronunciations()
+    words = sorted({w for _, t in items for w in t.split()})
+    (work / "dict").write_text("".join(line for w in words for line in known[w]))
+    (work / "mfc").mkdir(exist_ok=True)
+    fe = ["sphinx_fe", "-argfile", str(model / "feat.params"), "-samprate", "16000"]
+    fe += ["-c", str(work / "fileids"), "-di", str(work / "raw"), "-do", str(work / "mfc")]
+    fe += ["-ei", "raw", "-eo", "mfc", "-raw", "yes", "-input_endian", "little"]
+    fe += ["-remove_noise", "no", "-remove_silence", "no"]  # as PocketSphinx 5's own front end
+    subprocess.run(fe, check=True, capture_output=True)
+    (work / "acc").mkdir(exist_ok=True)
+    bw = [str(TOOLS / "bw"), "-hmmdir", str(model), "-moddeffn", str(model / "mdef.txt")]
+    bw += ["-ts2cbfn", ".ptm.", "-feat", "1s_c_d_dd", "-svspec", "0-12/13-25/26-38"]
+    bw += ["-cmn", "current", "-agc", "none", "-dictfn", str(work / "dict")]
+    bw += ["-fdictfn", str(model / "noisedict"), "-ctlfn", str(work / "fileids")]
+    bw += ["-lsnfn", str(work / "transcription"), "-cepdir", str(work / "mfc")]
+    bw += ["-accumdir", str(work / "acc")]
+    result = subprocess.run(bw, capture_output=True, text=True)
+    (work / "bw.log").write_text(result.stdout + result.stderr)
+    if result.returncode:
+        sys.exit(f"bw failed; see {work / 'bw.log'}")
+    failed = result.stderr.count("failed")
+    print(f"bw: {len(items)} clips, {failed} failed to align, {time.time() - started:.0f} s")
+    solve = [str(TOOLS / "mllr_solve"), "-meanfn", str(model / "means")]
+    solve += ["-varfn", str(model / "variances"), "-outmllrfn", str(out_dir / "mllr_matrix")]
+    solve += ["-accumdir", str(work / "acc")]
+    result = subprocess.run(solve, capture_output=True, text=True)
+    (work / "mllr_solve.log").write_text(result.stdout + result.stderr)
+    if result.returncode:
+        sys.exit(f"mllr_solve failed; see {work / 'mllr_solve.log'}")
+    print(f"wrote {out_dir / 'mllr_matrix'} ({time.time() - started:.0f} s; work in {work})")
+    if args.map:
+        adapted = out_dir / "map"
+        adapted.mkdir(exist_ok=True)
+        for name in ("mdef", "sendump", "transition_matrices", "feat.params", "noisedict"):
+            shutil.copy(model_dir() / name, adapted / name)
+        mapped = [str(TOOLS / "map_adapt"), "-moddeffn", str(model / "mdef.txt")]
+        mapped += ["-ts2cbfn", ".ptm.", "-meanfn", str(model / "means")]
+        mapped += ["-varfn", str(model / "variances"), "-mixwfn", str(model / "mixture_weights")]
+        mapped += ["-tmatfn", str(model / "transition_matrices"), "-accumdir", str(work / "acc")]
+        mapped += ["-mapmeanfn", str(adapted / "means"), "-mapvarfn", str(adapted / "variances")]
+        mapped += ["-mapmixwfn", str(work / "map_mixw"), "-maptmatfn", str(work / "map_tmat")]
+        result = subprocess.run(mapped, capture_output=True, text=True)
+        (work / "map_adapt.log").write_text(result.stdout + result.stderr)
+        if result.returncode:
+            sys.exit(f"map_adapt failed; see {work / 'map_adapt.log'}")
+        print(f"wrote {adapted} (MAP means and variances; the model's mixture weights)")
+
+
+def word_errors(ref: list[str], hyp: list[str]) -> int:
+    row = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        prev, row[0] = row[0], i
+        for j, h in enumerate(hyp, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
+    return row[-1]
+
+
+def real(args: argparse.Namespace) -> None:
+    import pocketsphinx
+
+    if not TESTDATA.exists():
+        sys.exit(f"{TESTDATA} is missing: apt-get install pocketsphinx-testdata")
+    refs = {}
+    for folder, listing in REAL:
+        for line in (TESTDATA / folder / listing).read_text().splitlines():
+            text, _, uid = line.rpartition("(")
+            words = text.replace("<s>", "").replace("</s>", "").split()
+            refs[f"{folder}/{uid.strip(') ')}"] = words
+    adapted = {"mllr": args.mllr} if args.mllr else {"hmm": args.hmm} if args.hmm else {}
+    for name, options in (("without", {}), ("with", adapted)):
+        if name == "with" and not options:
+            continue
+        dec = pocketsphinx.Decoder(loglevel="FATAL", **options)
+        errors = total = 0
+        for uid, ref in sorted(refs.items()):
+            pcm = read_pcm(TESTDATA / f"{uid}.wav")
+            dec.start_utt()
+            dec.process_raw(pcm, full_utt=True)
+            dec.end_utt()
+            hyp = dec.hyp().hypstr.split() if dec.hyp() else []
+            errors += word_errors(ref, hyp)
+            total += len(ref)
+            print(f"  {name} {uid.split('/')[0]} {uid[-4:]}: {' '.join(hyp)}")
+        print(f"{name} the transform: word error rate {100 * errors / total:.1f}% ({total} words)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build")
+    b.add_argument("--out", required=True)
+    b.add_argument("--work")
+    b.add_argument("--per-label", type=int, default=80)
+    b.add_argument("--conditions", default=",".join(CONDITIONS))
+    b.add_argument("--pairs", action="store_true", help="each sentence clean + one noise")
+    b.add_argument("--map", action="store_true", help="also a MAP-adapted model folder")
+    r = sub.add_parser("real")
+    r.add_argument("--mllr", help="a transform (build's mllr_matrix)")
+    r.add_argument("--hmm", help="or an adapted model folder (build --map's map)")
+    args = parser.parse_args()
+    build(args) if args.command == "build" else real(args)
+
+
+if __name__ == "__main__":
+    main()
