@@ -9,6 +9,7 @@ utterance yields the best transcript and an n-best list; the intent classifier r
 from __future__ import annotations
 
 import hashlib
+import os
 import tempfile
 import threading
 from pathlib import Path
@@ -20,7 +21,7 @@ import pocketsphinx
 from recognition.speech import denoise as front_ends
 from recognition.speech.catalogue import NO_WORDS, SummitWords, session_phrases
 from recognition.speech.engines import DITHER_LSB, Stream, Transcript, transcribe_whole
-from recognition.speech.errors import SpeechError
+from recognition.speech.errors import SpeechError, SpeechUnavailable
 from recognition.speech.lm import write_model
 
 NBEST = 5
@@ -46,6 +47,21 @@ DECODER_OPTIONS: dict[str, Any] = {"cmninit": CMN_INIT, "fwdflat": False, "mllr"
 MAX_ROOMS = 1000  # rooms (kiosks) whose cepstral mean is remembered per engine
 
 
+def kiosk_mllr() -> str | None:
+    """The acoustic transform decoders use: SPEECH_MLLR, a transform file (e.g. one learnt from
+    a summit's own speech), "off" for none, or unset for KIOSK_MLLR."""
+    name = os.environ.get("SPEECH_MLLR", "").strip()
+    if name.lower() == "off":
+        return None
+    path = Path(name) if name else KIOSK_MLLR
+    if not path.is_file():
+        raise SpeechUnavailable(
+            f"SPEECH_MLLR names no transform file: {name!r} (give a file or 'off')",
+            "engine_missing",
+        )
+    return str(path)
+
+
 def _words_key(words: SummitWords, general: bool) -> str:
     names = session_phrases("en", words) + [z.name_en for z in words.zones]
     return hashlib.sha256((f"{general}\n" + "\n".join(names)).encode()).hexdigest()[:16]
@@ -69,6 +85,9 @@ class CorpusLmEngine:
         # the benchmarks' tuning split: another training text and other decoder settings
         self._sentences = sentences
         self._options = dict(DECODER_OPTIONS if options is None else options)
+        if options is None:  # the served settings, with SPEECH_MLLR's transform
+            self._options.pop("mllr")
+            self._options.update({"mllr": mllr} if (mllr := kiosk_mllr()) else {})
         self.cmn_start = str(self._options.get("cmninit") or "")
         self._rooms: dict[str, str] = {}  # room -> the mean its last utterance ended with
         # the noise front end before the decoder (denoise.py): SPEECH_DENOISE's unless given

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pytest
 
 from recognition.speech.catalogue import NO_WORDS
 from recognition.speech.engines import transcribe_whole
+from recognition.speech.errors import SpeechUnavailable
 from recognition.speech.sphinx_lm import (
     CMN_INIT,
     DECODER_OPTIONS,
@@ -87,3 +91,20 @@ def test_served_decoders_hear_through_the_kiosk_transform(say: Voice) -> None:
         heard[name] = transcribe_whole(engine.open_stream(NO_WORDS), pcm)
         assert "hotel" in heard[name].text
     assert heard["served"].confidence != heard["plain"].confidence
+
+
+def test_speech_mllr_chooses_the_transform_or_none_and_refuses_a_missing_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("SPEECH_MLLR", raising=False)
+    assert CorpusLmEngine()._options["mllr"] == str(KIOSK_MLLR)
+    monkeypatch.setenv("SPEECH_MLLR", "off")
+    assert "mllr" not in CorpusLmEngine()._options
+    own = tmp_path / "summit.mllr"
+    own.write_text(KIOSK_MLLR.read_text())
+    monkeypatch.setenv("SPEECH_MLLR", str(own))
+    assert CorpusLmEngine()._options["mllr"] == str(own)
+    monkeypatch.setenv("SPEECH_MLLR", str(tmp_path / "missing.mllr"))
+    with pytest.raises(SpeechUnavailable) as refused:
+        CorpusLmEngine()
+    assert refused.value.code == "engine_missing" and "missing.mllr" in str(refused.value)
