@@ -62,6 +62,16 @@ def kiosk_mllr() -> str | None:
     return str(path)
 
 
+def acoustic_model() -> str:
+    """Which acoustic transform decoders use, for the console: "kiosk" (KIOSK_MLLR), "custom"
+    (another file), "off", or "missing" (SPEECH_MLLR names no file; decoders refuse to start)."""
+    try:
+        chosen = kiosk_mllr()
+    except SpeechUnavailable:
+        return "missing"
+    return "off" if chosen is None else "kiosk" if chosen == str(KIOSK_MLLR) else "custom"
+
+
 def _words_key(words: SummitWords, general: bool) -> str:
     names = session_phrases("en", words) + [z.name_en for z in words.zones]
     return hashlib.sha256((f"{general}\n" + "\n".join(names)).encode()).hexdigest()[:16]

@@ -15,6 +15,7 @@ from recognition.speech.sphinx_lm import (
     DECODER_OPTIONS,
     KIOSK_MLLR,
     CorpusLmEngine,
+    acoustic_model,
     decode,
     transcribe,
 )
@@ -108,3 +109,18 @@ def test_speech_mllr_chooses_the_transform_or_none_and_refuses_a_missing_file(
     with pytest.raises(SpeechUnavailable) as refused:
         CorpusLmEngine()
     assert refused.value.code == "engine_missing" and "missing.mllr" in str(refused.value)
+
+
+def test_the_console_is_told_which_acoustic_model_is_in_use(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("SPEECH_MLLR", raising=False)
+    assert acoustic_model() == "kiosk"
+    monkeypatch.setenv("SPEECH_MLLR", "OFF")
+    assert acoustic_model() == "off"
+    own = tmp_path / "summit.mllr"
+    own.write_text(KIOSK_MLLR.read_text())
+    monkeypatch.setenv("SPEECH_MLLR", str(own))
+    assert acoustic_model() == "custom"
+    monkeypatch.setenv("SPEECH_MLLR", str(tmp_path / "gone.mllr"))
+    assert acoustic_model() == "missing"

@@ -12,7 +12,8 @@
     server: ["服务进程 {0}（编号 {1}）", "Server {0} (process {1})"],
     none: ["—", "—"],
     failed: ["无法读取识别服务状态", "Could not read the recognition workers' state"],
-    engines: ["人脸：{0}；摄像头画面：{1}。语音降噪：{2}。", "Faces: {0}; camera frames: {1}. Speech noise: {2}."],
+    engines: ["人脸：{0}；摄像头画面：{1}。语音降噪：{2}；声学模型：{3}。",
+      "Faces: {0}; camera frames: {1}. Speech noise: {2}; acoustic model: {3}."],
   };
   // The engines in use, in words (GET /api/system/recognition gives their codes).
   const NAMES = {
@@ -25,6 +26,9 @@
     rnnoise: ["RNNoise", "RNNoise"],
     subtract: ["谱减法", "spectral subtraction"],
     off: ["关闭", "off"],
+    kiosk: ["已针对自助机环境适配", "adapted to the kiosk"],
+    custom: ["本会议自定义适配", "this summit's own adaptation"],
+    missing: ["适配文件缺失，英语语音无法识别", "adaptation file missing: English speech cannot be heard"],
   };
   const t = (key, ...args) => window.Summit.t(W[key], ...args);
   const named = (code) => (NAMES[code] ? window.Summit.t(NAMES[code]) : t("none"));
@@ -55,6 +59,7 @@
       named(last.face.engine),
       named(last.face.camera_detector),
       named(last.speech.denoise),
+      named(last.speech.acoustic),
     );
     C.fillTable(document.querySelector("#system tbody"), [
       row("faces", last.pool),
