@@ -48,8 +48,8 @@ MAX_ROOMS = 1000  # rooms (kiosks) whose cepstral mean is remembered per engine
 
 
 def kiosk_mllr() -> str | None:
-    """The acoustic transform decoders use: SPEECH_MLLR, a transform file (e.g. one learnt from
-    a summit's own speech), "off" for none, or unset for KIOSK_MLLR."""
+    """The acoustic transform decoders use: SPEECH_MLLR, a PocketSphinx MLLR file (sphinxtrain's
+    mllr_solve writes them), "off" for none, or unset for KIOSK_MLLR."""
     name = os.environ.get("SPEECH_MLLR", "").strip()
     if name.lower() == "off":
         return None
