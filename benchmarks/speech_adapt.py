@@ -46,8 +46,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.speech_heard import CONDITIONS, VOICES, crowd, noisy, sample  # noqa: E402
-from recognition.speech.synth import read_pcm, speak, speak_flite  # noqa: E402
+from benchmarks.speech_heard import CONDITIONS, crowd, noisy, sample, say  # noqa: E402
+from recognition.speech.synth import read_pcm  # noqa: E402
 
 SEED = 2027  # not speech_heard's: other sentences and other noise draws
 TOOLS = Path("/usr/lib/sphinxtrain")
@@ -146,12 +146,7 @@ def clips(work: Path, per_label: int, conditions: list[str], pairs: bool) -> lis
     out = []
     chosen = [p for p in sample(per_label, SEED) if all(w in known for w in p[0].split())]
     for k, (text, _label) in enumerate(chosen):
-        kind, voice, speed = VOICES[k % len(VOICES)]
-        wav = work / f"{k}.wav"
-        if kind == "espeak":
-            speak(text, wav, voice, speed)
-        else:
-            speak_flite(text, wav, voice)
+        wav = say(text, work / f"{k}.wav", k)
         conds = (["clean"] if "clean" in conditions else []) + (
             [noises[k % len(noises)]] if noises and pairs else noises
         )
@@ -162,6 +157,16 @@ def clips(work: Path, per_label: int, conditions: list[str], pairs: bool) -> lis
             (work / "raw" / f"{uid}.raw").write_bytes(heard_pcm(pcm, rng))
             out.append((uid, text))
     return out
+
+
+def run_tool(command: list[str], work: Path) -> str:
+    """Run a sphinxtrain program, its output kept in work/<program>.log; stop if it fails."""
+    name = Path(command[0]).name
+    result = subprocess.run(command, capture_output=True, text=True)
+    (work / f"{name}.log").write_text(result.stdout + result.stderr)
+    if result.returncode:
+        sys.exit(f"{name} failed; see {work / f'{name}.log'}")
+    return result.stdout + result.stderr
 
 
 def build(args: argparse.Namespace) -> None:
@@ -196,19 +201,12 @@ def build(args: argparse.Namespace) -> None:
     bw += ["-fdictfn", str(model / "noisedict"), "-ctlfn", str(work / "fileids")]
     bw += ["-lsnfn", str(work / "transcription"), "-cepdir", str(work / "mfc")]
     bw += ["-accumdir", str(work / "acc")]
-    result = subprocess.run(bw, capture_output=True, text=True)
-    (work / "bw.log").write_text(result.stdout + result.stderr)
-    if result.returncode:
-        sys.exit(f"bw failed; see {work / 'bw.log'}")
-    failed = result.stderr.count("failed")
+    failed = run_tool(bw, work).count("Failed to align")  # such clips add nothing
     print(f"bw: {len(items)} clips, {failed} failed to align, {time.time() - started:.0f} s")
     solve = [str(TOOLS / "mllr_solve"), "-meanfn", str(model / "means")]
     solve += ["-varfn", str(model / "variances"), "-outmllrfn", str(out_dir / "mllr_matrix")]
     solve += ["-accumdir", str(work / "acc")]
-    result = subprocess.run(solve, capture_output=True, text=True)
-    (work / "mllr_solve.log").write_text(result.stdout + result.stderr)
-    if result.returncode:
-        sys.exit(f"mllr_solve failed; see {work / 'mllr_solve.log'}")
+    run_tool(solve, work)
     print(f"wrote {out_dir / 'mllr_matrix'} ({time.time() - started:.0f} s; work in {work})")
     if args.map:
         adapted = out_dir / "map"
@@ -221,10 +219,7 @@ def build(args: argparse.Namespace) -> None:
         mapped += ["-tmatfn", str(model / "transition_matrices"), "-accumdir", str(work / "acc")]
         mapped += ["-mapmeanfn", str(adapted / "means"), "-mapvarfn", str(adapted / "variances")]
         mapped += ["-mapmixwfn", str(work / "map_mixw"), "-maptmatfn", str(work / "map_tmat")]
-        result = subprocess.run(mapped, capture_output=True, text=True)
-        (work / "map_adapt.log").write_text(result.stdout + result.stderr)
-        if result.returncode:
-            sys.exit(f"map_adapt failed; see {work / 'map_adapt.log'}")
+        run_tool(mapped, work)
         print(f"wrote {adapted} (MAP means and variances; the model's mixture weights)")
 
 

@@ -75,6 +75,12 @@ def sample(per_label: int, seed: int) -> list[tuple[str, str]]:
     return out
 
 
+def say(text: str, out: Path, k: int) -> Path:
+    """`text` spoken by the k-th of VOICES (cycling)."""
+    kind, voice, speed = VOICES[k % len(VOICES)]
+    return speak(text, out, voice, speed) if kind == "espeak" else speak_flite(text, out, voice)
+
+
 def write_wav(path: Path, x: np.ndarray) -> Path:
     with wave.open(str(path), "wb") as wav:
         wav.setnchannels(1)
@@ -128,12 +134,8 @@ def hear(engine: Any, folder: Path, per_label: int, seed: int) -> list[tuple[Any
     babble = crowd(folder, 40.0)
     rows: list[tuple[Any, ...]] = []
     for k, (text, label) in enumerate(sample(per_label, seed)):
-        kind, voice, speed = VOICES[k % len(VOICES)]
-        clean = folder / f"{k}.wav"
-        if kind == "espeak":
-            speak(text, clean, voice, speed)
-        else:
-            speak_flite(text, clean, voice)
+        voice = VOICES[k % len(VOICES)][1]
+        clean = say(text, folder / f"{k}.wav", k)
         for cond in (CONDITIONS[0], CONDITIONS[1 + k % 3]):
             snr = float(rng.uniform(5.0, 15.0))
             pcm = read_pcm(noisy(clean, cond, snr, babble, rng))
