@@ -192,7 +192,7 @@ def test_every_page_speaks_words_not_codes_and_passes_axe_in_both_languages(
         _check(page, f"{name} zh", raw, violations)
         if page.query_selector("#lang"):
             page.click("#lang")
-            page.wait_for_function("document.documentElement.lang === 'en'")
+            page.wait_for_function("() => document.documentElement.lang === 'en'")  # no eval()
             page.wait_for_timeout(200)
             _check(page, f"{name} en", raw, violations)
         else:

@@ -269,7 +269,11 @@ def test_a_gate_is_set_up_from_a_token_link_by_choosing_its_gate_from_a_list(
         page.select_option("#gate-list", str(venue.gate_in))
         page.click("#save")
         page.wait_for_selector("#scan:not([hidden])")
-        page.wait_for_function("document.getElementById('zone-name').textContent.includes('A1')")
+        # a function, not an expression: when the first check is false Playwright polls an
+        # expression with eval(), which the page's CSP (no 'unsafe-eval') blocks (Chromium 156)
+        page.wait_for_function(
+            "() => document.getElementById('zone-name').textContent.includes('A1')"
+        )
 
 
 @pytest.fixture
