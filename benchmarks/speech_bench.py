@@ -3,7 +3,7 @@
 
     .venv/bin/python benchmarks/speech_bench.py [--set eval|dev|corpus] [--voices 4]
         [--conditions clean,white20,white10,pink20,pink10,babble20,babble10]
-        [--systems lm,unadapted,rnnoise,subtract,before,grammar]
+        [--systems lm,premask,unadapted,rnnoise,subtract,before,grammar]
 
 Sets: `eval` = recognition/speech/evaluation/questions.csv (written by hand apart from the
 corpus templates; English part), `dev` = /work/shared/data/speech_dev (measure only), `corpus` =
@@ -11,10 +11,12 @@ a sample of training sentences (to check the recogniser, never a result). Audio 
 time: espeak-ng and flite voices, white and pink noise (sox) and babble (six espeak-ng talkers)
 mixed at 20 and 10 dB SNR on the speech's active frames. Systems on the same audio in one run:
 `lm` = PocketSphinx with the corpus+general LM behind the served noise front end (SPEECH_DENOISE,
-"auto": RNNoise in steady noise, spectral subtraction otherwise) with the kiosk's acoustic
-transform (sphinx_lm.KIOSK_MLLR), then the classifier (answer / confirm / reject); `unadapted` =
-the same without the transform (served until 2026-12-02); `rnnoise` and `subtract` = the same
-behind one of the two always (`subtract`: the front end served until 2026-12-01);
+"auto": RNNoise in steady noise, the learned babble mask otherwise) with the kiosk's acoustic
+transform (sphinx_lm.KIOSK_MLLR), then the classifier (answer / confirm / reject); `premask` =
+the same with spectral subtraction instead of the mask ("auto-subtract", served until
+2026-12-02); `unadapted` = the served system without the transform; `rnnoise` and
+`subtract` = the same behind one of the two always (`subtract`: the front end served until
+2026-12-01);
 `before` = the same before the tuning split's settings (1-best, p x conf >= 0.6, default CMN
 start, two search passes, no spectral subtraction); `grammar` = the older catalogue grammar +
 cue-word matcher (answers whatever it matched).
@@ -213,6 +215,7 @@ def main() -> None:
         return
     systems = {
         "lm": lm_system,
+        "premask": lambda: lm_system(denoise="auto-subtract"),
         "rnnoise": lambda: lm_system(denoise="rnnoise"),
         "subtract": lambda: lm_system(denoise="subtract"),
         "unadapted": lambda: lm_system(adapted=False),

@@ -2,7 +2,7 @@
 """Choose speech settings on a tuning split of the corpus, never on the evaluation sets.
 
     .venv/bin/python benchmarks/speech_tune.py decode --out /tmp/tune.json [--option k=v ...]
-        [--denoise auto|rnnoise|subtract|off|lsa[:floor=0.25,...]]
+        [--denoise auto|rnnoise|subtract|off|lsa[:floor=0.25,...]|mask:FILE]
     .venv/bin/python benchmarks/speech_tune.py rules /tmp/tune.json [--rule 5,0.5,0.7,0.02,0.5]
         [--heard rows.tsv] [...]
     .venv/bin/python benchmarks/speech_tune.py cmn
@@ -18,7 +18,8 @@ not from recognition/speech/evaluation/questions.csv or the shared development s
 confidence, CPU time) for a decoder setting (`--option key=value` over the served
 DECODER_OPTIONS, `key=none` drops one: `--option mllr=none` decodes without the kiosk's acoustic
 transform, `--option mllr=FILE` with another; `--denoise`: the noise front end, one of
-denoise.FRONT_ENDS or `lsa`, the log-MMSE prototype of speech_lsa.py); `rules` replays decision
+denoise.FRONT_ENDS, `lsa`, the log-MMSE prototype of speech_lsa.py, or `mask:FILE`, auto with
+speech_mask.py's learned babble mask where auto would subtract); `rules` replays decision
 rules (all of a grid, or `--rule` alone) on those records with the split's classifier (`--heard`:
 trained on heard text from speech_heard.py too); `cmn` prints the cepstral mean the decoder
 reaches after hearing training sentences (the start value `cmninit` in sphinx_lm.py).
@@ -112,7 +113,12 @@ def decode(args: argparse.Namespace) -> None:
     clips = audio(folder, held, conditions)
     records = []
     kind = args.denoise if args.denoise in FRONT_ENDS else "subtract"  # lsa: swapped in for it
-    with suppressor(args.denoise):
+    swap = suppressor(args.denoise)
+    if args.denoise.startswith("mask:"):  # auto, with the mask where auto would subtract
+        from benchmarks.speech_mask import masked
+
+        kind, swap = "auto", masked(args.denoise.partition(":")[2])
+    with swap:
         for cond in conditions:  # one fresh decoder per condition, as at a kiosk in one place
             engine = CorpusLmEngine(sentences=sentences, options=options, denoise=kind)
             for text, label, voice, c, path in clips:
@@ -272,7 +278,7 @@ def main() -> None:
     p.add_argument(
         "--denoise",
         default="auto",
-        help='auto (served), rnnoise, subtract, off or "lsa[:floor=0.25,...]"',
+        help='auto (served), rnnoise, subtract, off, "lsa[:floor=0.25,...]" or "mask:FILE"',
     )
     p = sub.add_parser("cmn")
     p = sub.add_parser("rules")

@@ -1,10 +1,12 @@
 """Noise taken out before PocketSphinx hears it: the front ends, and streaming spectral subtraction.
 
-`front_end()` names the one in use: SPEECH_DENOISE = "auto" (the default, `Adaptive` below),
-"rnnoise" (RNNoise, a small network trained on real speech and noise, rnnoise.py), "subtract"
-(the spectral subtraction below, served alone until 2026-12-01, and what "auto" becomes when
-RNNoise's library is not installed) or "off". `make(kind)` gives one utterance's suppressor.
-docs/speech.md has the measurements.
+`front_end()` names the one in use: SPEECH_DENOISE = "auto" (the default, `Adaptive` below:
+RNNoise in steady noise, the learned babble mask in quiet rooms and crowds), "auto-subtract"
+(auto as served until 2026-12-02, spectral subtraction where auto now masks), "rnnoise" (RNNoise,
+a small network trained on real speech and noise, rnnoise.py), "mask" (the learned babble mask,
+mask.py, `LearnedMask` below), "subtract" (the spectral subtraction below, served alone until
+2026-12-01, and what "auto" becomes when RNNoise's library is not installed) or "off".
+`make(kind)` gives one utterance's suppressor. docs/speech.md has the measurements.
 
 Spectral subtraction:
 
@@ -25,7 +27,7 @@ from typing import Protocol
 
 import numpy as np
 
-from recognition.speech import rnnoise
+from recognition.speech import mask, rnnoise
 from recognition.speech.errors import SpeechUnavailable
 
 FRAME = 512
@@ -87,7 +89,22 @@ class SpectralSubtractor:
         return ready
 
 
-FRONT_ENDS = ("auto", "rnnoise", "subtract", "off")
+class LearnedMask(SpectralSubtractor):
+    """The subtractor's streaming frames, with the babble mask's gains (mask.py) instead."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._features = mask.Features()
+
+    def _frame(self, frame: np.ndarray) -> np.ndarray:
+        spectrum = np.fft.rfft(frame * self._window)
+        gain = mask.gains(self._features, np.abs(spectrum) ** 2)
+        self._sum += np.fft.irfft(spectrum * gain, FRAME) * self._window
+        ready, self._sum = self._sum[:HOP].copy(), np.concatenate([self._sum[HOP:], np.zeros(HOP)])
+        return ready
+
+
+FRONT_ENDS = ("auto", "auto-subtract", "rnnoise", "mask", "subtract", "off")
 LEAD = 4000  # samples (250 ms) heard before `Adaptive` chooses
 QUIET_RMS = 100.0  # int16 RMS (-50 dBFS): below it the lead is a quiet room
 VOICE_LIKE = 0.6  # RNNoise's mean voice probability over the lead above which noise is babble
@@ -100,23 +117,28 @@ class Suppressor(Protocol):
 
 
 class Adaptive:
-    """RNNoise where the room's noise is steady, spectral subtraction elsewhere.
+    """RNNoise where the room's noise is steady, the babble mask (or subtraction) elsewhere.
 
     On the tuning split (docs/speech.md) RNNoise gained 13 points of intents right in white and
     pink noise at 10 dB, and nothing clear in a quiet room (-2) or in crowd babble (+2, within
     the swing): it is trained to keep voices, and babble is voices. So both suppressors hear the
-    first 250 ms of an utterance (before the asker speaks, at a kiosk); then one is kept:
-    subtraction when that lead is quiet (RMS below -50 dBFS) or sounds like voices to RNNoise
+    first 250 ms of an utterance (before the asker speaks, at a kiosk); then one is kept: the
+    other one (the learned mask, or spectral subtraction with `other="subtract"` or without the
+    mask's file) when that lead is quiet (RMS below -50 dBFS) or sounds like voices to RNNoise
     (mean voice probability >= 0.6: babble, or an asker who spoke at once), RNNoise otherwise.
     The decoder hears nothing until the choice, then the chosen output from the start.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, other: str = "mask") -> None:
+        other = other if other == "subtract" or mask.available() else "subtract"
         self._rnnoise: rnnoise.RnnoiseSuppressor | None = rnnoise.RnnoiseSuppressor()
-        self._subtract: SpectralSubtractor | None = SpectralSubtractor()
+        self._subtract: SpectralSubtractor | None = (
+            LearnedMask() if other == "mask" else SpectralSubtractor()
+        )
+        self._other = other
         self._lead: list[np.ndarray] = []
-        self._held: dict[str, list[np.ndarray]] = {"rnnoise": [], "subtract": []}
-        self.chosen = ""  # "rnnoise" or "subtract" once chosen
+        self._held: dict[str, list[np.ndarray]] = {"rnnoise": [], "other": []}
+        self.chosen = ""  # "rnnoise", "mask" or "subtract" once chosen
 
     def process(self, samples: np.ndarray) -> np.ndarray:
         if self.chosen:
@@ -124,7 +146,7 @@ class Adaptive:
         assert self._rnnoise is not None and self._subtract is not None
         self._lead.append(samples)
         self._held["rnnoise"].append(self._rnnoise.process(samples))
-        self._held["subtract"].append(self._subtract.process(samples))
+        self._held["other"].append(self._subtract.process(samples))
         if sum(len(x) for x in self._lead) < LEAD:
             return np.zeros(0)
         return self._choose()
@@ -138,12 +160,13 @@ class Adaptive:
         lead = np.concatenate(self._lead)[:LEAD] if self._lead else np.zeros(0)
         voice = self._rnnoise.voice[: LEAD * rnnoise.UP // rnnoise.FRAME] or [1.0]  # 25 of 10 ms
         quiet = not len(lead) or float(np.sqrt(np.mean(lead**2))) < QUIET_RMS
-        self.chosen = "subtract" if quiet or float(np.mean(voice)) >= VOICE_LIKE else "rnnoise"
-        if self.chosen == "subtract":
+        other = quiet or float(np.mean(voice)) >= VOICE_LIKE
+        self.chosen = self._other if other else "rnnoise"
+        if other:
             self._rnnoise = None
         else:
             self._subtract = None
-        held = self._held[self.chosen]
+        held = self._held["other" if other else "rnnoise"]
         self._held, self._lead = {}, []
         return np.concatenate(held) if held else np.zeros(0)
 
@@ -154,21 +177,27 @@ class Adaptive:
 
 
 def front_end() -> str:
-    """SPEECH_DENOISE ("auto" when unset); "subtract" for "auto" or "rnnoise" when RNNoise is
-    not installed."""
+    """SPEECH_DENOISE ("auto" when unset); "subtract" for "auto", "auto-subtract" or "rnnoise"
+    when RNNoise is not installed, and for "mask" without the mask's file."""
     name = os.environ.get("SPEECH_DENOISE", "").strip().lower() or "auto"
     if name not in FRONT_ENDS:
         raise SpeechUnavailable(
             f"SPEECH_DENOISE must be one of {', '.join(FRONT_ENDS)}, not {name!r}",
             "engine_missing",
         )
-    return "subtract" if name in ("auto", "rnnoise") and not rnnoise.available() else name
+    if name in ("auto", "auto-subtract", "rnnoise") and not rnnoise.available():
+        return "subtract"
+    return "subtract" if name == "mask" and not mask.available() else name
 
 
 def make(kind: str) -> Suppressor | None:
     """A fresh suppressor of `kind` (one of FRONT_ENDS) for one utterance; None for "off"."""
     if kind == "auto":
         return Adaptive()
+    if kind == "auto-subtract":
+        return Adaptive("subtract")
+    if kind == "mask":
+        return LearnedMask()
     if kind == "rnnoise":
         return rnnoise.RnnoiseSuppressor()
     if kind == "subtract":

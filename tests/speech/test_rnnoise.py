@@ -1,5 +1,5 @@
 """The noise front ends English speech is heard through: RNNoise (real library, real speech) and
-the adaptive choice between it and spectral subtraction."""
+the adaptive choice between it and the babble mask (or spectral subtraction)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from recognition.speech import denoise, rnnoise
 from recognition.speech.catalogue import NO_WORDS
-from recognition.speech.denoise import Adaptive, SpectralSubtractor, front_end, make
+from recognition.speech.denoise import Adaptive, LearnedMask, SpectralSubtractor, front_end, make
 from recognition.speech.errors import SpeechUnavailable
 from recognition.speech.rnnoise import RnnoiseSuppressor
 from recognition.speech.sphinx_lm import CorpusLmEngine
@@ -82,16 +82,23 @@ def test_the_default_front_end_is_auto_and_one_can_be_chosen(
     assert front_end() == "auto"
     assert isinstance(make(front_end()), Adaptive)
     assert CorpusLmEngine().denoise == "auto"
-    for name, kind in (("subtract", SpectralSubtractor), ("RNNoise", RnnoiseSuppressor)):
+    chosen = (
+        ("subtract", SpectralSubtractor),
+        ("RNNoise", RnnoiseSuppressor),
+        ("mask", LearnedMask),
+    )
+    for name, kind in chosen:
         monkeypatch.setenv("SPEECH_DENOISE", name)
-        assert isinstance(make(front_end()), kind)
+        assert type(make(front_end())) is kind
+    monkeypatch.setenv("SPEECH_DENOISE", "auto-subtract")
+    assert isinstance(make(front_end()), Adaptive)
     monkeypatch.setenv("SPEECH_DENOISE", "off")
     assert make(front_end()) is None
     monkeypatch.setenv("SPEECH_DENOISE", "wiener")
     with pytest.raises(SpeechUnavailable) as refused:
         front_end()
     assert refused.value.code == "engine_missing"
-    assert "auto, rnnoise, subtract, off" in str(refused.value)
+    assert "auto, auto-subtract, rnnoise, mask, subtract, off" in str(refused.value)
 
 
 @pytest.fixture(scope="module")
@@ -100,9 +107,10 @@ def crowd(tmp_path_factory: pytest.TempPathFactory) -> np.ndarray:
     return np.frombuffer(read_pcm(path), dtype="<i2").astype(np.float64)
 
 
+@pytest.mark.parametrize("other", ["mask", "subtract"])
 @pytest.mark.parametrize("room", ["quiet", "white", "crowd"])
-def test_auto_keeps_rnnoise_for_steady_noise_and_subtraction_for_quiet_rooms_and_crowds(
-    room: str, spoken: np.ndarray, crowd: np.ndarray
+def test_auto_keeps_rnnoise_for_steady_noise_and_the_mask_for_quiet_rooms_and_crowds(
+    room: str, other: str, spoken: np.ndarray, crowd: np.ndarray
 ) -> None:
     noise = {
         "quiet": np.zeros(len(spoken)),
@@ -110,10 +118,10 @@ def test_auto_keeps_rnnoise_for_steady_noise_and_subtraction_for_quiet_rooms_and
         "crowd": crowd[: len(spoken)] * rms(spoken) / rms(crowd) / 10 ** (10 / 20),
     }[room]
     x = spoken + noise
-    auto = Adaptive()
+    auto = Adaptive(other)  # "auto" and "auto-subtract"
     parts = [auto.process(x[i : i + 1600]) for i in range(0, len(x), 1600)]
     out = np.concatenate([*parts, auto.finish()])
-    assert auto.chosen == ("rnnoise" if room == "white" else "subtract")
+    assert auto.chosen == ("rnnoise" if room == "white" else other)
     alone = make(auto.chosen)
     assert alone is not None
     expected = np.concatenate([alone.process(x), alone.finish()])
@@ -126,7 +134,7 @@ def test_auto_on_an_utterance_shorter_than_its_lead_chooses_at_the_end(spoken: n
     short = spoken[:2000]
     assert not len(auto.process(short))
     out = auto.finish()
-    assert auto.chosen == "subtract" and len(out) == len(short)  # quiet: subtraction
+    assert auto.chosen == "mask" and len(out) == len(short)  # quiet: the mask
 
 
 def test_without_the_library_speech_is_heard_through_spectral_subtraction(
@@ -137,7 +145,7 @@ def test_without_the_library_speech_is_heard_through_spectral_subtraction(
     monkeypatch.setattr(rnnoise.importlib.util, "find_spec", lambda name: None)
     assert not rnnoise.available()
     assert front_end() == "subtract"
-    assert isinstance(denoise.make(front_end()), SpectralSubtractor)
+    assert type(denoise.make(front_end())) is SpectralSubtractor
     monkeypatch.setenv("SPEECH_DENOISE", "rnnoise")
     assert front_end() == "subtract"
     with pytest.raises(rnnoise.RnnoiseMissing, match=r"\./dev setup"):
