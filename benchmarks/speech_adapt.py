@@ -16,8 +16,9 @@ option. What goes in, and what never does:
   tuning split (benchmarks/speech_tune.py) and on the held-out sets. Never the evaluation
   questions (recognition/speech/evaluation/questions.csv) nor the shared development set: the
   corpus drops them (corpus_templates.json `held_out`; tests/speech/test_adapt.py checks the
-  sample). The served transform was built at commit 193e133, before one development question
-  the templates generate was added to `held_out` (docs/speech.md).
+  sample). The served transform was rebuilt at f0c95b1 from the corrected corpus and through
+  the learned babble mask (the first one, built at 193e133, had one development question the
+  templates generated in its sample; docs/speech.md).
 - Voices: speech_heard.VOICES (espeak-ng and flite voices the benchmarks do not use).
 - Noise: speech_heard's own (seeded numpy white and pink noise; babble of other talkers and
   lines than synth.babble()), at 5-15 dB.
