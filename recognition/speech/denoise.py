@@ -178,7 +178,8 @@ class Adaptive:
 
 def front_end() -> str:
     """SPEECH_DENOISE ("auto" when unset); "subtract" for "auto", "auto-subtract" or "rnnoise"
-    when RNNoise is not installed, and for "mask" without the mask's file."""
+    when RNNoise is not installed; without the mask's file "auto-subtract" for "auto" and
+    "subtract" for "mask" (so the console names what really runs)."""
     name = os.environ.get("SPEECH_DENOISE", "").strip().lower() or "auto"
     if name not in FRONT_ENDS:
         raise SpeechUnavailable(
@@ -187,7 +188,9 @@ def front_end() -> str:
         )
     if name in ("auto", "auto-subtract", "rnnoise") and not rnnoise.available():
         return "subtract"
-    return "subtract" if name == "mask" and not mask.available() else name
+    if not mask.available():
+        return {"auto": "auto-subtract", "mask": "subtract"}.get(name, name)
+    return name
 
 
 def make(kind: str) -> Suppressor | None:

@@ -10,7 +10,7 @@ import pytest
 
 from recognition.speech import mask
 from recognition.speech.catalogue import NO_WORDS
-from recognition.speech.denoise import LearnedMask, SpectralSubtractor
+from recognition.speech.denoise import Adaptive, LearnedMask, SpectralSubtractor, front_end, make
 from recognition.speech.sphinx_lm import CorpusLmEngine
 from recognition.speech.synth import babble, read_pcm, speak
 from recognition.speech.understand import understand
@@ -72,6 +72,21 @@ def test_the_shipped_network_reads_the_bands_and_gives_gains_between_the_floor_a
         g = mask.gains(features, rng.uniform(0, 1e8, mask.FRAME // 2 + 1))
         assert g.shape == (mask.FRAME // 2 + 1,)
         assert g.min() >= mask.FLOOR and g.max() <= 1.0
+
+
+def test_without_the_file_auto_says_it_subtracts_and_does(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(mask, "MODEL", tmp_path / "missing.npz")
+    monkeypatch.delenv("SPEECH_DENOISE", raising=False)
+    assert front_end() == "auto-subtract"  # what GET /api/system/recognition reports
+    auto = make(front_end())
+    assert isinstance(auto, Adaptive)
+    auto.finish()
+    assert auto.chosen == "subtract"
+    monkeypatch.setenv("SPEECH_DENOISE", "mask")
+    assert front_end() == "subtract"
+    assert type(make(front_end())) is SpectralSubtractor
 
 
 def test_every_sample_comes_out_and_the_chunk_size_changes_nothing(
