@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.speech_heard import crowd, sample, say  # noqa: E402
 from recognition.speech import mask  # noqa: E402
-from recognition.speech.denoise import FRAME, HOP  # noqa: E402
+from recognition.speech.denoise import FRAME, HOP, SpectralSubtractor  # noqa: E402
 from recognition.speech.mask import BANK, RATE, Features  # noqa: E402
 from recognition.speech.synth import read_pcm  # noqa: E402
 
@@ -61,6 +61,61 @@ def masked(path: str) -> Iterator[None]:
         mask.net.cache_clear()
 
 
+def ahead(features: np.ndarray, lookahead: int) -> np.ndarray:
+    """Causal feature rows (frames, 241) with the next `lookahead` frames' bands appended."""
+    now = features[:, : mask.BANDS]
+    padded = np.concatenate([now, np.zeros((lookahead, mask.BANDS))])
+    future = [padded[j : j + len(now)] for j in range(1, lookahead + 1)]
+    return np.concatenate([features, *future], axis=1)
+
+
+class LookaheadMask(SpectralSubtractor):
+    """A mask trained with look-ahead, tried offline: the whole utterance at `finish` (what a
+    streaming version would give `lookahead` frames later), output aligned with the input."""
+
+    lookahead = 0
+    path = ""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._x: list[np.ndarray] = []
+
+    def process(self, samples: np.ndarray) -> np.ndarray:
+        self._x.append(samples)
+        return np.zeros(0)
+
+    def finish(self) -> np.ndarray:
+        x = np.concatenate(self._x) if self._x else np.zeros(0)
+        n = len(x)
+        padded = np.concatenate([x, np.zeros(FRAME)])
+        spec = spectra(padded)
+        feats = Features()
+        rows = ahead(np.stack([feats.next(p) for p in np.abs(spec) ** 2]), self.lookahead)
+        bands = mask.net(Path(self.path))(rows)
+        gains = np.maximum(bands @ mask.SPREAD, mask.FLOOR)
+        frames = np.fft.irfft(spec * gains, FRAME, axis=1) * self._window
+        out = np.zeros(len(frames) * HOP + FRAME)
+        for i, frame in enumerate(frames):
+            out[i * HOP : i * HOP + FRAME] += frame
+        return out[:n]
+
+
+@contextmanager
+def lookahead_masked(path: str) -> Iterator[None]:
+    """Inside, auto's "other" front end is the look-ahead mask in `path`."""
+    from recognition.speech import denoise
+
+    with np.load(path) as data:
+        lookahead = int(data["lookahead"]) if "lookahead" in data.files else 0
+    tuned = type("TunedLookahead", (LookaheadMask,), {"lookahead": lookahead, "path": path})
+    served = denoise.LearnedMask
+    denoise.LearnedMask = tuned  # type: ignore[misc]
+    try:
+        yield
+    finally:
+        denoise.LearnedMask = served  # type: ignore[misc]
+
+
 def active_rms(x: np.ndarray) -> float:
     frames = x[: len(x) // 480 * 480].reshape(-1, 480)
     rms = np.sqrt(np.mean(frames**2, axis=1))
@@ -68,7 +123,7 @@ def active_rms(x: np.ndarray) -> float:
     return float(np.sqrt(np.mean(active**2)))
 
 
-def examples(per_label: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def examples(per_label: int, seed: int, lookahead: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """(features, band masks) of the training mixtures, one row per frame."""
     rng = np.random.default_rng(seed)
     xs, ys = [], []
@@ -88,7 +143,8 @@ def examples(per_label: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
                 speech, other = BANK @ (np.abs(s) ** 2).T, BANK @ (np.abs(n) ** 2).T
                 ys.append(np.sqrt(speech / (speech + other + 1e-9)).T)
                 feats = Features()
-                xs.append(np.stack([feats.next(p) for p in np.abs(s + n) ** 2]))
+                rows = np.stack([feats.next(p) for p in np.abs(s + n) ** 2])
+                xs.append(ahead(rows, lookahead) if lookahead else rows)
             if k % 50 == 49:
                 print(f"{k + 1} sentences, {sum(len(x) for x in xs)} frames", flush=True)
     return np.concatenate(xs), np.concatenate(ys)
@@ -98,7 +154,7 @@ def train(args: argparse.Namespace) -> None:
     from sklearn.neural_network import MLPRegressor
 
     start = time.time()
-    x, y = examples(args.per_label, args.seed)
+    x, y = examples(args.per_label, args.seed, args.lookahead)
     print(f"{len(x)} frames in {time.time() - start:.0f} s", flush=True)
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
     net = MLPRegressor(
@@ -114,7 +170,8 @@ def train(args: argparse.Namespace) -> None:
     net.fit((x - mean) / scale, np.log(np.clip(y, 0.02, 0.98) / (1 - np.clip(y, 0.02, 0.98))))
     weights = {f"w{i}": w.astype(np.float32) for i, w in enumerate(net.coefs_)}
     biases = {f"b{i}": b.astype(np.float32) for i, b in enumerate(net.intercepts_)}
-    np.savez(args.out, mean=mean, scale=scale, **weights, **biases)
+    extra = {"lookahead": np.array(args.lookahead)} if args.lookahead else {}
+    np.savez(args.out, mean=mean, scale=scale, **weights, **biases, **extra)
     print(f"-> {args.out} ({time.time() - start:.0f} s)")
 
 
@@ -127,6 +184,7 @@ def main() -> None:
     t.add_argument("--seed", type=int, default=SEED)
     t.add_argument("--hidden", type=int, nargs="+", default=[256, 256])
     t.add_argument("--epochs", type=int, default=40)
+    t.add_argument("--lookahead", type=int, default=0, help="frames after the current one")
     args = parser.parse_args()
     train(args)
 

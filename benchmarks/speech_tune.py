@@ -114,10 +114,11 @@ def decode(args: argparse.Namespace) -> None:
     records = []
     kind = args.denoise if args.denoise in FRONT_ENDS else "subtract"  # lsa: swapped in for it
     swap = suppressor(args.denoise)
-    if args.denoise.startswith("mask:"):  # auto, with the mask where auto would subtract
-        from benchmarks.speech_mask import masked
+    if args.denoise.startswith(("mask:", "lookahead:")):  # auto, with this mask
+        from benchmarks.speech_mask import lookahead_masked, masked
 
-        kind, swap = "auto", masked(args.denoise.partition(":")[2])
+        name, _, path = args.denoise.partition(":")
+        kind, swap = "auto", (masked if name == "mask" else lookahead_masked)(path)
     with swap:
         for cond in conditions:  # one fresh decoder per condition, as at a kiosk in one place
             engine = CorpusLmEngine(sentences=sentences, options=options, denoise=kind)

@@ -1,6 +1,8 @@
-"""Experiment tools (benchmarks/speech_heard.py, benchmarks/speech_lsa.py): heard training text
-comes from training templates and other voices only; the log-MMSE suppressor streams, turns
-steady and rising noise down and keeps a tone. Neither is part of the served system."""
+"""Experiment tools (benchmarks/speech_heard.py, speech_lsa.py, speech_mask.py): heard training
+text comes from training templates and other voices only; the log-MMSE suppressor streams, turns
+steady and rising noise down and keeps a tone; the babble mask's training sample and talkers are
+not the benchmarks', and its look-ahead prototype is the served mask when it looks nowhere ahead.
+None of them is part of the served system (the mask they train is)."""
 
 from __future__ import annotations
 
@@ -84,3 +86,34 @@ def test_the_tuning_switch_puts_log_mmse_in_front_of_decoders_and_takes_it_out_a
         assert type(denoise.make("subtract")) is SpectralSubtractor
     with pytest.raises(ValueError):
         lsa.suppressor("wiener").__enter__()
+
+
+mask_tool = pytest.importorskip("benchmarks.speech_mask")
+
+
+def test_the_babble_mask_is_trained_on_training_templates_and_other_talkers_only() -> None:
+    spoken = heard.sample(60, mask_tool.SEED)  # `speech_mask.py train` defaults
+    held_templates = {t for t, _ in tune.split()[1]}
+    assert not {t for t, _ in spoken} & (held_out_questions() | held_templates)
+    bench_talkers = {"en-us", "en-gb+f3", "en-us+m3", "en-gb-x-rp+f2", "en-us+f4", "en-gb+m2"}
+    assert not set(heard.TALKERS) & bench_talkers  # synth.babble()'s voices
+
+
+def test_the_look_ahead_prototype_without_look_ahead_is_the_served_mask() -> None:
+    x = np.random.default_rng(1).normal(0.0, 3000.0, 32_000)
+    served = run(x, denoise.LearnedMask())
+    model = str(ROOT / "recognition/speech/babble-mask.npz")
+    offline = type("Offline", (mask_tool.LookaheadMask,), {"lookahead": 0, "path": model})()
+    np.testing.assert_allclose(run(x, offline), served, atol=1e-6)
+    rows = mask_tool.ahead(np.arange(12.0).reshape(3, 4).repeat(61, axis=1)[:, :241], 2)
+    assert rows.shape == (3, 241 + 2 * 40)
+    assert rows[2, 241:].sum() == 0  # nothing after the last frame
+
+
+def test_the_tuning_switch_puts_another_mask_in_and_takes_it_out_again(tmp_path: Path) -> None:
+    from recognition.speech import mask
+
+    served = mask.MODEL
+    with mask_tool.masked(str(tmp_path / "other.npz")):
+        assert tmp_path / "other.npz" == mask.MODEL
+    assert served == mask.MODEL
