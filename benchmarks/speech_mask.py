@@ -4,6 +4,8 @@ the asker's voice, tried in front of PocketSphinx for crowd babble.
 
     .venv/bin/python benchmarks/speech_mask.py train --out /tmp/mask.npz [--per-label 60]
     .venv/bin/python benchmarks/speech_tune.py decode ... --denoise mask:/tmp/mask.npz
+    (train --lookahead 3, then --denoise lookahead:/tmp/mask.npz: the offline look-ahead
+    prototype, tried on 2026-12-02 and not adopted; docs/speech.md)
 
 `train` speaks training-corpus sentences of the tuning split's training templates
 (speech_heard.sample, another seed) in speech_heard's voices (none a benchmark uses), mixes in
