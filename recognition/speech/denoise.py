@@ -132,10 +132,11 @@ class Adaptive:
     def __init__(self, other: str = "mask") -> None:
         other = other if other == "subtract" or mask.available() else "subtract"
         self._rnnoise: rnnoise.RnnoiseSuppressor | None = rnnoise.RnnoiseSuppressor()
-        self._subtract: SpectralSubtractor | None = (
+        # kept for quiet and voice-like leads: the mask (or subtraction)
+        self._other: SpectralSubtractor | None = (
             LearnedMask() if other == "mask" else SpectralSubtractor()
         )
-        self._other = other
+        self._other_kind = other
         self._lead: list[np.ndarray] = []
         self._held: dict[str, list[np.ndarray]] = {"rnnoise": [], "other": []}
         self.chosen = ""  # "rnnoise", "mask" or "subtract" once chosen
@@ -143,10 +144,10 @@ class Adaptive:
     def process(self, samples: np.ndarray) -> np.ndarray:
         if self.chosen:
             return self._kept().process(samples)
-        assert self._rnnoise is not None and self._subtract is not None
+        assert self._rnnoise is not None and self._other is not None
         self._lead.append(samples)
         self._held["rnnoise"].append(self._rnnoise.process(samples))
-        self._held["other"].append(self._subtract.process(samples))
+        self._held["other"].append(self._other.process(samples))
         if sum(len(x) for x in self._lead) < LEAD:
             return np.zeros(0)
         return self._choose()
@@ -161,17 +162,17 @@ class Adaptive:
         voice = self._rnnoise.voice[: LEAD * rnnoise.UP // rnnoise.FRAME] or [1.0]  # 25 of 10 ms
         quiet = not len(lead) or float(np.sqrt(np.mean(lead**2))) < QUIET_RMS
         other = quiet or float(np.mean(voice)) >= VOICE_LIKE
-        self.chosen = self._other if other else "rnnoise"
+        self.chosen = self._other_kind if other else "rnnoise"
         if other:
             self._rnnoise = None
         else:
-            self._subtract = None
+            self._other = None
         held = self._held["other" if other else "rnnoise"]
         self._held, self._lead = {}, []
         return np.concatenate(held) if held else np.zeros(0)
 
     def _kept(self) -> Suppressor:
-        kept = self._rnnoise if self.chosen == "rnnoise" else self._subtract
+        kept = self._rnnoise if self.chosen == "rnnoise" else self._other
         assert kept is not None
         return kept
 

@@ -1,6 +1,6 @@
 """The learned babble mask: how much of each band of a frame is the asker's voice.
 
-A small network (two hidden layers of 256, ReLU; 56k weights in `babble-mask.npz`, float32)
+A small network (two hidden layers of 256, ReLU; 137k weights in `babble-mask.npz`, float32)
 reads the log-mel bands (40) of the current frame and the five before it, each minus the running
 mean of the utterance so far, plus the frame's overall level, and gives each band a gain in
 (0, 1): its estimate of the ideal ratio mask sqrt(S / (S + N)). Causal, so it streams with the
