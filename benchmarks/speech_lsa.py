@@ -20,7 +20,7 @@ import numpy as np
 from scipy.special import exp1
 
 from recognition.speech import denoise
-from recognition.speech.denoise import FRAME, HOP, SpectralSubtractor
+from recognition.speech.denoise import SpectralSubtractor
 
 
 class LogMmse(SpectralSubtractor):
@@ -65,13 +65,6 @@ class LogMmse(SpectralSubtractor):
         gain = np.clip(xi / (1 + xi) * np.exp(0.5 * exp1(v)), self.FLOOR, 1.0)
         self._last = gain**2 * power
         return np.asarray(gain)
-
-    def _frame(self, frame: np.ndarray) -> np.ndarray:
-        spectrum = np.fft.rfft(frame * self._window)
-        gain = self._gain(np.abs(spectrum) ** 2)
-        self._sum += np.fft.irfft(spectrum * gain, FRAME) * self._window
-        ready, self._sum = self._sum[:HOP].copy(), np.concatenate([self._sum[HOP:], np.zeros(HOP)])
-        return ready
 
 
 SWAPPED = "SpectralSubtractor"  # the name denoise.make builds a "subtract" front end from

@@ -78,15 +78,18 @@ class SpectralSubtractor:
 
     def _frame(self, frame: np.ndarray) -> np.ndarray:
         spectrum = np.fft.rfft(frame * self._window)
-        power = np.abs(spectrum) ** 2
+        gain = self._gain(np.abs(spectrum) ** 2)
+        self._sum += np.fft.irfft(spectrum * gain, FRAME) * self._window
+        ready, self._sum = self._sum[:HOP].copy(), np.concatenate([self._sum[HOP:], np.zeros(HOP)])
+        return ready
+
+    def _gain(self, power: np.ndarray) -> np.ndarray:
+        """Each bin's amplitude gain for a frame of bin powers (subclasses give other gains)."""
         smooth = power if self._smooth is None else SMOOTH * self._smooth + (1 - SMOOTH) * power
         self._smooth = smooth
         self._history.append(smooth)
         noise = BIAS * np.min(np.stack(self._history), axis=0)
-        gain = np.maximum(1.0 - ALPHA * noise / np.maximum(power, 1e-9), FLOOR)
-        self._sum += np.fft.irfft(spectrum * np.sqrt(gain), FRAME) * self._window
-        ready, self._sum = self._sum[:HOP].copy(), np.concatenate([self._sum[HOP:], np.zeros(HOP)])
-        return ready
+        return np.asarray(np.sqrt(np.maximum(1.0 - ALPHA * noise / np.maximum(power, 1e-9), FLOOR)))
 
 
 class LearnedMask(SpectralSubtractor):
@@ -96,12 +99,8 @@ class LearnedMask(SpectralSubtractor):
         super().__init__()
         self._features = mask.Features()
 
-    def _frame(self, frame: np.ndarray) -> np.ndarray:
-        spectrum = np.fft.rfft(frame * self._window)
-        gain = mask.gains(self._features, np.abs(spectrum) ** 2)
-        self._sum += np.fft.irfft(spectrum * gain, FRAME) * self._window
-        ready, self._sum = self._sum[:HOP].copy(), np.concatenate([self._sum[HOP:], np.zeros(HOP)])
-        return ready
+    def _gain(self, power: np.ndarray) -> np.ndarray:
+        return mask.gains(self._features, power)
 
 
 FRONT_ENDS = ("auto", "auto-subtract", "rnnoise", "mask", "subtract", "off")
