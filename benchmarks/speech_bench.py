@@ -3,7 +3,7 @@
 
     .venv/bin/python benchmarks/speech_bench.py [--set eval|dev|corpus] [--voices 4]
         [--conditions clean,white20,white10,pink20,pink10,babble20,babble10]
-        [--systems lm,premask,unadapted,rnnoise,subtract,before,grammar]
+        [--systems lm,causal,premask,unadapted,rnnoise,subtract,before,grammar]
 
 Sets: `eval` = recognition/speech/evaluation/questions.csv (written by hand apart from the
 corpus templates; English part), `dev` = /work/shared/data/speech_dev (measure only), `corpus` =
@@ -11,12 +11,13 @@ a sample of training sentences (to check the recogniser, never a result). Audio 
 time: espeak-ng and flite voices, white and pink noise (sox) and babble (six espeak-ng talkers)
 mixed at 20 and 10 dB SNR on the speech's active frames. Systems on the same audio in one run:
 `lm` = PocketSphinx with the corpus+general LM behind the served noise front end (SPEECH_DENOISE,
-"auto": RNNoise in steady noise, the learned babble mask otherwise) with the kiosk's acoustic
-transform (sphinx_lm.KIOSK_MLLR), then the classifier (answer / confirm / reject); `premask` =
-the same with spectral subtraction instead of the mask ("auto-subtract", served until
-2026-12-02); `unadapted` = the served system without the transform; `rnnoise` and
-`subtract` = the same behind one of the two always (`subtract`: the front end served until
-2026-12-01);
+"auto": RNNoise in steady noise, the learned babble masks otherwise: the look-ahead one when an
+utterance starts in babble) with the kiosk's acoustic transform (sphinx_lm.KIOSK_MLLR), then the
+classifier (answer / confirm / reject); `causal` = the same with the causal mask in babble too
+(served until 2026-12-02, 10:40 UTC); `premask` = the same with spectral subtraction instead of
+the masks ("auto-subtract", served until 2026-12-02, 05:20 UTC); `unadapted` = the served
+system without the transform; `rnnoise` and `subtract` = the same behind one of the two always
+(`subtract`: the front end served until 2026-12-01);
 `before` = the same before the tuning split's settings (1-best, p x conf >= 0.6, default CMN
 start, two search passes, no spectral subtraction); `grammar` = the older catalogue grammar +
 cue-word matcher (answers whatever it matched).
@@ -131,6 +132,21 @@ def lm_system(
     return run
 
 
+def causal_system() -> Callable[[bytes], dict[str, Any]]:
+    """The served system with the causal babble mask for a voice-like lead too (served until
+    2026-12-02, 10:40 UTC): the look-ahead mask's file swapped for the causal one's."""
+    from benchmarks.speech_mask import masked
+    from recognition.speech import mask
+
+    served = lm_system()
+
+    def run(pcm: bytes) -> dict[str, Any]:
+        with masked(str(mask.MODEL), ("AHEAD_MODEL",)):
+            return served(pcm)
+
+    return run
+
+
 def grammar_system() -> Callable[[bytes], dict[str, Any]]:
     from recognition.speech.engines import PocketSphinxEngine
     from recognition.speech.intents import match_intent
@@ -215,6 +231,7 @@ def main() -> None:
         return
     systems = {
         "lm": lm_system,
+        "causal": causal_system,
         "premask": lambda: lm_system(denoise="auto-subtract"),
         "rnnoise": lambda: lm_system(denoise="rnnoise"),
         "subtract": lambda: lm_system(denoise="subtract"),

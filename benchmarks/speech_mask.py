@@ -3,19 +3,20 @@
 the asker's voice, tried in front of PocketSphinx for crowd babble.
 
     .venv/bin/python benchmarks/speech_mask.py train --out /tmp/mask.npz [--per-label 60]
+        [--lookahead 3] [--hidden 256 256]
     .venv/bin/python benchmarks/speech_tune.py decode ... --denoise mask:/tmp/mask.npz
-    (train --lookahead 3, then --denoise lookahead:/tmp/mask.npz: the offline look-ahead
-    prototype, tried on 2026-12-02 and not adopted; docs/speech.md)
+        (or ahead:/tmp/mask.npz: only where auto keeps the look-ahead mask, a voice-like lead)
 
 `train` speaks training-corpus sentences of the tuning split's training templates
 (speech_heard.sample, another seed) in speech_heard's voices (none a benchmark uses), mixes in
 speech_heard's own babble (other talkers and lines than synth.babble()) at 0-20 dB, and fits a
 multi-layer perceptron (scikit-learn) from the noisy log-mel bands of the current and the
-previous frames to the ideal ratio mask of each band, sqrt(S / (S + N)), which it can compute
-because it made the mixture. The mask is causal (no look-ahead), so it streams like the
-spectral subtractor it replaces, with the same frames and the same 16 ms delay. The served mask,
-recognition/speech/babble-mask.npz, is `train --per-label 60` (the defaults below; 1,423 s on a
-shared core); recognition/speech/mask.py reads it.
+previous frames (and with --lookahead N of the N next ones) to the ideal ratio mask of each
+band, sqrt(S / (S + N)), which it can compute because it made the mixture. The served masks
+stream in the spectral subtractor's frames (denoise.LearnedMask; a look-ahead mask N frames of
+16 ms later): recognition/speech/babble-mask.npz (causal) is `train --per-label 60` (the
+defaults; 1,423 s on a shared core), babble-mask-ahead.npz is `train --lookahead 3` (228 s on
+one core); recognition/speech/mask.py reads them.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.speech_heard import crowd, sample, say  # noqa: E402
 from recognition.speech import mask  # noqa: E402
-from recognition.speech.denoise import FRAME, HOP, SpectralSubtractor  # noqa: E402
+from recognition.speech.denoise import FRAME, HOP  # noqa: E402
 from recognition.speech.mask import BANK, RATE, Features  # noqa: E402
 from recognition.speech.synth import read_pcm  # noqa: E402
 
@@ -51,15 +52,19 @@ def spectra(x: np.ndarray) -> np.ndarray:
 
 
 @contextmanager
-def masked(path: str) -> Iterator[None]:
-    """Inside, the served front ends use the mask in `path` instead of babble-mask.npz."""
-    served = mask.MODEL
-    mask.MODEL = Path(path)
+def masked(path: str, routes: tuple[str, ...] = ("MODEL", "AHEAD_MODEL")) -> Iterator[None]:
+    """Inside, the served front ends use the mask in `path` instead of the served files named
+    by `routes`: MODEL (babble-mask.npz, kept for a quiet lead) and AHEAD_MODEL
+    (babble-mask-ahead.npz, for a voice-like lead); both unless told."""
+    served = {route: getattr(mask, route) for route in routes}
+    for route in routes:
+        setattr(mask, route, Path(path))
     mask.net.cache_clear()
     try:
         yield
     finally:
-        mask.MODEL = served
+        for route, file in served.items():
+            setattr(mask, route, file)
         mask.net.cache_clear()
 
 
@@ -69,53 +74,6 @@ def ahead(features: np.ndarray, lookahead: int) -> np.ndarray:
     padded = np.concatenate([now, np.zeros((lookahead, mask.BANDS))])
     future = [padded[j : j + len(now)] for j in range(1, lookahead + 1)]
     return np.concatenate([features, *future], axis=1)
-
-
-class LookaheadMask(SpectralSubtractor):
-    """A mask trained with look-ahead, tried offline: the whole utterance at `finish` (what a
-    streaming version would give `lookahead` frames later), output aligned with the input."""
-
-    lookahead = 0
-    path = ""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._x: list[np.ndarray] = []
-
-    def process(self, samples: np.ndarray) -> np.ndarray:
-        self._x.append(samples)
-        return np.zeros(0)
-
-    def finish(self) -> np.ndarray:
-        x = np.concatenate(self._x) if self._x else np.zeros(0)
-        n = len(x)
-        padded = np.concatenate([x, np.zeros(FRAME)])
-        spec = spectra(padded)
-        feats = Features()
-        rows = ahead(np.stack([feats.next(p) for p in np.abs(spec) ** 2]), self.lookahead)
-        bands = mask.net(Path(self.path))(rows)
-        gains = np.maximum(bands @ mask.SPREAD, mask.FLOOR)
-        frames = np.fft.irfft(spec * gains, FRAME, axis=1) * self._window
-        out = np.zeros(len(frames) * HOP + FRAME)
-        for i, frame in enumerate(frames):
-            out[i * HOP : i * HOP + FRAME] += frame
-        return out[:n]
-
-
-@contextmanager
-def lookahead_masked(path: str) -> Iterator[None]:
-    """Inside, auto's "other" front end is the look-ahead mask in `path`."""
-    from recognition.speech import denoise
-
-    with np.load(path) as data:
-        lookahead = int(data["lookahead"]) if "lookahead" in data.files else 0
-    tuned = type("TunedLookahead", (LookaheadMask,), {"lookahead": lookahead, "path": path})
-    served = denoise.LearnedMask
-    denoise.LearnedMask = tuned  # type: ignore[misc]
-    try:
-        yield
-    finally:
-        denoise.LearnedMask = served  # type: ignore[misc]
 
 
 def active_rms(x: np.ndarray) -> float:

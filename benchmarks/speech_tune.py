@@ -2,7 +2,7 @@
 """Choose speech settings on a tuning split of the corpus, never on the evaluation sets.
 
     .venv/bin/python benchmarks/speech_tune.py decode --out /tmp/tune.json [--option k=v ...]
-        [--denoise auto|rnnoise|subtract|off|lsa[:floor=0.25,...]|mask:FILE]
+        [--denoise auto|rnnoise|subtract|off|lsa[:floor=0.25,...]|mask:FILE|ahead:FILE]
     .venv/bin/python benchmarks/speech_tune.py rules /tmp/tune.json [--rule 5,0.5,0.7,0.02,0.5]
         [--heard rows.tsv] [...]
     .venv/bin/python benchmarks/speech_tune.py cmn
@@ -18,8 +18,9 @@ not from recognition/speech/evaluation/questions.csv or the shared development s
 confidence, CPU time) for a decoder setting (`--option key=value` over the served
 DECODER_OPTIONS, `key=none` drops one: `--option mllr=none` decodes without the kiosk's acoustic
 transform, `--option mllr=FILE` with another; `--denoise`: the noise front end, one of
-denoise.FRONT_ENDS, `lsa`, the log-MMSE prototype of speech_lsa.py, or `mask:FILE`, auto with
-speech_mask.py's learned babble mask where auto would subtract); `rules` replays decision
+denoise.FRONT_ENDS, `lsa`, the log-MMSE prototype of speech_lsa.py, `mask:FILE`, auto with
+another of speech_mask.py's learned babble masks wherever it masks, or `ahead:FILE`, only for
+a voice-like lead, where auto uses babble-mask-ahead.npz); `rules` replays decision
 rules (all of a grid, or `--rule` alone) on those records with the split's classifier (`--heard`:
 trained on heard text from speech_heard.py too); `cmn` prints the cepstral mean the decoder
 reaches after hearing training sentences (the start value `cmninit` in sphinx_lm.py).
@@ -114,11 +115,11 @@ def decode(args: argparse.Namespace) -> None:
     records = []
     kind = args.denoise if args.denoise in FRONT_ENDS else "subtract"  # lsa: swapped in for it
     swap = suppressor(args.denoise)
-    if args.denoise.startswith(("mask:", "lookahead:")):  # auto, with this mask
-        from benchmarks.speech_mask import lookahead_masked, masked
+    if args.denoise.startswith(("mask:", "ahead:")):  # auto, with this mask
+        from benchmarks.speech_mask import masked
 
         name, _, path = args.denoise.partition(":")
-        kind, swap = "auto", (masked if name == "mask" else lookahead_masked)(path)
+        kind, swap = "auto", masked(path, ("AHEAD_MODEL",)) if name == "ahead" else masked(path)
     with swap:
         for cond in conditions:  # one fresh decoder per condition, as at a kiosk in one place
             engine = CorpusLmEngine(sentences=sentences, options=options, denoise=kind)
@@ -279,7 +280,7 @@ def main() -> None:
     p.add_argument(
         "--denoise",
         default="auto",
-        help='auto (served), rnnoise, subtract, off, "lsa[:floor=0.25,...]" or "mask:FILE"',
+        help='auto (served), rnnoise, subtract, off, "lsa[:floor=...]", "mask:FILE", "ahead:FILE"',
     )
     p = sub.add_parser("cmn")
     p = sub.add_parser("rules")

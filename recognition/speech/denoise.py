@@ -1,7 +1,7 @@
 """Noise taken out before PocketSphinx hears it: the front ends, and streaming spectral subtraction.
 
 `front_end()` names the one in use: SPEECH_DENOISE = "auto" (the default, `Adaptive` below:
-RNNoise in steady noise, the learned babble mask in quiet rooms and crowds), "auto-subtract"
+RNNoise in steady noise, the learned babble masks in quiet rooms and crowds), "auto-subtract"
 (auto as served until 2026-12-02, spectral subtraction where auto now masks), "rnnoise" (RNNoise,
 a small network trained on real speech and noise, rnnoise.py), "mask" (the learned babble mask,
 mask.py, `LearnedMask` below), "subtract" (the spectral subtraction below, served alone until
@@ -21,8 +21,10 @@ for it (docs/speech.md has the measurements).
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections import deque
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -78,8 +80,11 @@ class SpectralSubtractor:
 
     def _frame(self, frame: np.ndarray) -> np.ndarray:
         spectrum = np.fft.rfft(frame * self._window)
-        gain = self._gain(np.abs(spectrum) ** 2)
-        self._sum += np.fft.irfft(spectrum * gain, FRAME) * self._window
+        return self._add(spectrum * self._gain(np.abs(spectrum) ** 2))
+
+    def _add(self, spectrum: np.ndarray) -> np.ndarray:
+        """Overlap-add a cleaned frame; the next HOP samples are then final."""
+        self._sum += np.fft.irfft(spectrum, FRAME) * self._window
         ready, self._sum = self._sum[:HOP].copy(), np.concatenate([self._sum[HOP:], np.zeros(HOP)])
         return ready
 
@@ -93,14 +98,41 @@ class SpectralSubtractor:
 
 
 class LearnedMask(SpectralSubtractor):
-    """The subtractor's streaming frames, with the babble mask's gains (mask.py) instead."""
+    """The subtractor's streaming frames, with the gains of a babble mask (mask.py, `path`:
+    mask.MODEL unless given) instead. A mask trained with look-ahead reads the bands of the
+    frames after each one, so each frame comes out that many frames (16 ms each) later."""
 
-    def __init__(self) -> None:
+    def __init__(self, path: Path | None = None) -> None:
         super().__init__()
+        self._path = path or mask.MODEL
+        self._ahead = mask.net(self._path).lookahead
         self._features = mask.Features()
+        self._queue: deque[tuple[np.ndarray, np.ndarray]] = deque()  # (spectrum, inputs)
+        self._analysed = 0
 
-    def _gain(self, power: np.ndarray) -> np.ndarray:
-        return mask.gains(self._features, power)
+    def _frame(self, frame: np.ndarray) -> np.ndarray:
+        spectrum = np.fft.rfft(frame * self._window)
+        self._queue.append((spectrum, self._features.next(np.abs(spectrum) ** 2)))
+        self._analysed += 1
+        return self._emit() if len(self._queue) > self._ahead else np.zeros(0)
+
+    def _emit(self) -> np.ndarray:
+        spectrum, row = self._queue.popleft()
+        later = [r for _, r in itertools.islice(self._queue, self._ahead)]
+        x = mask.with_ahead(row, later, self._ahead)
+        return self._add(spectrum * mask.gains(x, self._path))
+
+    def finish(self) -> np.ndarray:
+        """The rest: frames over the zero-padded end (one whose start is past the input
+        included, as the mask was trained), then those still waiting for later frames."""
+        out: list[np.ndarray] = []
+        while self._analysed < 1 + self._taken // HOP:
+            frame = np.concatenate([self._pending, np.zeros(FRAME)])[:FRAME]
+            out.append(self._frame(frame))
+            self._pending = self._pending[HOP:]
+        out += [self._emit() for _ in range(len(self._queue))]
+        tail = np.concatenate(out) if out else np.zeros(0)
+        return self._give(tail[: self._taken - self._given])
 
 
 FRONT_ENDS = ("auto", "auto-subtract", "rnnoise", "mask", "subtract", "off")
@@ -116,64 +148,71 @@ class Suppressor(Protocol):
 
 
 class Adaptive:
-    """RNNoise where the room's noise is steady, the babble mask (or subtraction) elsewhere.
+    """RNNoise where the room's noise is steady, the babble masks (or subtraction) elsewhere.
 
     On the tuning split (docs/speech.md) RNNoise gained 13 points of intents right in white and
     pink noise at 10 dB, and nothing clear in a quiet room (-2) or in crowd babble (+2, within
-    the swing): it is trained to keep voices, and babble is voices. So both suppressors hear the
-    first 250 ms of an utterance (before the asker speaks, at a kiosk); then one is kept: the
-    other one (the learned mask, or spectral subtraction with `other="subtract"` or without the
-    mask's file) when that lead is quiet (RMS below -50 dBFS) or sounds like voices to RNNoise
-    (mean voice probability >= 0.6: babble, or an asker who spoke at once), RNNoise otherwise.
-    The decoder hears nothing until the choice, then the chosen output from the start.
+    the swing): it is trained to keep voices, and babble is voices. So the suppressors all hear
+    the first 250 ms of an utterance (before the asker speaks, at a kiosk); then one is kept:
+    when that lead is quiet (RMS below -50 dBFS), the other one (the learned mask, or spectral
+    subtraction with `other="subtract"` or without the mask's file); when it sounds like voices
+    to RNNoise (mean voice probability >= 0.6: babble, or an asker who spoke at once), the mask
+    with look-ahead (mask.AHEAD_MODEL; the other one without that file or with "subtract");
+    RNNoise otherwise. The decoder hears nothing until the choice, then the chosen output from
+    the start.
     """
 
     def __init__(self, other: str = "mask") -> None:
         other = other if other == "subtract" or mask.available() else "subtract"
-        self._rnnoise: rnnoise.RnnoiseSuppressor | None = rnnoise.RnnoiseSuppressor()
-        # kept for quiet and voice-like leads: the mask (or subtraction)
-        self._other: SpectralSubtractor | None = (
-            LearnedMask() if other == "mask" else SpectralSubtractor()
-        )
-        self._other_kind = other
+        self._quiet = other  # kept for a quiet lead
+        ahead = other == "mask" and mask.available(mask.AHEAD_MODEL)
+        self._voices = "mask-ahead" if ahead else other  # kept for a voice-like lead
+        kinds = dict.fromkeys(["rnnoise", self._quiet, self._voices])
+        self._candidates: dict[str, Suppressor] = {k: _suppressor(k) for k in kinds}
+        self._kept: Suppressor | None = None
         self._lead: list[np.ndarray] = []
-        self._held: dict[str, list[np.ndarray]] = {"rnnoise": [], "other": []}
-        self.chosen = ""  # "rnnoise", "mask" or "subtract" once chosen
+        self._held: dict[str, list[np.ndarray]] = {k: [] for k in kinds}
+        self.chosen = ""  # "rnnoise", "mask", "mask-ahead" or "subtract" once chosen
 
     def process(self, samples: np.ndarray) -> np.ndarray:
-        if self.chosen:
-            return self._kept().process(samples)
-        assert self._rnnoise is not None and self._other is not None
+        if self._kept is not None:
+            return self._kept.process(samples)
         self._lead.append(samples)
-        self._held["rnnoise"].append(self._rnnoise.process(samples))
-        self._held["other"].append(self._other.process(samples))
+        for kind, suppressor in self._candidates.items():
+            self._held[kind].append(suppressor.process(samples))
         if sum(len(x) for x in self._lead) < LEAD:
             return np.zeros(0)
         return self._choose()
 
     def finish(self) -> np.ndarray:
-        held = self._choose() if not self.chosen else np.zeros(0)
-        return np.concatenate([held, self._kept().finish()])
+        held = self._choose() if self._kept is None else np.zeros(0)
+        assert self._kept is not None
+        return np.concatenate([held, self._kept.finish()])
 
     def _choose(self) -> np.ndarray:
-        assert self._rnnoise is not None
         lead = np.concatenate(self._lead)[:LEAD] if self._lead else np.zeros(0)
-        voice = self._rnnoise.voice[: LEAD * rnnoise.UP // rnnoise.FRAME] or [1.0]  # 25 of 10 ms
+        rnn = self._candidates["rnnoise"]
+        assert isinstance(rnn, rnnoise.RnnoiseSuppressor)
+        voice = rnn.voice[: LEAD * rnnoise.UP // rnnoise.FRAME] or [1.0]  # 25 of 10 ms
         quiet = not len(lead) or float(np.sqrt(np.mean(lead**2))) < QUIET_RMS
-        other = quiet or float(np.mean(voice)) >= VOICE_LIKE
-        self.chosen = self._other_kind if other else "rnnoise"
-        if other:
-            self._rnnoise = None
-        else:
-            self._other = None
-        held = self._held["other" if other else "rnnoise"]
-        self._held, self._lead = {}, []
+        voices = not quiet and float(np.mean(voice)) >= VOICE_LIKE
+        self.chosen = self._quiet if quiet else self._voices if voices else "rnnoise"
+        self._kept = self._candidates[self.chosen]
+        held = self._held[self.chosen]
+        self._held, self._lead, self._candidates = {}, [], {}
         return np.concatenate(held) if held else np.zeros(0)
 
-    def _kept(self) -> Suppressor:
-        kept = self._rnnoise if self.chosen == "rnnoise" else self._other
-        assert kept is not None
-        return kept
+
+def _suppressor(kind: str) -> Suppressor:
+    if kind == "rnnoise":
+        return rnnoise.RnnoiseSuppressor()
+    if kind == "mask":
+        return LearnedMask()
+    if kind == "mask-ahead":
+        return LearnedMask(mask.AHEAD_MODEL)
+    if kind == "subtract":
+        return SpectralSubtractor()
+    raise ValueError(f"unknown noise front end {kind!r}")
 
 
 def front_end() -> str:
@@ -194,17 +233,12 @@ def front_end() -> str:
 
 
 def make(kind: str) -> Suppressor | None:
-    """A fresh suppressor of `kind` (one of FRONT_ENDS) for one utterance; None for "off"."""
+    """A fresh suppressor of `kind` (one of FRONT_ENDS, or "mask-ahead": the look-ahead mask
+    alone, as auto keeps it) for one utterance; None for "off"."""
     if kind == "auto":
         return Adaptive()
     if kind == "auto-subtract":
         return Adaptive("subtract")
-    if kind == "mask":
-        return LearnedMask()
-    if kind == "rnnoise":
-        return rnnoise.RnnoiseSuppressor()
-    if kind == "subtract":
-        return SpectralSubtractor()
     if kind == "off":
         return None
-    raise ValueError(f"unknown noise front end {kind!r}")
+    return _suppressor(kind)

@@ -5,7 +5,9 @@ reads the log-mel bands (40) of the current frame and the five before it, each m
 mean of the utterance so far, plus the frame's overall level, and gives each band a gain in
 (0, 1): its estimate of the ideal ratio mask sqrt(S / (S + N)). Causal, so it streams with the
 spectral subtractor's frames (denoise.LearnedMask) and its 16 ms delay; about 0.1 ms of one
-core per 16 ms frame.
+core per 16 ms frame. A second network (`babble-mask-ahead.npz`, the file's `lookahead` = 3)
+also reads the bands of the three frames after the current one, so its frames come out 48 ms
+later; `auto` keeps it for utterances that start in babble (denoise.Adaptive).
 
 It was trained by benchmarks/speech_mask.py on training-corpus sentences of the tuning split's
 training templates, spoken in voices no benchmark uses, mixed with babble of talkers and lines
@@ -21,6 +23,8 @@ from pathlib import Path
 import numpy as np
 
 MODEL = Path(__file__).with_name("babble-mask.npz")
+# trained with three frames (48 ms) of look-ahead, for utterances that start in babble (denoise.py)
+AHEAD_MODEL = Path(__file__).with_name("babble-mask-ahead.npz")
 RATE = 16000
 FRAME = 512  # denoise.FRAME: the bins are FRAME // 2 + 1
 BANDS = 40
@@ -71,6 +75,8 @@ class Net:
             self.mean, self.scale = data["mean"], data["scale"]
             n = sum(1 for k in data.files if k.startswith("w"))
             self.layers = [(data[f"w{i}"], data[f"b{i}"]) for i in range(n)]
+            # frames after the current one whose bands it reads (0: causal)
+            self.lookahead = int(data["lookahead"]) if "lookahead" in data.files else 0
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         h = (x - self.mean) / self.scale
@@ -90,7 +96,16 @@ def net(path: Path | None = None) -> Net:
     return Net(path or MODEL)
 
 
-def gains(features: Features, power: np.ndarray, path: Path | None = None) -> np.ndarray:
-    """Amplitude gains for a frame's bins (FRAME // 2 + 1), at least FLOOR."""
-    bands = net(path)(features.next(power))
+def with_ahead(row: np.ndarray, later: list[np.ndarray], lookahead: int) -> np.ndarray:
+    """A frame's causal inputs with the bands (now, minus the running mean) of the next
+    `lookahead` frames' inputs in `later` appended; zeros past the utterance's last frame."""
+    future = [r[:BANDS] for r in later[:lookahead]]
+    future += [np.zeros(BANDS)] * (lookahead - len(future))
+    return np.concatenate([row, *future])
+
+
+def gains(x: np.ndarray, path: Path | None = None) -> np.ndarray:
+    """Amplitude gains for a frame's bins (FRAME // 2 + 1), at least FLOOR, from its inputs
+    (Features.next, with_ahead for a look-ahead network)."""
+    bands = net(path)(x)
     return np.asarray(np.maximum(bands @ SPREAD, FLOOR))

@@ -1,7 +1,7 @@
 """Experiment tools (benchmarks/speech_heard.py, speech_lsa.py, speech_mask.py): heard training
 text comes from training templates and other voices only; the log-MMSE suppressor streams, turns
 steady and rising noise down and keeps a tone; the babble mask's training sample and talkers are
-not the benchmarks', and its look-ahead prototype is the served mask when it looks nowhere ahead.
+not the benchmarks', and the streaming look-ahead mask gives what the whole utterance would.
 None of them is part of the served system (the mask they train is)."""
 
 from __future__ import annotations
@@ -99,12 +99,28 @@ def test_the_babble_mask_is_trained_on_training_templates_and_other_talkers_only
     assert not set(heard.TALKERS) & bench_talkers  # synth.babble()'s voices
 
 
-def test_the_look_ahead_prototype_without_look_ahead_is_the_served_mask() -> None:
-    x = np.random.default_rng(1).normal(0.0, 3000.0, 32_000)
-    served = run(x, denoise.LearnedMask())
-    model = str(ROOT / "recognition/speech/babble-mask.npz")
-    offline = type("Offline", (mask_tool.LookaheadMask,), {"lookahead": 0, "path": model})()
-    np.testing.assert_allclose(run(x, offline), served, atol=1e-6)
+def test_the_streaming_look_ahead_mask_gives_what_the_whole_utterance_gives_at_once() -> None:
+    """The served mask with look-ahead (denoise.LearnedMask on babble-mask-ahead.npz) streams
+    frame by frame; offline, all the frames' inputs are stacked with speech_mask.ahead (as for
+    training) and masked at once. The two agree, and the causal mask is the same code."""
+    from recognition.speech import mask
+
+    rng = np.random.default_rng(1)
+    window = np.sqrt(np.hanning(denoise.FRAME + 1)[:-1])
+    for n in (32_000, 31_744, 700):  # a whole number of hops, not, and under two frames
+        x = rng.normal(0.0, 3000.0, n)
+        for path in (mask.AHEAD_MODEL, mask.MODEL):
+            net = mask.net(path)
+            spec = mask_tool.spectra(np.concatenate([x, np.zeros(denoise.FRAME)]))
+            feats = mask.Features()
+            rows = np.stack([feats.next(p) for p in np.abs(spec) ** 2])
+            bands = net(mask_tool.ahead(rows, net.lookahead))
+            gains = np.maximum(bands @ mask.SPREAD, mask.FLOOR)
+            frames = np.fft.irfft(spec * gains, denoise.FRAME, axis=1) * window
+            offline = np.zeros(len(frames) * denoise.HOP + denoise.FRAME)
+            for i, frame in enumerate(frames):
+                offline[i * denoise.HOP : i * denoise.HOP + denoise.FRAME] += frame
+            np.testing.assert_allclose(run(x, denoise.LearnedMask(path)), offline[:n], atol=1e-6)
     rows = mask_tool.ahead(np.arange(12.0).reshape(3, 4).repeat(61, axis=1)[:, :241], 2)
     assert rows.shape == (3, 241 + 2 * 40)
     assert rows[2, 241:].sum() == 0  # nothing after the last frame
@@ -113,7 +129,9 @@ def test_the_look_ahead_prototype_without_look_ahead_is_the_served_mask() -> Non
 def test_the_tuning_switch_puts_another_mask_in_and_takes_it_out_again(tmp_path: Path) -> None:
     from recognition.speech import mask
 
-    served = mask.MODEL
+    served = mask.MODEL, mask.AHEAD_MODEL
     with mask_tool.masked(str(tmp_path / "other.npz")):
-        assert tmp_path / "other.npz" == mask.MODEL
-    assert served == mask.MODEL
+        assert mask.MODEL == mask.AHEAD_MODEL == tmp_path / "other.npz"
+    with mask_tool.masked(str(tmp_path / "other.npz"), ("AHEAD_MODEL",)):
+        assert (served[0], tmp_path / "other.npz") == (mask.MODEL, mask.AHEAD_MODEL)
+    assert served == (mask.MODEL, mask.AHEAD_MODEL)
