@@ -59,6 +59,26 @@ TALK = (
     "they say the museum is closed on mondays but open late on fridays",
     "can you believe how cold it was at the ceremony last night",
 )
+# more talkers and lines for varied crowds (speech_mask.py train --crowds N); none is a
+# benchmark's babble voice (synth.babble) or one of VOICES
+MORE_TALKERS = (
+    "en-us-nyc+m3",
+    "en-029+f4",
+    "en-gb-scotland+m6",
+    "en+f2",
+    "en-gb-x-gbcwmd+m1",
+    "en-gb-x-gbclan+f1",
+    "en-us-nyc+m7",
+    "en-029+m5",
+)
+MORE_TALK = (
+    "we waited almost an hour for the ferry because of the wind",
+    "my sister is moving to a new apartment near the river next month",
+    "the coffee here is much better than the one at the hotel",
+    "he told me the football match was cancelled because of the storm",
+    "i think we should book the restaurant before the weekend",
+    "the children loved the fireworks over the harbour",
+)
 HYPOTHESES = 3  # n-best sentences kept per clip
 PER_LABEL = 40  # sentences per label
 SEED = 2026
@@ -101,16 +121,36 @@ def coloured(n: int, kind: str, rng: np.random.Generator) -> np.ndarray:
     return x
 
 
-def crowd(folder: Path, seconds: float) -> np.ndarray:
+def crowd(
+    folder: Path,
+    seconds: float,
+    talkers: tuple[str, ...] = TALKERS,
+    talk: tuple[str, ...] = TALK,
+    speed: int = 165,
+) -> np.ndarray:
     """Babble of this script's own talkers and lines, looped to `seconds`."""
     n = int(seconds * 16000)
     mix = np.zeros(n)
-    for k, voice in enumerate(TALKERS):
-        path = speak(f"{TALK[k]}. {TALK[(k + 2) % len(TALK)]}", folder / f"talk{k}.wav", voice, 165)
+    for k, voice in enumerate(talkers):
+        line = f"{talk[k % len(talk)]}. {talk[(k + 2) % len(talk)]}"
+        path = speak(line, folder / f"talk{k}-{voice}-{speed}.wav", voice, speed)
         x = np.frombuffer(read_pcm(path), dtype="<i2").astype(np.float64)
         x = np.roll(np.tile(x, n // len(x) + 1)[:n], int(0.53 * k * 16000))
         mix += x / (np.std(x) or 1.0)
     return mix * 3000.0 / np.std(mix)
+
+
+def crowds(folder: Path, seconds: float, count: int, seed: int) -> list[np.ndarray]:
+    """`crowd()` as served, then count - 1 more of 3-8 talkers drawn from all of this
+    script's talkers and lines, at 150-180 words a minute."""
+    rng = np.random.default_rng(seed)
+    out = [crowd(folder, seconds)]
+    pool, lines = TALKERS + MORE_TALKERS, TALK + MORE_TALK
+    for _ in range(count - 1):
+        talkers = tuple(rng.choice(pool, int(rng.integers(3, 9)), replace=False))
+        talk = tuple(rng.permutation(lines))
+        out.append(crowd(folder, seconds, talkers, talk, int(rng.integers(150, 181))))
+    return out
 
 
 def noisy(clean: Path, cond: str, snr: float, babble: np.ndarray, rng: np.random.Generator) -> Path:

@@ -3,15 +3,16 @@
 the asker's voice, tried in front of PocketSphinx for crowd babble.
 
     .venv/bin/python benchmarks/speech_mask.py train --out /tmp/mask.npz [--per-label 60]
-        [--lookahead 3] [--hidden 256 256]
+        [--lookahead 3] [--hidden 256 256] [--crowds 6]
     .venv/bin/python benchmarks/speech_tune.py decode ... --denoise mask:/tmp/mask.npz
         (or ahead:/tmp/mask.npz: only where auto keeps the look-ahead mask, a voice-like lead)
 
 `train` speaks training-corpus sentences of the tuning split's training templates
 (speech_heard.sample, another seed) in speech_heard's voices (none a benchmark uses), mixes in
-speech_heard's own babble (other talkers and lines than synth.babble()) at 0-20 dB, and fits a
-multi-layer perceptron (scikit-learn) from the noisy log-mel bands of the current and the
-previous frames (and with --lookahead N of the N next ones) to the ideal ratio mask of each
+speech_heard's own babble (other talkers and lines than synth.babble(); `--crowds N`: that crowd
+and N - 1 more of 3-8 talkers drawn from a larger pool, tried and not adopted) at 0-20 dB, and
+fits a multi-layer perceptron (scikit-learn) from the noisy log-mel bands of the current and
+the previous frames (and with --lookahead N of the N next ones) to the ideal ratio mask of each
 band, sqrt(S / (S + N)), which it can compute because it made the mixture. The served masks
 stream in the spectral subtractor's frames (denoise.LearnedMask; a look-ahead mask N frames of
 16 ms later): recognition/speech/babble-mask.npz (causal) is `train --per-label 60` (the
@@ -34,7 +35,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.speech_heard import crowd, sample, say  # noqa: E402
+from benchmarks.speech_heard import crowds, sample, say  # noqa: E402
 from recognition.speech import mask  # noqa: E402
 from recognition.speech.denoise import FRAME, HOP  # noqa: E402
 from recognition.speech.mask import BANK, RATE, Features  # noqa: E402
@@ -83,14 +84,18 @@ def active_rms(x: np.ndarray) -> float:
     return float(np.sqrt(np.mean(active**2)))
 
 
-def examples(per_label: int, seed: int, lookahead: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """(features, band masks) of the training mixtures, one row per frame."""
+def examples(
+    per_label: int, seed: int, lookahead: int = 0, count: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """(features, band masks) of the training mixtures, one row per frame; `count` crowds
+    (speech_heard.crowds), one drawn for each sentence (with one crowd, the served masks')."""
     rng = np.random.default_rng(seed)
     xs, ys = [], []
     with tempfile.TemporaryDirectory(prefix="speech-mask-") as tmp:
         folder = Path(tmp)
-        babble = crowd(folder, 60.0)
+        pool = crowds(folder, 60.0, count, seed)
         for k, (text, _) in enumerate(sample(per_label, seed)):
+            babble = pool[int(rng.integers(0, len(pool)))] if count > 1 else pool[0]
             clean = np.frombuffer(read_pcm(say(text, folder / f"{k}.wav", k)), "<i2").astype(float)
             lead = np.zeros(int(rng.uniform(0.2, 0.6) * RATE))
             clean = np.concatenate([lead, clean, lead[: len(lead) // 2]])
@@ -114,7 +119,7 @@ def train(args: argparse.Namespace) -> None:
     from sklearn.neural_network import MLPRegressor
 
     start = time.time()
-    x, y = examples(args.per_label, args.seed, args.lookahead)
+    x, y = examples(args.per_label, args.seed, args.lookahead, args.crowds)
     print(f"{len(x)} frames in {time.time() - start:.0f} s", flush=True)
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
     net = MLPRegressor(
@@ -145,6 +150,7 @@ def main() -> None:
     t.add_argument("--hidden", type=int, nargs="+", default=[256, 256])
     t.add_argument("--epochs", type=int, default=40)
     t.add_argument("--lookahead", type=int, default=0, help="frames after the current one")
+    t.add_argument("--crowds", type=int, default=1, help="1: the served crowd; more: varied")
     args = parser.parse_args()
     train(args)
 

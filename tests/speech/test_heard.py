@@ -96,7 +96,15 @@ def test_the_babble_mask_is_trained_on_training_templates_and_other_talkers_only
     held_templates = {t for t, _ in tune.split()[1]}
     assert not {t for t, _ in spoken} & (held_out_questions() | held_templates)
     bench_talkers = {"en-us", "en-gb+f3", "en-us+m3", "en-gb-x-rp+f2", "en-us+f4", "en-gb+m2"}
-    assert not set(heard.TALKERS) & bench_talkers  # synth.babble()'s voices
+    assert not set(heard.TALKERS + heard.MORE_TALKERS) & bench_talkers  # synth.babble()'s voices
+    assert not {v for _, v, _ in heard.VOICES} & set(heard.MORE_TALKERS)  # not the askers'
+
+
+def test_varied_crowds_start_with_the_served_masks_crowd_and_then_differ(tmp_path: Path) -> None:
+    pool = heard.crowds(tmp_path, 2.0, 3, mask_tool.SEED)
+    assert len(pool) == 3 and all(len(c) == 32_000 for c in pool)
+    np.testing.assert_array_equal(pool[0], heard.crowd(tmp_path, 2.0))
+    assert not np.allclose(pool[1], pool[0]) and not np.allclose(pool[2], pool[1])
 
 
 def test_the_streaming_look_ahead_mask_gives_what_the_whole_utterance_gives_at_once() -> None:
