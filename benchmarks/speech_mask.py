@@ -60,21 +60,20 @@ def masked(path: str, routes: tuple[str, ...] = ("MODEL", "AHEAD_MODEL")) -> Ite
     served = {route: getattr(mask, route) for route in routes}
     for route in routes:
         setattr(mask, route, Path(path))
-    mask.net.cache_clear()
     try:
         yield
     finally:
         for route, file in served.items():
             setattr(mask, route, file)
-        mask.net.cache_clear()
 
 
 def ahead(features: np.ndarray, lookahead: int) -> np.ndarray:
-    """Causal feature rows (frames, 241) with the next `lookahead` frames' bands appended."""
-    now = features[:, : mask.BANDS]
-    padded = np.concatenate([now, np.zeros((lookahead, mask.BANDS))])
-    future = [padded[j : j + len(now)] for j in range(1, lookahead + 1)]
-    return np.concatenate([features, *future], axis=1)
+    """Causal feature rows (frames, 241) with the next `lookahead` frames' bands appended, row
+    by row as the served mask stacks them (mask.with_ahead)."""
+    rows = list(features)
+    return np.stack(
+        [mask.with_ahead(r, rows[i + 1 : i + 1 + lookahead], lookahead) for i, r in enumerate(rows)]
+    )
 
 
 def active_rms(x: np.ndarray) -> float:

@@ -90,10 +90,14 @@ def available(path: Path | None = None) -> bool:
     return (path or MODEL).is_file()
 
 
-@cache
 def net(path: Path | None = None) -> Net:
-    """The mask's network (loaded once per file)."""
-    return Net(path or MODEL)
+    """The mask's network (`path`, or MODEL as it is now; loaded once per file)."""
+    return _load(path or MODEL)
+
+
+@cache
+def _load(path: Path) -> Net:
+    return Net(path)
 
 
 def with_ahead(row: np.ndarray, later: list[np.ndarray], lookahead: int) -> np.ndarray:
