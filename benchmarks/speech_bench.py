@@ -21,6 +21,7 @@ system without the transform; `rnnoise` and `subtract` = the same behind one of 
 `before` = the same before the tuning split's settings (1-best, p x conf >= 0.6, default CMN
 start, two search passes, no spectral subtraction); `grammar` = the older catalogue grammar +
 cue-word matcher (answers whatever it matched).
+After the systems: how often the hall was called loud per condition (audio.speech_over_noise).
 Columns: right = intent right directly or after one confirm tap (on-topic questions); direct =
 answered right at once; wrong = answered with a wrong intent (all questions, off-topic answered
 included); confirm = asked to confirm; offtopic = off-topic questions answered as if on-topic;
@@ -264,6 +265,21 @@ def main() -> None:
                 s = score(per[cond])
                 rtf = times[cond][0] / times[cond][1]
                 print(f"{name:<9}{cond:<10}" + cells(s) + f"{rtf:>9.3f}  load {load()}")
+        halls(audio, conditions)
+
+
+def halls(audio: list[Any], conditions: list[str]) -> None:
+    """How often the served estimate calls the hall loud (it then says so when it does not
+    answer), and its median reading, per condition; the same for every system."""
+    import numpy as np
+
+    from recognition.speech.audio import LOUD_DB, speech_over_noise
+
+    print(f"hall estimate (loud below {LOUD_DB:g} dB)")
+    for cond in conditions:
+        levels = [speech_over_noise(pcm) for _, _, c, pcm in audio if c == cond]
+        loud = sum(level < LOUD_DB for level in levels) / len(levels)
+        print(f"  {cond:<10} loud {loud:6.1%}  median {float(np.median(levels)):5.1f} dB")
 
 
 def load() -> str:

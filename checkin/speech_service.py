@@ -25,7 +25,15 @@ from core.events import emit
 from core.masking import mask_name
 from core.runtime import Runtime
 from models.db import transaction
-from recognition.speech.audio import MAX_SECONDS, RATE, Endpointer, Pcm, require_speech
+from recognition.speech.audio import (
+    LOUD_DB,
+    MAX_SECONDS,
+    RATE,
+    Endpointer,
+    Pcm,
+    require_speech,
+    speech_over_noise,
+)
 from recognition.speech.catalogue import SummitWords, load_catalogue
 from recognition.speech.engines import Transcript, transcribe_whole
 from recognition.speech.errors import SpeechError
@@ -66,12 +74,25 @@ def identify_asker(rt: Runtime, principal: Principal, language: str, ticket: str
 
 
 def answer_transcript(
-    db: Session, transcript: Transcript, asker: Asker, words: SummitWords, now: datetime
+    db: Session,
+    transcript: Transcript,
+    asker: Asker,
+    words: SummitWords,
+    now: datetime,
+    audio: bytes = b"",
 ) -> dict[str, Any]:
-    """Understand a transcript and answer it, or ask the delegate to confirm."""
+    """Understand a transcript and answer it, or ask the delegate to confirm; `audio` (the
+    utterance's PCM) tells how loud the hall was."""
     heard = transcript.confidence if transcript.engine in WORD_CONFIDENCE else 1.0
     found = understand(transcript.text, asker.language, words, heard)
-    return respond(db, found, asker, now, transcript.text, transcript.engine)
+    hall = hall_of(audio) if audio else None
+    return respond(db, found, asker, now, transcript.text, transcript.engine, hall)
+
+
+def hall_of(audio: bytes) -> dict[str, Any]:
+    """How far the asker's speech stood above the hall's noise, and whether that is loud."""
+    level = speech_over_noise(audio)
+    return {"speech_over_noise_db": round(level, 1), "loud": level < LOUD_DB}
 
 
 def answer_text(db: Session, question: str, asker: Asker, now: datetime) -> dict[str, Any]:
@@ -107,16 +128,26 @@ def question_label(intent: Intent, language: str) -> str:
 
 
 def respond(
-    db: Session, found: Understanding, asker: Asker, now: datetime, heard: str, engine: str
+    db: Session,
+    found: Understanding,
+    asker: Asker,
+    now: datetime,
+    heard: str,
+    engine: str,
+    hall: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The JSON answer shared by audio, typed and tapped questions."""
+    """The JSON answer shared by audio, typed and tapped questions; `hall` for spoken ones.
+
+    When a spoken question is not answered in a loud hall, the kiosk says so (the true reason)
+    and points to tapping or typing instead of only asking again."""
     language = asker.language
     if found.answered:
         answer = build_answer(db, found.intent, language, asker.attendee_id, now)
         if found.intent.name == "help":
             _call_staff(db, asker)
     else:
-        said = text("confirm" if found.candidates else "off_topic", language)
+        key = "confirm" if found.candidates else "off_topic"
+        said = text(f"{key}_loud" if hall and hall["loud"] else key, language)
         answer = Answer(said, said, offer_help=True)
     spec = load_catalogue()["intents"].get(found.intent.name, {})
     return {
@@ -142,6 +173,7 @@ def respond(
         ),
         "answer": answer.to_dict(),
         "engine": engine,
+        "hall": hall,
     }
 
 
@@ -186,7 +218,7 @@ def answer_audio(rt: Runtime, pcm: Pcm, asker: Asker, now: datetime) -> dict[str
         stream = engines.engine(asker.language).open_stream(words, asker.actor)
         heard = transcribe_whole(stream, pcm.data)
     with transaction(rt.sessions) as db:
-        return answer_transcript(db, heard, asker, words, now)
+        return answer_transcript(db, heard, asker, words, now, pcm.data)
 
 
 class LiveQuery:
@@ -215,4 +247,4 @@ class LiveQuery:
             raise SpeechError("no audio was received", "empty_audio")
         transcript = self.stream.finish()
         require_speech(Pcm(bytes(self.audio)))
-        return answer_transcript(db, transcript, self.asker, self.words, now)
+        return answer_transcript(db, transcript, self.asker, self.words, now, bytes(self.audio))

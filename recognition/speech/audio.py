@@ -105,6 +105,22 @@ def frame_levels(data: bytes, frame_ms: int = 30) -> np.ndarray:
     return levels
 
 
+# Speech over noise (speech_over_noise) below this: the hall is loud. The estimate reads about
+# 3-6 dB above the true SNR; 20 dB here is about 14-16 dB of true SNR, chosen on speech_heard.py's
+# voices and noise (not the benchmarks'): 10 dB white, pink and babble all fall below it, 20 dB
+# and clean speech above it (tests/speech/test_audio.py; docs/speech.md "A loud hall").
+LOUD_DB = 20.0
+
+
+def speech_over_noise(data: bytes) -> float:
+    """How far an utterance's speech stands above the hall's noise, in dB: the spread between
+    its louder (90th percentile) and quieter (10th percentile) 30 ms frames. A kiosk's utterance
+    holds pauses where only the hall is heard; in a quiet room they are near silence (read as
+    no quieter than one step of 16-bit audio, -90 dBFS)."""
+    levels = np.maximum(frame_levels(data), -90.0)
+    return float(np.percentile(levels, 90) - np.percentile(levels, 10))
+
+
 def require_speech(pcm: Pcm) -> None:
     """Refuse audio whose loudest frame is near digital silence."""
     if float(frame_levels(pcm.data).max()) < SILENCE_DBFS:

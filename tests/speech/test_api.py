@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from core.runtime import Runtime
 from models.db import transaction
 from models.events import DomainEvent
-from recognition.speech.synth import convert, read_pcm
+from recognition.speech.synth import babble, convert, mix_noise, read_pcm
 from tests.conftest import Caller, device_caller
 from tests.speech.conftest import Summit, Voice, code_ticket
 
@@ -69,6 +69,23 @@ def test_raw_16k_pcm_is_accepted_when_declared(kiosk: Caller, summit: Summit, sa
     res = kiosk.post("/api/speech/query", data=pcm, content_type="audio/L16")
     assert res.status_code == 200, res.json
     assert res.json["intent"] == "wifi"
+
+
+def test_a_loud_hall_is_reported_and_given_as_the_reason_for_not_answering(
+    kiosk: Caller, summit: Summit, say: Voice, tmp_path: Path
+) -> None:
+    clean = say("how do i get on the wireless network", "en-gb", 150)
+    quiet = post_wav(kiosk, clean).json
+    assert quiet["hall"]["loud"] is False and quiet["hall"]["speech_over_noise_db"] > 40
+    assert not quiet["answer"]["text"].startswith("It is loud here")
+    crowd = babble(tmp_path / "crowd.wav", 20.0)  # six talkers at once, as loud as the asker
+    loud = post_wav(kiosk, mix_noise(clean, crowd, tmp_path / "loud.wav", 0.0)).json
+    assert loud["hall"]["loud"] is True and loud["hall"]["speech_over_noise_db"] < 20
+    assert loud["answered"] is False
+    assert loud["answer"]["text"].startswith("It is loud here")  # the true reason
+    assert "type your question" in loud["answer"]["text"] or "type it" in loud["answer"]["text"]
+    typed = kiosk.post("/api/speech/ask", json={"text": "where is my hotel", "language": "en"})
+    assert typed.json["hall"] is None  # nothing was heard, so nothing to say about the hall
 
 
 @pytest.mark.parametrize(

@@ -45,6 +45,7 @@ def test_streamed_question_gets_partials_then_the_answer_at_the_pause(
     assert any(p.startswith("where") for p in partials)
     assert len(results) == 1
     assert results[0]["intent"] == "my_hotel" and "West Lake Hotel" in results[0]["answer"]["text"]
+    assert results[0]["hall"]["loud"] is False  # the streamed audio is measured too
 
 
 def test_stop_button_finishes_the_question_early(
