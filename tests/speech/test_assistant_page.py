@@ -10,6 +10,7 @@ from flask import Flask
 
 from checkin.codes import issue_code
 from core.runtime import Runtime
+from recognition.speech.synth import babble, mix_noise
 from tests.browser_support import chromium, live_server
 from tests.conftest import device_caller
 from tests.speech.conftest import Summit, Voice
@@ -17,13 +18,17 @@ from tests.speech.conftest import Summit, Voice
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def microphone_file(say: Voice, text: str, tmp_path: Path) -> Path:
-    """The question with a quiet lead-in and a long pause after it (Chromium loops the file)."""
-    out = tmp_path / "mic.wav"
+def microphone_file(say: Voice, text: str, tmp_path: Path, crowd_db: float | None = None) -> Path:
+    """The question with a quiet lead-in and a long pause after it (Chromium loops the file);
+    with `crowd_db`, six talkers' babble under all of it at that SNR."""
+    out, padded = tmp_path / "mic.wav", tmp_path / "padded.wav"
     subprocess.run(
-        ["sox", "-R", str(say(text, "en-us", 150)), "-r", "48000", str(out), "pad", "0.5", "2.5"],
-        check=True,
+        ["sox", "-R", str(say(text, "en-us", 150)), str(padded), "pad", "0.5", "2.5"], check=True
     )
+    if crowd_db is not None:
+        crowd = babble(tmp_path / "crowd.wav", 20.0)
+        padded = mix_noise(padded, crowd, tmp_path / "noisy.wav", crowd_db)
+    subprocess.run(["sox", "-R", str(padded), "-r", "48000", str(out)], check=True)
     return out
 
 
@@ -52,6 +57,40 @@ def test_spoken_question_shows_words_and_answer_on_the_kiosk_page(
         assert page.text_content("#transcript") == "what is the wifi password"
         page.click("#lang")
         assert page.text_content("#mic") == "Press and ask aloud"
+
+
+def test_in_a_loud_hall_the_page_gives_that_reason_and_offers_typing(
+    app: Flask, runtime: Runtime, summit: Summit, say: Voice, tmp_path: Path
+) -> None:
+    kiosk = device_caller(app, runtime, "kiosk", name="assistant-kiosk")
+    token = kiosk.headers["Authorization"].removeprefix("Bearer ")
+    mic = microphone_file(say, "how do i get on the wireless network", tmp_path, crowd_db=0.0)
+    args = [
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={mic}",
+        "--autoplay-policy=no-user-gesture-required",
+    ]
+    with live_server(app) as base, chromium(args) as browser:
+        page = browser.new_page()
+        page.goto(f"{base}/kiosk/assistant#token={token}&speech=en")
+        page.wait_for_selector("#mic:not([hidden])")
+        page.wait_for_selector("#status:not(:empty)")
+        page.click("#mic")
+        page.wait_for_timeout(5000)  # the question once, in babble the pause may never come
+        if page.get_attribute("#answer", "data-intent") is None:
+            page.click("#mic")  # "Done"
+        page.wait_for_selector("#answer[data-intent]", timeout=20000)
+        assert page.get_attribute("#answer", "data-loud") == "true"
+        assert page.get_attribute("#answer", "data-answered") == "false"
+        assert page.text_content("#answer").startswith("It is loud here")  # the asker's language
+        # "none of these" leads to typing, labelled in the page's language
+        page.wait_for_selector("#confirm:not([hidden]) #candidates .choice")
+        assert page.text_content("#again") == "都不是，改为输入问题"
+        page.click("#lang")
+        assert page.text_content("#again") == "None of these: type it instead"
+        page.click("#again")
+        assert page.evaluate("document.activeElement.id") == "question"
 
 
 def test_entrance_code_at_the_code_box_gets_one_personal_answer_then_is_forgotten(

@@ -181,6 +181,19 @@
     $("confirm").hidden = result.candidates.length === 0;
   }
 
+  // A loud hall (the server measured the question's audio): the kiosk said so in its answer,
+  // and "none of these" leads to typing rather than to asking again into the same noise.
+  const AGAIN = { quiet: ["都不是，重新提问", "None of these: ask again"], loud: ["都不是，改为输入问题", "None of these: type it instead"] };
+
+  function showHall(hall) {
+    const loud = Boolean(hall && hall.loud);
+    $("answer").dataset.loud = String(loud);
+    const label = AGAIN[loud ? "loud" : "quiet"];
+    $("again").dataset.zh = label[0];
+    $("again").dataset.en = label[1];
+    $("again").textContent = label[lang === "zh" ? 0 : 1];
+  }
+
   function showResult(result) {
     stopListening();
     clearConversation();
@@ -190,6 +203,7 @@
     $("answer").dataset.answered = String(result.answered);
     $("help").hidden = !result.answer.offer_help;
     if (!result.answered) showCandidates(result);
+    showHall(result.hall);
     $("identify").hidden = !result.needs_identification;
     pending = result.needs_identification ? { intent: result.intent, slots: result.slots } : null;
     if (result.needs_identification) $("code").focus();
