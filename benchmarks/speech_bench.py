@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """Kiosk speech benchmark: spoken questions never in the corpus, per noise condition.
 
-    .venv/bin/python benchmarks/speech_bench.py [--set eval|dev|corpus] [--voices 4]
+    .venv/bin/python benchmarks/speech_bench.py [--set eval|dev|corpus] [--voices 4] [--neural]
         [--conditions clean,white20,white10,pink20,pink10,babble20,babble10]
         [--systems lm,causal,premask,unadapted,rnnoise,subtract,before,grammar]
 
 Sets: `eval` = recognition/speech/evaluation/questions.csv (written by hand apart from the
 corpus templates; English part), `dev` = /work/shared/data/speech_dev (measure only), `corpus` =
 a sample of training sentences (to check the recogniser, never a result). Audio is made at run
-time: espeak-ng and flite voices, white and pink noise (sox) and babble (six espeak-ng talkers)
+time: espeak-ng and flite voices (`--voices N`: the first N of VOICES) and with `--neural` a
+neural voice (hibari-tts, distilled from Kokoro-82M: learnt from human speech), white and pink
+noise (sox) and babble (six espeak-ng talkers)
 mixed at 20 and 10 dB SNR on the speech's active frames. Systems on the same audio in one run:
 `lm` = PocketSphinx with the corpus+general LM behind the served noise front end (SPEECH_DENOISE,
 "auto": RNNoise in steady noise, the learned babble masks otherwise: the look-ahead one when an
@@ -47,11 +49,13 @@ sys.path.insert(0, str(ROOT))
 from recognition.speech.catalogue import SessionName, SummitWords, ZoneName  # noqa: E402
 from recognition.speech.engines import transcribe_whole  # noqa: E402
 from recognition.speech.synth import (  # noqa: E402
+    NEURAL_VOICE,
     babble,
     mix_noise,
     read_pcm,
     speak,
     speak_flite,
+    speak_neural,
 )
 
 EVAL = ROOT / "recognition/speech/evaluation/questions.csv"
@@ -81,6 +85,8 @@ VOICES: tuple[tuple[str, str, int], ...] = (
     ("espeak", "en-us+m3", 135),
     ("flite", "awb", 0),
 )
+# a neural voice (hibari-tts, distilled from Kokoro-82M's af_heart), added by --neural
+NEURAL = ("neural", NEURAL_VOICE, 0)
 
 
 @dataclass
@@ -167,7 +173,9 @@ def transcribe(engine: Any, pcm: bytes, room: str | None = None) -> Any:
     return transcribe_whole(engine.open_stream(WORDS, room), pcm)
 
 
-def make_audio(folder: Path, items: list[Item], voices: int, conditions: list[str]) -> list[Any]:
+def make_audio(
+    folder: Path, items: list[Item], voices: int, conditions: list[str], neural: bool = False
+) -> list[Any]:
     noise = (
         {"babble": babble(folder / "babble.wav", 30.0)}
         if any("babble" in c for c in conditions)
@@ -175,10 +183,13 @@ def make_audio(folder: Path, items: list[Item], voices: int, conditions: list[st
     )
     out = []
     for k, item in enumerate(items):
-        for kind, voice, speed in VOICES[:voices]:
+        chosen = VOICES[:voices] + ((NEURAL,) if neural else ())
+        for kind, voice, speed in chosen:
             clean = folder / f"{k}_{voice}.wav"
             if kind == "espeak":
                 speak(item.text, clean, voice, speed)
+            elif kind == "neural":
+                speak_neural(item.text, clean)
             else:
                 speak_flite(item.text, clean, voice)
             for cond in conditions:
@@ -218,6 +229,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--set", default="eval", choices=("eval", "dev", "corpus"))
     parser.add_argument("--voices", type=int, default=4)
+    parser.add_argument("--neural", action="store_true", help="also the neural voice (hibari)")
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--conditions", default="clean,white20,white10,babble20,babble10")
     parser.add_argument("--systems", default="lm,grammar")
@@ -241,8 +253,9 @@ def main() -> None:
         "grammar": grammar_system,
     }
     with tempfile.TemporaryDirectory(prefix="speech-bench-") as tmp:
-        audio = make_audio(Path(tmp), items, args.voices, conditions)
-        print(f"\n{args.set} set, English audio: {len(items)} questions x {args.voices} voices")
+        audio = make_audio(Path(tmp), items, args.voices, conditions, args.neural)
+        voices = args.voices + int(args.neural)
+        print(f"\n{args.set} set, English audio: {len(items)} questions x {voices} voices")
         print(f"{'system':<9}{'condition':<10}" + "".join(f"{h:>9}" for h in HEAD))
         for name in args.systems.split(","):
             per: dict[str, list[Any]] = {c: [] for c in conditions}

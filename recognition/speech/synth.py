@@ -1,4 +1,5 @@
-"""Synthetic spoken questions for tests and the benchmark: espeak-ng and flite voices, sox noise.
+"""Synthetic spoken questions for tests and the benchmark: espeak-ng and flite voices, a neural
+voice (hibari), sox noise.
 
 Nothing here is used when serving; it needs the `espeak-ng` and `sox` programs. SNR is measured
 against the speech's active frames (those above -45 dBFS), so leading silence does not flatter it.
@@ -11,7 +12,9 @@ from __future__ import annotations
 
 import subprocess
 import wave
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -60,6 +63,36 @@ def speak_flite(text: str, out: Path, voice: str = "slt", pad_s: float = 0.3) ->
     """Say `text` with flite (another synthesiser) into the same 16 kHz WAV shape."""
     raw = out.with_suffix(".flite.wav")
     subprocess.run(["flite", "-voice", voice, "-t", text, "-o", str(raw)], check=True)
+    shape = ["-r", str(RATE), "-c", "1", "-b", "16"]
+    subprocess.run(
+        ["sox", "-R", str(raw), *shape, str(out), "pad", str(pad_s), str(pad_s)], check=True
+    )
+    raw.unlink()
+    return out
+
+
+NEURAL_VOICE = "heart"  # the one voice in hibari-tts's wheel (the others are downloads)
+
+
+@cache
+def _hibari() -> Any:
+    from hibari import Hibari
+
+    return Hibari(voice=NEURAL_VOICE, threads=1)
+
+
+def speak_neural(text: str, out: Path, pad_s: float = 0.3) -> Path:
+    """Say `text` with a neural voice into the same 16 kHz WAV shape: hibari-tts (Apache-2.0),
+    distilled from Kokoro-82M's af_heart, a voice learnt from recorded human speech, far less
+    regular than espeak-ng or flite. Repeatable (seed 0), peak-normalised, resampled by sox."""
+    audio = np.asarray(_hibari()(text, seed=0), dtype=np.float64)
+    audio = audio / max(float(np.abs(audio).max()), 1e-9) * 0.6  # peaks as espeak-ng's and flite's
+    raw = out.with_suffix(".neural.wav")
+    with wave.open(str(raw), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(24000)
+        w.writeframes(np.round(audio * 32767).astype("<i2").tobytes())
     shape = ["-r", str(RATE), "-c", "1", "-b", "16"]
     subprocess.run(
         ["sox", "-R", str(raw), *shape, str(out), "pad", str(pad_s), str(pad_s)], check=True
