@@ -10,8 +10,9 @@ corpus templates; English part), `dev` = /work/shared/data/speech_dev (measure o
 a sample of training sentences (to check the recogniser, never a result). Audio is made at run
 time: espeak-ng and flite voices (`--voices N`: the first N of VOICES) and with `--neural` a
 neural voice (hibari-tts, distilled from Kokoro-82M: learnt from human speech), white and pink
-noise (sox) and babble (six espeak-ng talkers)
-mixed at 20 and 10 dB SNR on the speech's active frames. Systems on the same audio in one run:
+noise (sox) and babble (six espeak-ng talkers; `nbabble`: six talkers made from the neural voice
+by shifting its pitch and pace) mixed at 20 and 10 dB SNR on the speech's active frames.
+Systems on the same audio in one run:
 `lm` = PocketSphinx with the corpus+general LM behind the served noise front end (SPEECH_DENOISE,
 "auto": RNNoise in steady noise, the learned babble masks otherwise: the look-ahead one when an
 utterance starts in babble) with the kiosk's acoustic transform (sphinx_lm.KIOSK_MLLR), then the
@@ -176,11 +177,12 @@ def transcribe(engine: Any, pcm: bytes, room: str | None = None) -> Any:
 def make_audio(
     folder: Path, items: list[Item], voices: int, conditions: list[str], neural: bool = False
 ) -> list[Any]:
-    noise = (
-        {"babble": babble(folder / "babble.wav", 30.0)}
-        if any("babble" in c for c in conditions)
-        else {}
-    )
+    kinds = {c.rstrip("0123456789") for c in conditions}
+    noise = {}
+    if "babble" in kinds:
+        noise["babble"] = babble(folder / "babble.wav", 30.0)
+    if "nbabble" in kinds:  # a crowd of neural talkers
+        noise["nbabble"] = babble(folder / "nbabble.wav", 30.0, neural=True)
     out = []
     for k, item in enumerate(items):
         chosen = VOICES[:voices] + ((NEURAL,) if neural else ())

@@ -101,14 +101,28 @@ def speak_neural(text: str, out: Path, pad_s: float = 0.3) -> Path:
     return out
 
 
-def babble(out: Path, seconds: float, talkers: int = 6) -> Path:
-    """Crowd-like noise: several espeak-ng voices talking at once, looped to `seconds`."""
+# a neural crowd's talkers: the neural voice shifted in pitch (cents) and pace, none unshifted
+NEURAL_TALKERS = ((-500, 1.05), (-300, 0.95), (-150, 1.1), (150, 1.0), (300, 1.08), (-700, 0.97))
+
+
+def babble(out: Path, seconds: float, talkers: int = 6, neural: bool = False) -> Path:
+    """Crowd-like noise: several espeak-ng voices talking at once, looped to `seconds`; with
+    `neural`, the neural voice (speak_neural) made into six talkers by shifting its pitch and
+    pace, a crowd less unlike a neural or human asker than espeak-ng's."""
     voices = ("en-us", "en-gb+f3", "en-us+m3", "en-gb-x-rp+f2", "en-us+f4", "en-gb+m2")
     parts = []
     for k in range(talkers):
         part = out.with_suffix(f".talker{k}.wav")
         line = BABBLE_LINES[k % len(BABBLE_LINES)]
-        speak(f"{line}. {BABBLE_LINES[(k + 3) % len(BABBLE_LINES)]}", part, voices[k % 6], 170)
+        said = f"{line}. {BABBLE_LINES[(k + 3) % len(BABBLE_LINES)]}"
+        if neural:
+            cents, pace = NEURAL_TALKERS[k % len(NEURAL_TALKERS)]
+            plain = speak_neural(said, out.with_suffix(f".plain{k}.wav"))
+            shift = ["pitch", str(cents), "tempo", "-s", str(pace)]
+            subprocess.run(["sox", "-R", str(plain), str(part), *shift], check=True)
+            plain.unlink()
+        else:
+            speak(said, part, voices[k % 6], 170)
         looped = out.with_suffix(f".loop{k}.wav")
         subprocess.run(
             ["sox", "-R", str(part), str(looped), "trim", f"{0.37 * k:.2f}", "repeat", "6"],

@@ -96,8 +96,11 @@ def test_endpointer_hears_speech_in_noise(say: Voice) -> None:
 
 def test_speech_over_noise_tells_a_loud_hall_from_a_quiet_room(say: Voice, tmp_path: Path) -> None:
     """The threshold was chosen on speech_heard.py's voices and noise; here other voices and
-    the benchmarks' own noise (sox pink and white, six espeak-ng talkers) at 10 and 20 dB."""
+    the benchmarks' own noise (sox pink and white, six espeak-ng talkers, six talkers made from
+    the neural voice) at 10 and 20 dB."""
     crowd = babble(tmp_path / "crowd.wav", 20.0)
+    neural_crowd = babble(tmp_path / "neural-crowd.wav", 20.0, neural=True)
+    assert len(read_pcm(neural_crowd)) == 20 * RATE * 2
     for k, (text, voice) in enumerate(
         [("where is my hotel", "en-us"), ("how do i get on the wireless network", "en-gb")]
     ):
@@ -108,6 +111,7 @@ def test_speech_over_noise_tells_a_loud_hall_from_a_quiet_room(say: Voice, tmp_p
                 add_noise(clean, tmp_path / f"{k}p{snr:g}.wav", snr),
                 add_noise(clean, tmp_path / f"{k}w{snr:g}.wav", snr, "whitenoise"),
                 mix_noise(clean, crowd, tmp_path / f"{k}b{snr:g}.wav", snr),
+                mix_noise(clean, neural_crowd, tmp_path / f"{k}n{snr:g}.wav", snr),
             ]
             for path in mixed:
                 level = speech_over_noise(read_pcm(path))
