@@ -19,7 +19,13 @@ window.AssistantAudio = (function () {
 
   // Calls onChunk(ArrayBuffer of 16 kHz PCM) about every 100 ms; returns a stop function.
   async function start(onChunk) {
-    const stream = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1 } });
+    // The raw microphone: the server's own noise front end (RNNoise, the babble masks) and its
+    // loud-hall estimate were measured on unprocessed audio, and the browser's noise
+    // suppression and automatic gain would change what they hear (a kiosk has no far end to
+    // cancel echo from).
+    const stream = await navigator.mediaDevices.getUserMedia({
+      audio: { channelCount: 1, noiseSuppression: false, autoGainControl: false, echoCancellation: false },
+    });
     const ctx = new AudioContext();
     const source = ctx.createMediaStreamSource(stream);
     const node = ctx.createScriptProcessor(4096, 1, 1);
