@@ -292,7 +292,8 @@ def halls(audio: list[Any], conditions: list[str]) -> None:
 
     print(f"hall estimate (loud below {LOUD_DB:g} dB)")
     for cond in conditions:
-        levels = [speech_over_noise(pcm) for _, _, c, pcm in audio if c == cond]
+        read = [speech_over_noise(pcm) for _, _, c, pcm in audio if c == cond]
+        levels = [level for level in read if level is not None]
         loud = sum(level < LOUD_DB for level in levels) / len(levels)
         print(f"  {cond:<10} loud {loud:6.1%}  median {float(np.median(levels)):5.1f} dB")
 

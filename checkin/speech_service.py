@@ -85,13 +85,15 @@ def answer_transcript(
     utterance's PCM) tells how loud the hall was."""
     heard = transcript.confidence if transcript.engine in WORD_CONFIDENCE else 1.0
     found = understand(transcript.text, asker.language, words, heard)
-    hall = hall_of(audio) if audio else None
-    return respond(db, found, asker, now, transcript.text, transcript.engine, hall)
+    return respond(db, found, asker, now, transcript.text, transcript.engine, hall_of(audio))
 
 
-def hall_of(audio: bytes) -> dict[str, Any]:
-    """How far the asker's speech stood above the hall's noise, and whether that is loud."""
+def hall_of(audio: bytes) -> dict[str, Any] | None:
+    """How far the asker's speech stood above the hall's noise, and whether that is loud (None
+    when there is too little audio to tell)."""
     level = speech_over_noise(audio)
+    if level is None:
+        return None
     return {"speech_over_noise_db": round(level, 1), "loud": level < LOUD_DB}
 
 

@@ -110,14 +110,17 @@ def frame_levels(data: bytes, frame_ms: int = 30) -> np.ndarray:
 # voices and noise (not the benchmarks'): 10 dB white, pink and babble all fall below it, 20 dB
 # and clean speech above it (tests/speech/test_audio.py; docs/speech.md "A loud hall").
 LOUD_DB = 20.0
+HALL_FRAMES = 20  # 30 ms frames (0.6 s): less audio than this cannot show the hall
 
 
-def speech_over_noise(data: bytes) -> float:
+def speech_over_noise(data: bytes) -> float | None:
     """How far an utterance's speech stands above the hall's noise, in dB: the spread between
     its louder (90th percentile) and quieter (10th percentile) 30 ms frames. A kiosk's utterance
     holds pauses where only the hall is heard; in a quiet room they are near silence (read as
-    no quieter than one step of 16-bit audio, -90 dBFS)."""
+    no quieter than one step of 16-bit audio, -90 dBFS). None for less than 0.6 s of audio."""
     levels = np.maximum(frame_levels(data), -90.0)
+    if len(levels) < HALL_FRAMES:
+        return None
     return float(np.percentile(levels, 90) - np.percentile(levels, 10))
 
 

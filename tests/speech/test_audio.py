@@ -105,7 +105,8 @@ def test_speech_over_noise_tells_a_loud_hall_from_a_quiet_room(say: Voice, tmp_p
         [("where is my hotel", "en-us"), ("how do i get on the wireless network", "en-gb")]
     ):
         clean = say(text, voice, 150)
-        assert speech_over_noise(read_pcm(clean)) > LOUD_DB + 20  # pauses near silence
+        quiet = speech_over_noise(read_pcm(clean))
+        assert quiet is not None and quiet > LOUD_DB + 20  # pauses near silence
         for snr, loud in ((20.0, False), (10.0, True)):
             mixed = [
                 add_noise(clean, tmp_path / f"{k}p{snr:g}.wav", snr),
@@ -115,5 +116,12 @@ def test_speech_over_noise_tells_a_loud_hall_from_a_quiet_room(say: Voice, tmp_p
             ]
             for path in mixed:
                 level = speech_over_noise(read_pcm(path))
+                assert level is not None
                 assert (level < LOUD_DB) is loud, (path.name, level)
                 assert snr < level < snr + 10  # it reads a few dB above the true SNR
+
+
+def test_too_little_audio_says_nothing_about_the_hall() -> None:
+    blip = (np.sin(np.arange(8000) / 5.0) * 8000).astype("<i2").tobytes()  # 0.5 s
+    assert speech_over_noise(blip) is None
+    assert speech_over_noise(blip * 2) is not None  # 1 s
