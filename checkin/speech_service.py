@@ -6,25 +6,31 @@ names. A device never names an attendee by id. `answer_audio` serves one uploade
 `LiveQuery` serves a microphone stream (partial transcripts while the person speaks, an answer
 once the endpointer hears them stop). Both end in `answer_transcript`, the one place that turns
 words into an answer. A help request also tells the staff console (event
-`assistant_help_requested`, masked name only).
+`assistant_help_requested`, masked name only), and so does a kiosk that could not make out a
+question in a loud hall (`assistant_loud_hall`, at most once per kiosk in LOUD_HALL_EVERY), so
+staff can send someone or move the kiosk somewhere quieter.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from checkin import identification
 from checkin.assistant import Answer, build_answer, known_attendee, summit_words, text
 from core.accounts import Principal
+from core.clock import utcnow
 from core.errors import Forbidden, ValidationError
 from core.events import emit
 from core.masking import mask_name
 from core.runtime import Runtime
 from models.db import transaction
+from models.events import DomainEvent
 from recognition.speech.audio import (
     LOUD_DB,
     MAX_SECONDS,
@@ -57,6 +63,7 @@ class Asker:
     language: str
     attendee_id: int | None = None
     kiosk_room: str | None = None
+    kiosk_name: str = ""  # the device's name, as staff registered it (consoles show it)
 
 
 def identify_asker(rt: Runtime, principal: Principal, language: str, ticket: str | None) -> Asker:
@@ -65,12 +72,13 @@ def identify_asker(rt: Runtime, principal: Principal, language: str, ticket: str
     Kiosks get their own room so a help request reaches that kiosk too.
     """
     room = f"kiosk:{principal.id}" if principal.kind == "device" else None
+    name = principal.name if room else ""
     if ticket is None:
-        return Asker(principal.actor, language, None, room)
+        return Asker(principal.actor, language, None, room, name)
     if principal.kind != "device":  # tickets are issued to devices; a staff id is not one
         raise Forbidden("this ticket was issued to another device", "ticket_other_device")
     found = identification.read_ticket(rt, ticket, principal.id, ASKING_PURPOSES)
-    return Asker(principal.actor, language, found.attendee_id, room)
+    return Asker(principal.actor, language, found.attendee_id, room, name)
 
 
 def answer_transcript(
@@ -151,6 +159,8 @@ def respond(
         key = "confirm" if found.candidates else "off_topic"
         said = text(f"{key}_loud" if hall and hall["loud"] else key, language)
         answer = Answer(said, said, offer_help=True)
+        if hall and hall["loud"]:
+            _tell_loud_hall(db, asker, hall)
     spec = load_catalogue()["intents"].get(found.intent.name, {})
     return {
         "transcript": heard,
@@ -192,6 +202,30 @@ def request_help(db: Session, asker: Asker, now: datetime) -> dict[str, Any]:
         "confidence": 1.0,
         "engine": "button",
     }
+
+
+LOUD_HALL_EVERY = timedelta(minutes=10)
+
+
+def _tell_loud_hall(db: Session, asker: Asker, hall: dict[str, Any]) -> None:
+    """Tell the console that a kiosk could not make out a question in a loud hall, unless it
+    already did in the last LOUD_HALL_EVERY (a crowd stays loud for a while)."""
+    if asker.kiosk_room is None:  # a staff member's own device: they are there already
+        return
+    recent = db.scalars(
+        select(DomainEvent.payload).where(
+            DomainEvent.name == "assistant_loud_hall",
+            DomainEvent.created_at >= utcnow() - LOUD_HALL_EVERY,
+        )
+    )
+    if any(json.loads(p).get("by") == asker.actor for p in recent):
+        return
+    payload = {
+        "by": asker.actor,
+        "name": asker.kiosk_name,
+        "speech_over_noise_db": hall["speech_over_noise_db"],
+    }
+    emit(db, "assistant_loud_hall", payload, ["console"])
 
 
 def _call_staff(db: Session, asker: Asker) -> None:

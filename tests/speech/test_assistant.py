@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import numpy as np
 from sqlalchemy import func, select
 
 from checkin.assistant import build_answer, summit_words
@@ -128,3 +131,46 @@ def test_answers_read_but_never_write_the_summit_data(runtime: Runtime, summit: 
         build_answer(db, Intent("my_hotel"), "ko", summit.attendee_id, at(0))
         assert db.scalar(select(func.count()).select_from(DomainEvent)) == before
         assert not db.dirty and not db.new
+
+
+def test_a_kiosk_in_a_loud_hall_tells_the_console_once_in_ten_minutes(
+    runtime: Runtime, summit: Summit
+) -> None:
+    """A question the kiosk could not make out in a loud hall reaches the console, named by the
+    kiosk; more from the same kiosk soon after do not flood the feed; another kiosk's does."""
+    rng = np.random.default_rng(1)
+    crowd = (rng.normal(0, 3000, 32000) * (1 + 0.3 * np.sin(np.arange(32000) / 900))).astype("<i2")
+    quiet = np.zeros(32000, dtype="<i2")
+    quiet[8000:24000] = (np.sin(np.arange(16000) / 7.0) * 9000).astype("<i2")
+
+    def said(
+        audio: np.ndarray, kiosk: int, text: str = "what about the thing", sure: float = 0.3
+    ) -> dict:
+        with transaction(runtime.sessions) as db:
+            words = summit_words(db, at(0))
+            asker = Asker(f"device:{kiosk}", "en", None, f"kiosk:{kiosk}", f"Hall B kiosk {kiosk}")
+            heard = Transcript(text, sure, "pocketsphinx-lm")
+            return answer_transcript(db, heard, asker, words, at(0), audio.tobytes())
+
+    def told() -> list[dict]:
+        with transaction(runtime.sessions) as db:
+            rows = db.scalars(
+                select(DomainEvent.payload).where(DomainEvent.name == "assistant_loud_hall")
+            )
+            return [json.loads(p) for p in rows]
+
+    first = said(crowd, 1)
+    assert first["hall"]["loud"] is True and first["answered"] is False
+    assert first["answer"]["text"].startswith("It is loud here")
+    assert told() == [
+        {
+            "by": "device:1",
+            "name": "Hall B kiosk 1",
+            "speech_over_noise_db": first["hall"]["speech_over_noise_db"],
+        }
+    ]
+    said(crowd, 1)  # the same kiosk again: already told
+    assert said(quiet, 2)["hall"]["loud"] is False  # a quiet kiosk: nothing to tell
+    assert said(crowd, 3, "where is my hotel", 1.0)["answered"] is True  # answered: no need
+    said(crowd, 2)
+    assert [e["by"] for e in told()] == ["device:1", "device:2"]
