@@ -55,6 +55,7 @@ def test_spoken_question_shows_words_and_answer_on_the_kiosk_page(
         assert page.get_attribute("#answer", "data-intent") == "wifi"
         assert "Summit-Guest" in page.text_content("#answer")
         assert page.text_content("#transcript") == "what is the wifi password"
+        assert page.is_hidden("#loud-hint")  # a quiet room: no hint
         page.click("#lang")
         assert page.text_content("#mic") == "Press and ask aloud"
 
@@ -84,13 +85,20 @@ def test_in_a_loud_hall_the_page_gives_that_reason_and_offers_typing(
         assert page.get_attribute("#answer", "data-loud") == "true"
         assert page.get_attribute("#answer", "data-answered") == "false"
         assert page.text_content("#answer").startswith("It is loud here")  # the asker's language
+        assert page.text_content("#loud-hint") == "这里比较嘈杂：点选常见问题或输入问题会更快。"
+        assert page.is_visible("#loud-hint")  # stays for the next delegates
         # "none of these" leads to typing, labelled in the page's language
         page.wait_for_selector("#confirm:not([hidden]) #candidates .choice")
         assert page.text_content("#again") == "都不是，改为输入问题"
         page.click("#lang")
         assert page.text_content("#again") == "None of these: type it instead"
+        assert page.text_content("#loud-hint").startswith("It is loud here")
         page.click("#again")
         assert page.evaluate("document.activeElement.id") == "question"
+        page.fill("#question", "what is the wifi password")
+        page.click("#ask-submit")  # typed: says nothing about the hall, the hint stays
+        page.wait_for_selector("#answer[data-intent=wifi]")
+        assert page.is_visible("#loud-hint")
 
 
 def test_entrance_code_at_the_code_box_gets_one_personal_answer_then_is_forgotten(

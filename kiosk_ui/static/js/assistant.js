@@ -185,7 +185,19 @@
   // and "none of these" leads to typing rather than to asking again into the same noise.
   const AGAIN = { quiet: ["都不是，重新提问", "None of these: ask again"], loud: ["都不是，改为输入问题", "None of these: type it instead"] };
 
+  // After a spoken question in a loud hall the page keeps a hint for the next delegates for
+  // LOUD_HINT_MS (a crowd stays a while); a spoken question in a quiet hall clears it.
+  const LOUD_HINT_MS = 5 * 60 * 1000;
+  let loudHintTimer = null;
+
+  function showLoudHint(show) {
+    $("loud-hint").hidden = !show;
+    clearTimeout(loudHintTimer);
+    if (show) loudHintTimer = setTimeout(() => { $("loud-hint").hidden = true; }, LOUD_HINT_MS);
+  }
+
   function showHall(hall) {
+    if (hall) showLoudHint(hall.loud); // typed and tapped questions say nothing about the hall
     const loud = Boolean(hall && hall.loud);
     $("answer").dataset.loud = String(loud);
     const label = AGAIN[loud ? "loud" : "quiet"];
