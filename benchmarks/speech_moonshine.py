@@ -14,7 +14,9 @@ speech; the npm package ships it quantized (ONNX), run here with onnxruntime on 
 (greedy decoding, as useful-moonshine-onnx does; its tokenizer.json). Nothing of it is in the
 served system or the requirements. Audio as speech_bench.py makes it (the same questions,
 voices and babble); right / direct / wrong / off-topic as there, with no word confidence (the
-served rule for typed text), so every misheard question the classifier is sure of is answered.
+served rule for typed text), so every misheard question the classifier is sure of is answered;
+`--gate` gives the served rule Moonshine's mean token probability as the word confidence (the
+rule is PocketSphinx's, p x sqrt(confidence) >= 0.7, not chosen for this recogniser).
 """
 
 from __future__ import annotations
@@ -35,6 +37,41 @@ from benchmarks.speech_bench import DEV, EVAL, WORDS, Item, load_set, same  # no
 from recognition.speech.synth import babble, mix_noise, read_pcm, speak, speak_neural  # noqa: E402
 
 
+def generate(model: Any, audio: np.ndarray, max_len: int = 192) -> tuple[list[int], float]:
+    """Greedy decoding as useful-moonshine-onnx's MoonshineOnnxModel.generate, also returning
+    the mean probability of the chosen tokens (the end token included): a word confidence."""
+    mask = np.ones_like(audio, dtype=np.int64)
+    encoder_in: dict[str, Any] = {"input_values": audio}
+    if "attention_mask" in model.encoder_input_names:
+        encoder_in["attention_mask"] = mask
+    hidden = model.encoder.run(None, encoder_in)[0]
+    shape = (0, model.num_key_value_heads, 1, model.head_dim)
+    past = {
+        f"past_key_values.{i}.{a}.{b}": np.zeros(shape, dtype=np.float32)
+        for i in range(model.num_layers)
+        for a in ("decoder", "encoder")
+        for b in ("key", "value")
+    }
+    tokens, probs, ids = [model.decoder_start_token_id], [], [[model.decoder_start_token_id]]
+    for i in range(max_len):
+        inputs = {"input_ids": ids, "encoder_hidden_states": hidden, "use_cache_branch": [i > 0]}
+        if "encoder_attention_mask" in model.decoder_input_names:
+            inputs["encoder_attention_mask"] = mask
+        logits, *present = model.decoder.run(None, {**inputs, **past})
+        row = logits[0, -1].astype(np.float64)
+        p = np.exp(row - row.max())
+        token = int(row.argmax())
+        probs.append(float(p[token] / p.sum()))
+        tokens.append(token)
+        if token == model.eos_token_id:
+            break
+        ids = [[token]]
+        for key, value in zip(past, present, strict=True):
+            if i == 0 or "decoder" in key:
+                past[key] = value
+    return tokens, float(np.mean(probs))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--models", required=True, help="folder with the two .onnx files")
@@ -42,6 +79,9 @@ def main() -> None:
     parser.add_argument("--lib", help="folder with the tokenizers package, if not installed")
     parser.add_argument("--set", default="eval", choices=("eval", "dev"))
     parser.add_argument("--voice", default="neural", choices=("neural", "espeak"))
+    parser.add_argument(
+        "--gate", action="store_true", help="the served rule with its mean token probability"
+    )
     args = parser.parse_args()
     sys.path.insert(0, args.code)
     if args.lib:
@@ -70,14 +110,16 @@ def main() -> None:
                 path = clean if cond == "clean" else mix_noise(clean, crowd, folder / "n.wav", 10)
                 x = np.frombuffer(read_pcm(path), dtype="<i2").astype(np.float32)[None, :] / 32768
                 start = time.process_time()
-                tokens = model.generate(x)[0]
+                tokens, sure = generate(model, x)
                 cpu += time.process_time() - start
                 seconds += x.shape[1] / 16000
                 said = tokenizer.decode(tokens, skip_special_tokens=True).lower()
                 text = " ".join("".join(c for c in said if c.isalnum() or c in " '").split())
-                rows.append((item, understand(text, "en", WORDS), text))
+                heard = sure if args.gate else 1.0
+                rows.append((item, understand(text, "en", WORDS, heard), text))
     where = EVAL if args.set == "eval" else DEV
-    print(f"{where.parent.name}, {args.voice} voice, {len(items)} questions; Moonshine tiny")
+    gate = ", answers gated by its token probability" if args.gate else ""
+    print(f"{where.parent.name}, {args.voice} voice, {len(items)} questions; Moonshine tiny{gate}")
     for cond, rows in results.items():
         on = [(i, u) for i, u, _ in rows if i.gold != "unknown"]
         direct = sum(u.answered and same(i.gold, u.intent.name) for i, u in on)
