@@ -32,19 +32,23 @@ def microphone_file(say: Voice, text: str, tmp_path: Path, crowd_db: float | Non
     return out
 
 
+def microphone_flags(mic: Path) -> list[str]:
+    """Chromium's fake microphone playing `mic`, allowed without asking."""
+    return [
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={mic}",
+        "--autoplay-policy=no-user-gesture-required",
+    ]
+
+
 def test_spoken_question_shows_words_and_answer_on_the_kiosk_page(
     app: Flask, runtime: Runtime, summit: Summit, say: Voice, tmp_path: Path
 ) -> None:
     kiosk = device_caller(app, runtime, "kiosk", name="assistant-kiosk")
     token = kiosk.headers["Authorization"].removeprefix("Bearer ")
     mic = microphone_file(say, "what is the wifi password", tmp_path)
-    args = [
-        "--use-fake-ui-for-media-stream",
-        "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-audio-capture={mic}",
-        "--autoplay-policy=no-user-gesture-required",
-    ]
-    with live_server(app) as base, chromium(args) as browser:
+    with live_server(app) as base, chromium(microphone_flags(mic)) as browser:
         page = browser.new_page()
         page.goto(f"{base}/kiosk/assistant#token={token}&speech=en")
         assert "token" not in page.url
@@ -66,13 +70,7 @@ def test_in_a_loud_hall_the_page_gives_that_reason_and_offers_typing(
     kiosk = device_caller(app, runtime, "kiosk", name="assistant-kiosk")
     token = kiosk.headers["Authorization"].removeprefix("Bearer ")
     mic = microphone_file(say, "how do i get on the wireless network", tmp_path, crowd_db=0.0)
-    args = [
-        "--use-fake-ui-for-media-stream",
-        "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-audio-capture={mic}",
-        "--autoplay-policy=no-user-gesture-required",
-    ]
-    with live_server(app) as base, chromium(args) as browser:
+    with live_server(app) as base, chromium(microphone_flags(mic)) as browser:
         page = browser.new_page()
         page.goto(f"{base}/kiosk/assistant#token={token}&speech=en")
         page.wait_for_selector("#mic:not([hidden])")
@@ -107,13 +105,7 @@ def test_entrance_code_at_the_code_box_gets_one_personal_answer_then_is_forgotte
     kiosk = device_caller(app, runtime, "kiosk", name="assistant-kiosk")
     token = kiosk.headers["Authorization"].removeprefix("Bearer ")
     mic = microphone_file(say, "where is my hotel", tmp_path)
-    args = [
-        "--use-fake-ui-for-media-stream",
-        "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-audio-capture={mic}",
-        "--autoplay-policy=no-user-gesture-required",
-    ]
-    with live_server(app) as base, chromium(args) as browser:
+    with live_server(app) as base, chromium(microphone_flags(mic)) as browser:
         page = browser.new_page()
         page.goto(f"{base}/kiosk/assistant#token={token}&speech=en")
         page.wait_for_selector("#status:not(:empty)")
