@@ -37,23 +37,15 @@ def speak(text: str, out: Path, voice: str = "en-us", speed: int = 150, pad_s: f
     """Say `text` with espeak-ng into a 16 kHz mono 16-bit WAV with some silence around it."""
     raw = out.with_suffix(".espeak.wav")
     subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), text], check=True)
+    return _kiosk_wav(raw, out, pad_s)
+
+
+def _kiosk_wav(raw: Path, out: Path, pad_s: float) -> Path:
+    """A synthesiser's WAV as 16 kHz mono 16-bit with `pad_s` of silence each side (sox,
+    repeatable); the raw file is removed."""
+    shape = ["-r", str(RATE), "-c", "1", "-b", "16"]
     subprocess.run(
-        [
-            "sox",
-            "-R",
-            str(raw),
-            "-r",
-            str(RATE),
-            "-c",
-            "1",
-            "-b",
-            "16",
-            str(out),
-            "pad",
-            str(pad_s),
-            str(pad_s),
-        ],
-        check=True,
+        ["sox", "-R", str(raw), *shape, str(out), "pad", str(pad_s), str(pad_s)], check=True
     )
     raw.unlink()
     return out
@@ -63,12 +55,7 @@ def speak_flite(text: str, out: Path, voice: str = "slt", pad_s: float = 0.3) ->
     """Say `text` with flite (another synthesiser) into the same 16 kHz WAV shape."""
     raw = out.with_suffix(".flite.wav")
     subprocess.run(["flite", "-voice", voice, "-t", text, "-o", str(raw)], check=True)
-    shape = ["-r", str(RATE), "-c", "1", "-b", "16"]
-    subprocess.run(
-        ["sox", "-R", str(raw), *shape, str(out), "pad", str(pad_s), str(pad_s)], check=True
-    )
-    raw.unlink()
-    return out
+    return _kiosk_wav(raw, out, pad_s)
 
 
 NEURAL_VOICE = "heart"  # the one voice in hibari-tts's wheel (the others are downloads)
@@ -93,12 +80,7 @@ def speak_neural(text: str, out: Path, pad_s: float = 0.3) -> Path:
         w.setsampwidth(2)
         w.setframerate(24000)
         w.writeframes(np.round(audio * 32767).astype("<i2").tobytes())
-    shape = ["-r", str(RATE), "-c", "1", "-b", "16"]
-    subprocess.run(
-        ["sox", "-R", str(raw), *shape, str(out), "pad", str(pad_s), str(pad_s)], check=True
-    )
-    raw.unlink()
-    return out
+    return _kiosk_wav(raw, out, pad_s)
 
 
 # a neural crowd's talkers: the neural voice shifted in pitch (cents) and pace, none unshifted
