@@ -3,7 +3,7 @@
 
     .venv/bin/python benchmarks/speech_bench.py [--set eval|dev|corpus] [--voices 4] [--neural]
         [--conditions clean,white20,white10,pink20,pink10,babble20,babble10]
-        [--systems lm,causal,premask,unadapted,rnnoise,subtract,before,grammar]
+        [--systems kiosk,lm,causal,premask,unadapted,rnnoise,subtract,before,grammar]
 
 Sets: `eval` = recognition/speech/evaluation/questions.csv (written by hand apart from the
 corpus templates; English part), `dev` = /work/shared/data/speech_dev (measure only), `corpus` =
@@ -13,6 +13,9 @@ neural voice (hibari-tts, distilled from Kokoro-82M: learnt from human speech), 
 noise (sox) and babble (six espeak-ng talkers; `nbabble`: six talkers made from the neural voice
 by shifting its pitch and pace) mixed at 20 and 10 dB SNR on the speech's active frames.
 Systems on the same audio in one run:
+`kiosk` = the served kiosk: `lm`'s PocketSphinx and Moonshine tiny pooled (kiosk_system; with
+its variants `sphinx`, PocketSphinx alone, and `sphinx-lead0`, alone with the rule of before,
+decided from the same decode);
 `lm` = PocketSphinx with the corpus+general LM behind the served noise front end (SPEECH_DENOISE,
 "auto": RNNoise in steady noise, the learned babble masks otherwise: the look-ahead one when an
 utterance starts in babble) with the kiosk's acoustic transform (sphinx_lm.KIOSK_MLLR), then the
@@ -58,6 +61,7 @@ from recognition.speech.synth import (  # noqa: E402
     speak_flite,
     speak_neural,
 )
+from recognition.speech.understand import understand  # noqa: E402
 
 EVAL = ROOT / "recognition/speech/evaluation/questions.csv"
 DEV = ROOT.parent / "shared/data/speech_dev/questions.csv"
@@ -135,6 +139,46 @@ def lm_system(
             "intent": u.intent.name,
             "answered": u.answered,
             "candidates": [c.name for c in u.candidates],
+        }
+
+    return run
+
+
+def kiosk_system() -> Callable[[bytes], dict[str, Any]]:
+    """The served kiosk: PocketSphinx (as `lm`) and Moonshine tiny on the same audio, their
+    label probabilities pooled (checkin/speech_service.hearings, MOONSHINE_SHARE). From the
+    same decode, as variants: `sphinx` = PocketSphinx alone with the same rule (the kiosk
+    without Moonshine, SPEECH_MOONSHINE=off), `sphinx-lead0` = PocketSphinx alone with the rule
+    served before the best sentence's lead (what `lm` measured until 2026-12-02 16:00 UTC)."""
+    from dataclasses import replace
+
+    from checkin.speech_service import hearings
+    from recognition.speech.moonshine import WithMoonshine, require
+    from recognition.speech.sphinx_lm import CorpusLmEngine
+    from recognition.speech.understand import RULE, understand_heard
+
+    engine = WithMoonshine(CorpusLmEngine(), require())
+    engine.first.release(*engine.first.decoder(WORDS))  # build before timing
+    understand("hello", "en", WORDS)  # trains the classifier
+
+    def decided(heard: Any, rule: Any = RULE) -> dict[str, Any]:
+        u = understand_heard(hearings(heard), "en", WORDS, rule)
+        return {
+            "text": u.text or heard.text,
+            "intent": u.intent.name,
+            "answered": u.answered,
+            "candidates": [c.name for c in u.candidates],
+        }
+
+    def run(pcm: bytes) -> dict[str, Any]:
+        t = transcribe(engine, pcm, "kiosk")  # one kiosk per condition (see main)
+        alone = replace(t, also=())
+        return {
+            **decided(t),
+            "variants": {
+                "sphinx": decided(alone),
+                "sphinx-lead0": decided(alone, replace(RULE, lead=0.0)),
+            },
         }
 
     return run
@@ -234,7 +278,7 @@ def main() -> None:
     parser.add_argument("--neural", action="store_true", help="also the neural voice (hibari)")
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--conditions", default="clean,white20,white10,babble20,babble10")
-    parser.add_argument("--systems", default="lm,grammar")
+    parser.add_argument("--systems", default="kiosk,grammar")
     parser.add_argument("--show", action="store_true", help="print every transcript")
     parser.add_argument("--typed-only", action="store_true", help="text-level figures only")
     args = parser.parse_args()
@@ -245,6 +289,7 @@ def main() -> None:
     if args.typed_only:
         return
     systems = {
+        "kiosk": kiosk_system,
         "lm": lm_system,
         "causal": causal_system,
         "premask": lambda: lm_system(denoise="auto-subtract"),
@@ -261,6 +306,7 @@ def main() -> None:
         print(f"{'system':<9}{'condition':<10}" + "".join(f"{h:>9}" for h in HEAD))
         for name in args.systems.split(","):
             per: dict[str, list[Any]] = {c: [] for c in conditions}
+            variants: dict[str, dict[str, list[Any]]] = {}
             times: dict[str, list[float]] = {c: [0.0, 0.0] for c in conditions}
             # one fresh system per condition, fed that condition's audio only: a kiosk stands
             # in one place, and the decoder's running cepstral mean follows its room
@@ -274,12 +320,19 @@ def main() -> None:
                 times[cond][0] += time.process_time() - start
                 times[cond][1] += len(pcm) / 32000
                 per[cond].append((item, result))
+                for variant, other in result.pop("variants", {}).items():
+                    variants.setdefault(variant, {c: [] for c in conditions})[cond].append(
+                        (item, other)
+                    )
                 if args.show:
                     print(f"  {name} {cond} {voice}: {item.text!r} -> {result}")
             for cond in conditions:
                 s = score(per[cond])
                 rtf = times[cond][0] / times[cond][1]
                 print(f"{name:<9}{cond:<10}" + cells(s) + f"{rtf:>9.3f}  load {load()}")
+            for variant, rows in variants.items():  # decided from the same decode
+                for cond in conditions:
+                    print(f"{variant:<13}{cond:<10}" + cells(score(rows[cond])))
         halls(audio, conditions)
 
 

@@ -1,22 +1,18 @@
 #!/usr/bin/env python3
-"""Experiment, not served: an open-vocabulary neural recogniser (Moonshine tiny) on the held-out
-questions, its words read by the served classifier as a typed question.
+"""Moonshine tiny alone on the held-out questions, its words read by the served classifier as a
+typed question (or, with `--gate`, with its mean token probability as the word confidence).
 
-    npm pack @moonshine-ai/moonshine-js@0.1.29 && tar xzf moonshine-ai-moonshine-js-0.1.29.tgz
-    pip download --no-deps useful-moonshine-onnx==20251121
-    unzip useful_moonshine_onnx-*.whl -d mo
-    pip install --target lib tokenizers
-    .venv/bin/python benchmarks/speech_moonshine.py --models package/dist/model/tiny/quantized \\
-        --code mo --lib lib [--set eval|dev] [--voice neural|espeak]
+    .venv/bin/python benchmarks/speech_moonshine.py [--set eval|dev] [--voice neural|espeak]
+        [--gate]
 
-Moonshine tiny (Useful Sensors, MIT) is a 27M-parameter encoder-decoder trained on recorded
-speech; the npm package ships it quantized (ONNX), run here with onnxruntime on one thread
-(greedy decoding, as useful-moonshine-onnx does; its tokenizer.json). Nothing of it is in the
-served system or the requirements. Audio as speech_bench.py makes it (the same questions,
-voices and babble); right / direct / wrong / off-topic as there, with no word confidence (the
-served rule for typed text), so every misheard question the classifier is sure of is answered;
-`--gate` gives the served rule Moonshine's mean token probability as the word confidence (the
-rule is PocketSphinx's, p x sqrt(confidence) >= 0.7, not chosen for this recogniser).
+The experiment that led to serving Moonshine beside PocketSphinx (recognition/speech/moonshine.py;
+`speech_bench.py --systems kiosk` measures the served pair). Moonshine tiny (Useful Sensors, MIT)
+is a 27M-parameter encoder-decoder trained on recorded speech, quantized ONNX from the npm
+package @moonshine-ai/moonshine-js, installed by `./dev setup`. Audio as speech_bench.py makes
+it (the same questions, voices and babble); right / direct / wrong / off-topic as there. Without
+`--gate` every misheard question the classifier is sure of is answered; with it the served rule
+(p x sqrt(confidence) >= 0.7) reads Moonshine's confidence. Until 2026-12-02 16:00 UTC this script
+ran Moonshine through useful-moonshine-onnx's own code (tokens checked identical).
 """
 
 from __future__ import annotations
@@ -28,8 +24,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -37,62 +31,18 @@ from benchmarks.speech_bench import DEV, EVAL, WORDS, Item, load_set, same  # no
 from recognition.speech.synth import babble, mix_noise, read_pcm, speak, speak_neural  # noqa: E402
 
 
-def generate(model: Any, audio: np.ndarray, max_len: int = 192) -> tuple[list[int], float]:
-    """Greedy decoding as useful-moonshine-onnx's MoonshineOnnxModel.generate, also returning
-    the mean probability of the chosen tokens (the end token included): a word confidence."""
-    mask = np.ones_like(audio, dtype=np.int64)
-    encoder_in: dict[str, Any] = {"input_values": audio}
-    if "attention_mask" in model.encoder_input_names:
-        encoder_in["attention_mask"] = mask
-    hidden = model.encoder.run(None, encoder_in)[0]
-    shape = (0, model.num_key_value_heads, 1, model.head_dim)
-    past = {
-        f"past_key_values.{i}.{a}.{b}": np.zeros(shape, dtype=np.float32)
-        for i in range(model.num_layers)
-        for a in ("decoder", "encoder")
-        for b in ("key", "value")
-    }
-    tokens, probs, ids = [model.decoder_start_token_id], [], [[model.decoder_start_token_id]]
-    for i in range(max_len):
-        inputs = {"input_ids": ids, "encoder_hidden_states": hidden, "use_cache_branch": [i > 0]}
-        if "encoder_attention_mask" in model.decoder_input_names:
-            inputs["encoder_attention_mask"] = mask
-        logits, *present = model.decoder.run(None, {**inputs, **past})
-        row = logits[0, -1].astype(np.float64)
-        p = np.exp(row - row.max())
-        token = int(row.argmax())
-        probs.append(float(p[token] / p.sum()))
-        tokens.append(token)
-        if token == model.eos_token_id:
-            break
-        ids = [[token]]
-        for key, value in zip(past, present, strict=True):
-            if i == 0 or "decoder" in key:
-                past[key] = value
-    return tokens, float(np.mean(probs))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    parser.add_argument("--models", required=True, help="folder with the two .onnx files")
-    parser.add_argument("--code", required=True, help="unpacked useful-moonshine-onnx wheel")
-    parser.add_argument("--lib", help="folder with the tokenizers package, if not installed")
     parser.add_argument("--set", default="eval", choices=("eval", "dev"))
     parser.add_argument("--voice", default="neural", choices=("neural", "espeak"))
     parser.add_argument(
         "--gate", action="store_true", help="the served rule with its mean token probability"
     )
     args = parser.parse_args()
-    sys.path.insert(0, args.code)
-    if args.lib:
-        sys.path.append(args.lib)
-    from moonshine_onnx.model import MoonshineOnnxModel  # type: ignore[import-not-found]
-    from tokenizers import Tokenizer  # type: ignore[import-not-found]
-
+    from recognition.speech.moonshine import require
     from recognition.speech.understand import understand
 
-    model = MoonshineOnnxModel(models_dir=args.models, model_name="tiny")
-    tokenizer = Tokenizer.from_file(f"{args.code}/moonshine_onnx/assets/tokenizer.json")
+    model = require()
     items = load_set(args.set, 0)
     understand("hello", "en", WORDS)  # trains the classifier before timing
     results: dict[str, list[tuple[Item, Any, str]]] = {"clean": [], "babble10": []}
@@ -108,15 +58,13 @@ def main() -> None:
                 speak(item.text, clean, "en-us", 150)
             for cond, rows in results.items():
                 path = clean if cond == "clean" else mix_noise(clean, crowd, folder / "n.wav", 10)
-                x = np.frombuffer(read_pcm(path), dtype="<i2").astype(np.float32)[None, :] / 32768
+                pcm = read_pcm(path)
                 start = time.process_time()
-                tokens, sure = generate(model, x)
+                said = model.transcribe(pcm)
                 cpu += time.process_time() - start
-                seconds += x.shape[1] / 16000
-                said = tokenizer.decode(tokens, skip_special_tokens=True).lower()
-                text = " ".join("".join(c for c in said if c.isalnum() or c in " '").split())
-                heard = sure if args.gate else 1.0
-                rows.append((item, understand(text, "en", WORDS, heard), text))
+                seconds += len(pcm) / 32000
+                heard = said.confidence if args.gate else 1.0
+                rows.append((item, understand(said.text, "en", WORDS, heard), said.text))
     where = EVAL if args.set == "eval" else DEV
     gate = ", answers gated by its token probability" if args.gate else ""
     print(f"{where.parent.name}, {args.voice} voice, {len(items)} questions; Moonshine tiny{gate}")

@@ -43,12 +43,15 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.speech_bench import WORDS, noisy  # noqa: E402
 from benchmarks.speech_lsa import suppressor  # noqa: E402
+from recognition.speech.audio import LOUD_DB, speech_over_noise  # noqa: E402
 from recognition.speech.corpus import build_corpus, labels, training_set  # noqa: E402
 from recognition.speech.denoise import FRONT_ENDS  # noqa: E402
-from recognition.speech.synth import babble, read_pcm, speak, speak_flite  # noqa: E402
+from recognition.speech.moonshine import shared  # noqa: E402
+from recognition.speech.synth import babble, read_pcm, speak, speak_flite, speak_neural  # noqa: E402
 
 PER_LABEL = 12
 VOICES = (("espeak", "en-us", 150), ("flite", "slt", 0))
+NEURAL = (("neural", "heart", 0),)  # `decode --neural`: the neural voice instead
 
 
 def train_part(intent: str, index: int) -> bool:
@@ -72,15 +75,19 @@ def split() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     return train, out
 
 
-def audio(folder: Path, items: list[tuple[str, str]], conditions: list[str]) -> list[Any]:
+def audio(
+    folder: Path, items: list[tuple[str, str]], conditions: list[str], neural: bool = False
+) -> list[Any]:
     noise = {"babble": babble(folder / "babble.wav", 30.0)}
     out = []
     for k, (text, label) in enumerate(items):
-        for kind, voice, speed in VOICES:
+        for kind, voice, speed in NEURAL if neural else VOICES:
             clean = folder / f"{k}_{voice}.wav"
             if not clean.exists():
                 if kind == "espeak":
                     speak(text, clean, voice, speed)
+                elif kind == "neural":
+                    speak_neural(text, clean)
                 else:
                     speak_flite(text, clean, voice)
             for cond in conditions:
@@ -111,7 +118,7 @@ def decode(args: argparse.Namespace) -> None:
     conditions = args.conditions.split(",")
     folder = Path(args.audio or tempfile.mkdtemp(prefix="speech-tune-"))
     folder.mkdir(parents=True, exist_ok=True)
-    clips = audio(folder, held, conditions)
+    clips = audio(folder, held, conditions, args.neural)
     records = []
     kind = args.denoise if args.denoise in FRONT_ENDS else "subtract"  # lsa: swapped in for it
     swap = suppressor(args.denoise)
@@ -120,6 +127,9 @@ def decode(args: argparse.Namespace) -> None:
 
         name, _, path = args.denoise.partition(":")
         kind, swap = "auto", masked(path, ("AHEAD_MODEL",)) if name == "ahead" else masked(path)
+    moonshine = shared() if args.engine == "moonshine" else None
+    if args.engine == "moonshine" and moonshine is None:
+        sys.exit("Moonshine is not installed (./dev setup)")
     with swap:
         for cond in conditions:  # one fresh decoder per condition, as at a kiosk in one place
             engine = CorpusLmEngine(sentences=sentences, options=options, denoise=kind)
@@ -128,10 +138,13 @@ def decode(args: argparse.Namespace) -> None:
                     continue
                 pcm = read_pcm(path)
                 start = time.process_time()
-                stream = engine.open_stream(WORDS)
-                for i in range(0, len(pcm), 3200):
-                    stream.accept(pcm[i : i + 3200])
-                t = stream.finish()
+                if moonshine is not None:  # the raw audio: it was trained on noisy speech
+                    t = moonshine.transcribe(pcm)
+                else:
+                    stream = engine.open_stream(WORDS)
+                    for i in range(0, len(pcm), 3200):
+                        stream.accept(pcm[i : i + 3200])
+                    t = stream.finish()
                 cpu = time.process_time() - start
                 records.append(
                     {
@@ -144,9 +157,15 @@ def decode(args: argparse.Namespace) -> None:
                         "nbest": t.alternatives,
                         "cpu": cpu,
                         "seconds": len(pcm) / 32000,
+                        "hall": speech_over_noise(pcm),
                     }
                 )
-    setting = {"options": options, "denoise": args.denoise, "records": records}
+    setting = {
+        "engine": args.engine,
+        "options": options,
+        "denoise": args.denoise,
+        "records": records,
+    }
     Path(args.out).write_text(json.dumps(setting, indent=0))
     summary(records)
 
@@ -205,7 +224,7 @@ def rules(args: argparse.Namespace) -> None:
     import itertools
 
     from recognition.speech.classifier import IntentClassifier
-    from recognition.speech.understand import Rule, decide_labels, pooled_scores
+    from recognition.speech.understand import Rule, decide_labels, lead_weights, pooled_scores
 
     train, _ = split()
     model = IntentClassifier("en", train + heard(args.heard))
@@ -214,22 +233,23 @@ def rules(args: argparse.Namespace) -> None:
         texts = [t for t, _ in r["nbest"]] or [r["heard"]]
         r["scores"] = [s.ranked for s in model.scores_many(texts)]
     conditions = list(dict.fromkeys(r["cond"] for r in records))
-    grid: Iterable[tuple[int, float, float, float, float]] = itertools.product(
-        (1, 5), (0.0, 0.5, 1.0), (0.5, 0.6, 0.7, 0.8), (0.02, 0.05, 0.08), (0.0, 0.5)
+    grid: Iterable[tuple[int, float, float, float, float, float]] = itertools.product(
+        (1, 5), (0.0, 0.5, 1.0), (0.5, 0.6, 0.7, 0.8), (0.02, 0.05, 0.08), (0.0, 0.5), args.leads
     )
     if args.rule:
-        n, power, answer, offer, reject = (float(v) for v in args.rule.split(","))
-        grid = [(int(n), power, answer, offer, reject)]
+        n, power, answer, offer, reject, *lead = (float(v) for v in args.rule.split(","))
+        grid = [(int(n), power, answer, offer, reject, lead[0] if lead else 0.0)]
     results = []
-    for nbest, power, answer, offer, reject_heard in grid:
-        rule = Rule(nbest, power, answer, offer, reject_heard)
+    for nbest, power, answer, offer, reject_heard, lead in grid:
+        rule = Rule(nbest, power, answer, offer, reject_heard, lead)
         per = {}
         for cond in conditions:
             rows = []
             for r in records:
                 if r["cond"] != cond:
                     continue
-                weights = [w for _, w in r["nbest"]] or [1.0]
+                weights = [w for _, w in r["nbest"]][: rule.nbest] or [1.0]
+                weights = lead_weights(weights, r["confidence"], rule.lead)
                 pooled = pooled_scores(r["scores"], weights, rule.nbest)
                 label, answered, offered = decide_labels(pooled, r["confidence"], rule)
                 rows.append((r["gold"], label, answered, offered))
@@ -242,6 +262,85 @@ def rules(args: argparse.Namespace) -> None:
     for rule, per in before + ok[: args.top]:
         print(rule)
         for cond, p in per.items():
+            print(f"  {cond:<10}" + "".join(f" {k} {v:6.1%}" for k, v in p.items()))
+
+
+def route(args: argparse.Namespace) -> None:
+    """Which recogniser's words the rule reads, replayed per clip on records of both (decoded
+    from the same clips): PocketSphinx alone, Moonshine alone, Moonshine in a loud hall
+    (speech over noise below audio.LOUD_DB), Moonshine unless it heard nothing, and whichever
+    one's answer score is higher (both always run)."""
+    from recognition.speech.classifier import IntentClassifier
+    from recognition.speech.understand import RULE, Rule, decide_labels, lead_weights, pooled_scores
+
+    train, _ = split()
+    model = IntentClassifier("en", train)
+    rule = Rule(*(float(v) for v in args.rule.split(","))) if args.rule else RULE
+    rule = Rule(int(rule.nbest), rule.power, rule.answer, rule.offer, rule.reject_heard, rule.lead)
+    loud = args.loud if args.loud is not None else LOUD_DB
+
+    def pooled_of(r: dict[str, Any]) -> tuple[list[tuple[str, float]], float]:
+        texts = [t for t, _ in r["nbest"]] or [r["heard"]]
+        if not texts[0].strip():
+            return [("unknown", 1.0)], 0.0
+        weights = [w for _, w in r["nbest"]][: rule.nbest] or [1.0]
+        weights = lead_weights(weights, r["confidence"], rule.lead)
+        scores = [s.ranked for s in model.scores_many(texts[: rule.nbest])]
+        return list(pooled_scores(scores, weights, rule.nbest)), r["confidence"]
+
+    def decide(pooled: list[tuple[str, float]], heard: float) -> tuple[str, bool, list[str], float]:
+        label, answered, offered = decide_labels(pooled, heard, rule)
+        top, p = pooled[0]
+        score = 0.0 if top == "unknown" else p * max(0.0, min(1.0, heard)) ** rule.power
+        return label, answered, offered, score
+
+    def decided(r: dict[str, Any]) -> tuple[str, bool, list[str], float]:
+        return decide(*pooled_of(r))
+
+    def pooled_both(r: dict[str, Any], m: dict[str, Any]) -> tuple[str, bool, list[str], float]:
+        """Both recognisers' label probabilities and word confidences averaged (`--share` of
+        Moonshine's); one that heard nothing leaves the other alone."""
+        (ps, cs), (pm, cm) = pooled_of(r), pooled_of(m)
+        a = args.share if m["heard"].strip() else 0.0
+        a = a if r["heard"].strip() else 1.0
+        if args.by_confidence and 0 < a < 1:  # the surer recogniser weighs more
+            a = a * cm / max(1e-9, a * cm + (1 - a) * cs)
+        both: dict[str, float] = {}
+        for pooled, w in ((ps, 1 - a), (pm, a)):
+            for label, q in pooled:
+                both[label] = both.get(label, 0.0) + w * q
+        ranked = sorted(both.items(), key=lambda item: -item[1])
+        return decide(ranked, (1 - a) * cs + a * cm)
+
+    sphinx = json.loads(Path(args.sphinx).read_text())["records"]
+    moon = {
+        (r["text"], r["voice"], r["cond"]): r
+        for r in json.loads(Path(args.moonshine).read_text())["records"]
+    }
+    strategies: dict[str, Any] = {
+        "pocketsphinx": lambda s, m, r: s,
+        "moonshine": lambda s, m, r: m,
+        "loud->moonshine": lambda s, m, r: m if r["hall"] is not None and r["hall"] < loud else s,
+        "moonshine-unless-empty": lambda s, m, r: m if m[3] > 0 or m[2] else s,
+        "higher-score": lambda s, m, r: m if m[3] >= s[3] else s,
+        "loud->higher": lambda s, m, r: (
+            (m if m[3] >= s[3] else s) if r["hall"] is not None and r["hall"] < loud else s
+        ),
+    }
+    pairs = [(r, moon[(r["text"], r["voice"], r["cond"])]) for r in sphinx]
+    decisions = [(r, decided(r), decided(m), pooled_both(r, m)) for r, m in pairs]
+    conditions = list(dict.fromkeys(r["cond"] for r in sphinx))
+    print(rule, f"loud below {loud} dB")
+    strategies[f"pooled ({args.share:g} Moonshine)"] = None
+    for name, pick in strategies.items():
+        print(name)
+        for cond in conditions:
+            rows = []
+            for r, s, m, b in decisions:
+                if r["cond"] == cond:
+                    label, answered, offered, _ = pick(s, m, r) if pick else b
+                    rows.append((r["gold"], label, answered, offered))
+            p = rates(rows)
             print(f"  {cond:<10}" + "".join(f" {k} {v:6.1%}" for k, v in p.items()))
 
 
@@ -282,15 +381,36 @@ def main() -> None:
         default="auto",
         help='auto (served), rnnoise, subtract, off, "lsa[:floor=...]", "mask:FILE", "ahead:FILE"',
     )
+    p.add_argument("--engine", default="pocketsphinx", choices=("pocketsphinx", "moonshine"))
+    p.add_argument(
+        "--neural", action="store_true", help="the neural voice (synth.speak_neural) speaks"
+    )
     p = sub.add_parser("cmn")
+    p = sub.add_parser("route")
+    p.add_argument("sphinx", help="decode records of PocketSphinx")
+    p.add_argument("moonshine", help="decode records of Moonshine, same clips")
+    p.add_argument("--rule", help="nbest,power,answer,offer,reject_heard (default: served)")
+    p.add_argument("--loud", type=float, help="loud below this many dB (default audio.LOUD_DB)")
+    p.add_argument("--share", type=float, default=0.5, help="Moonshine's share when pooled")
+    p.add_argument(
+        "--by-confidence", action="store_true", help="shares times each one's word confidence"
+    )
     p = sub.add_parser("rules")
     p.add_argument("records")
     p.add_argument("--max-wrong", type=float, default=0.01)
     p.add_argument("--heard", help="add this heard-text file (speech_heard.py) to the training")
-    p.add_argument("--rule", help="replay only this rule: nbest,power,answer,offer,reject_heard")
+    p.add_argument(
+        "--rule", help="replay only this rule: nbest,power,answer,offer,reject_heard[,lead]"
+    )
     p.add_argument("--top", type=int, default=8)
+    p.add_argument(
+        "--leads",
+        type=lambda v: [float(x) for x in v.split(",")],
+        default=[0.0],
+        help="lead values for the grid (comma-separated)",
+    )
     args = parser.parse_args()
-    {"decode": decode, "cmn": cmn, "rules": rules}[args.command](args)
+    {"decode": decode, "cmn": cmn, "rules": rules, "route": route}[args.command](args)
 
 
 if __name__ == "__main__":

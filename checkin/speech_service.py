@@ -31,6 +31,7 @@ from core.masking import mask_name
 from core.runtime import Runtime
 from models.db import transaction
 from models.events import DomainEvent
+from recognition.speech import moonshine
 from recognition.speech.audio import (
     LOUD_DB,
     MAX_SECONDS,
@@ -45,11 +46,21 @@ from recognition.speech.engines import Transcript, transcribe_whole
 from recognition.speech.errors import SpeechError
 from recognition.speech.intents import Intent
 from recognition.speech.registry import SpeechEngines, engines_of
-from recognition.speech.understand import Understanding, chosen, understand
+from recognition.speech.understand import (
+    Hearing,
+    Understanding,
+    chosen,
+    understand,
+    understand_heard,
+)
 from recognition.workers import speech_pool_of
 
 # Engines whose transcript confidence is a word confidence (0..1) that scales the intent's.
-WORD_CONFIDENCE = ("vosk", "pocketsphinx-lm", "pocketsphinx-corpus")
+WORD_CONFIDENCE = ("vosk", "pocketsphinx-lm", "pocketsphinx-corpus", "moonshine-tiny")
+# Moonshine's share of the decision when it and PocketSphinx heard the same question (their
+# label probabilities and word confidences averaged), chosen on the tuning split
+# (benchmarks/speech_tune.py route; docs/speech.md "Two recognisers").
+MOONSHINE_SHARE = 0.3
 # Tickets a delegate may ask personal questions with; not single-use, so one identification
 # serves several questions while the ticket lasts (TICKET_SECONDS).
 ASKING_PURPOSES = ("assistant", "journey", "gate")
@@ -91,9 +102,21 @@ def answer_transcript(
 ) -> dict[str, Any]:
     """Understand a transcript and answer it, or ask the delegate to confirm; `audio` (the
     utterance's PCM) tells how loud the hall was."""
-    heard = transcript.confidence if transcript.engine in WORD_CONFIDENCE else 1.0
-    found = understand(transcript.text, asker.language, words, heard)
-    return respond(db, found, asker, now, transcript.text, transcript.engine, hall_of(audio))
+    found = understand_heard(hearings(transcript), asker.language, words)
+    said = found.text or transcript.text
+    engine = "+".join(t.engine for t in (transcript, *transcript.also))
+    return respond(db, found, asker, now, said, engine, hall_of(audio))
+
+
+def hearings(transcript: Transcript) -> list[Hearing]:
+    """What each recogniser heard, for the rule: its words, word confidence, n-best list (the
+    rule pools the hypotheses, as speech_bench.py measures it) and share (MOONSHINE_SHARE)."""
+    out = []
+    for t in (transcript, *transcript.also):
+        sure = t.confidence if t.engine in WORD_CONFIDENCE else 1.0
+        share = MOONSHINE_SHARE if t.engine == moonshine.NAME else 1.0 - MOONSHINE_SHARE
+        out.append(Hearing(t.text, sure, t.alternatives, share))
+    return out
 
 
 def hall_of(audio: bytes) -> dict[str, Any] | None:

@@ -8,6 +8,7 @@ a class of its own; understand.py turns the probabilities into what the kiosk do
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from functools import cache
@@ -41,13 +42,26 @@ def _zh_words(text: str) -> list[str]:
     return tokens(text, "zh")
 
 
+_WIFI = re.compile(r"\bwi[- ]fi\b")
+
+
+def plain_text(text: str) -> str:
+    """Lower case, one spelling of Wi-Fi, hyphens as spaces ("check-in" is "check in"): typed
+    text and a recogniser that writes "Wi-Fi" (Moonshine) read as the corpus does."""
+    return _WIFI.sub("wifi", text.lower()).replace("-", " ")
+
+
 def _features(language: str) -> FeatureUnion:
     if language == "zh":
         words = TfidfVectorizer(tokenizer=_zh_words, token_pattern=None, ngram_range=(1, 2))
         chars = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True)
     else:
-        words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"[^ ]+")
-        chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)
+        words = TfidfVectorizer(
+            ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"[^ ]+", preprocessor=plain_text
+        )
+        chars = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, preprocessor=plain_text
+        )
     return FeatureUnion([("words", words), ("chars", chars)])
 
 

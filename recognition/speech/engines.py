@@ -26,13 +26,15 @@ from recognition.speech.errors import SpeechError
 
 @dataclass(frozen=True)
 class Transcript:
-    """The final words of one utterance, how sure the engine was (0..1) and its n-best list
-    ((text, weight), best first; empty when the engine gives only one sentence)."""
+    """The final words of one utterance, how sure the engine was (0..1), its n-best list
+    ((text, weight), best first; empty when the engine gives only one sentence) and what other
+    recognisers heard in the same audio (`also`; the kiosk's English: Moonshine's)."""
 
     text: str
     confidence: float
     engine: str
     alternatives: tuple[tuple[str, float], ...] = ()
+    also: tuple[Transcript, ...] = ()
 
 
 class Stream(Protocol):

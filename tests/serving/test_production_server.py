@@ -91,7 +91,7 @@ def test_the_production_server_passes_a_gate_and_decodes_faces_in_its_pool(
         system = admin.get("pool", "/api/system/recognition")[1]
         assert system["server"].startswith("gunicorn/"), system  # not Werkzeug's dev server
         assert system["face"] == {"engine": "mobilefacenet", "camera_detector": "blazeface"}
-        assert system["speech"] == {"denoise": "auto", "acoustic": "kiosk"}
+        assert system["speech"] == {"denoise": "auto", "acoustic": "kiosk", "second": "moonshine"}
         pool = system["pool"]
         assert pool is not None and pool["workers"] >= 1, pool
         assert pool["done"] >= 2 and pool["latency_ms"]["p50"] is not None, pool  # enrol + identify
@@ -125,6 +125,7 @@ def test_the_production_server_passes_a_gate_and_decodes_faces_in_its_pool(
             )
             assert "语音降噪：自动（稳定噪声用 RNNoise" in engines, engines
             assert "声学模型：已针对自助机环境适配" in engines, engines
+            assert "第二识别器：Moonshine tiny（与 PocketSphinx 共同判断" in engines, engines
             page.click("#lang")
             page.wait_for_selector("#system tbody td:text-is('Faces')")
             engines = page.inner_text("#system-engines")
@@ -133,3 +134,4 @@ def test_the_production_server_passes_a_gate_and_decodes_faces_in_its_pool(
             )
             assert "Speech noise: automatic (RNNoise in steady noise" in engines, engines
             assert "acoustic model: adapted to the kiosk" in engines, engines
+            assert "second recogniser: Moonshine tiny (decides with" in engines, engines

@@ -174,3 +174,23 @@ def test_a_kiosk_in_a_loud_hall_tells_the_console_once_in_ten_minutes(
     assert said(crowd, 3, "where is my hotel", 1.0)["answered"] is True  # answered: no need
     said(crowd, 2)
     assert [e["by"] for e in told()] == ["device:1", "device:2"]
+
+
+def test_a_spoken_answer_reads_the_recognisers_whole_n_best_list(
+    runtime: Runtime, summit: Summit
+) -> None:
+    """The service pools the n-best list as the benchmarks measure it: the best sentence alone
+    ("where is the", heard with little confidence) points to the agenda, the list behind it to
+    the hotel."""
+    heard = Transcript(
+        "where is the",
+        0.45,
+        "pocketsphinx-lm",
+        (("where is the", 0.3), ("where is my hotel", 0.35), ("where is my hotel room", 0.35)),
+    )
+    with transaction(runtime.sessions) as db:
+        words = summit_words(db, at(0))
+        asker = Asker("device:1", "en", None, "kiosk:1")
+        body = answer_transcript(db, heard, asker, words, at(0))
+    assert body["answered"] is False and body["transcript"] == "where is the"
+    assert body["candidates"][0]["intent"] == "my_hotel"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +21,10 @@ from recognition.speech.sphinx_lm import (
     transcribe,
 )
 from recognition.speech.synth import read_pcm
-from recognition.speech.understand import understand
+from recognition.speech.understand import RULE, understand
 from tests.speech.conftest import Voice
+
+LEAD0 = replace(RULE, lead=0.0)
 
 MISHEARD = [
     ("where is my go to old", 0.25),
@@ -32,10 +35,19 @@ MISHEARD = [
 
 
 def test_hypotheses_that_agree_outvote_a_misheard_best_sentence() -> None:
-    alone = understand(MISHEARD[0][0], "en", NO_WORDS, heard=0.9)
-    pooled = understand(MISHEARD[0][0], "en", NO_WORDS, heard=0.9, alternatives=MISHEARD)
+    """A misheard best sentence comes with low word confidence (here 0.5): the list behind it
+    decides. A clearly heard one (0.94) leads its list: the flat 5-best weights of
+    PocketSphinx no longer let "where is michael tell" count as much as "where is my hotel"."""
+    alone = understand(MISHEARD[0][0], "en", NO_WORDS, heard=0.5)
+    pooled = understand(MISHEARD[0][0], "en", NO_WORDS, heard=0.5, alternatives=MISHEARD)
     assert "my_hotel" not in [c.name for c in alone.candidates]
     assert pooled.candidates[0].name == "my_hotel"
+    heard = ["where is my hotel", "where is my go tell", "where is like hotel"]
+    heard += ["where is michael tell", "where is my tell tell"]
+    clear = understand(heard[0], "en", NO_WORDS, 0.94, [(t, 0.2) for t in heard])
+    assert (clear.intent.name, clear.answered) == ("my_hotel", True)
+    flat = understand(heard[0], "en", NO_WORDS, 0.94, [(t, 0.2) for t in heard], LEAD0)
+    assert flat.answered is False  # the rule before the lead
 
 
 def test_typed_question_below_the_answer_threshold_is_confirmed_with_three_buttons() -> None:

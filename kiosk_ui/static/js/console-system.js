@@ -12,8 +12,8 @@
     server: ["服务进程 {0}（编号 {1}）", "Server {0} (process {1})"],
     none: ["—", "—"],
     failed: ["无法读取识别服务状态", "Could not read the recognition workers' state"],
-    engines: ["人脸：{0}；摄像头画面：{1}。语音降噪：{2}；声学模型：{3}。",
-      "Faces: {0}; camera frames: {1}. Speech noise: {2}; acoustic model: {3}."],
+    engines: ["人脸：{0}；摄像头画面：{1}。语音降噪：{2}；声学模型：{3}；第二识别器：{4}。",
+      "Faces: {0}; camera frames: {1}. Speech noise: {2}; acoustic model: {3}; second recogniser: {4}."],
   };
   // The engines in use, in words (GET /api/system/recognition gives their codes).
   const NAMES = {
@@ -32,6 +32,10 @@
     kiosk: ["已针对自助机环境适配", "adapted to the kiosk"],
     custom: ["本会议自定义适配", "this summit's own adaptation"],
     missing: ["适配文件缺失，英语语音无法识别", "adaptation file missing: English speech cannot be heard"],
+    moonshine: ["Moonshine tiny（与 PocketSphinx 共同判断，嘈杂时更可靠）",
+      "Moonshine tiny (decides with PocketSphinx; holds up better in crowds)"],
+    not_installed: ["未安装（仅 PocketSphinx）", "not installed (PocketSphinx alone)"],
+    moonshine_missing: ["模型文件缺失，英语语音无法识别", "model files missing: English speech cannot be heard"],
   };
   const t = (key, ...args) => window.Summit.t(W[key], ...args);
   const named = (code) => (NAMES[code] ? window.Summit.t(NAMES[code]) : t("none"));
@@ -63,6 +67,7 @@
       named(last.face.camera_detector),
       named(last.speech.denoise),
       named(last.speech.acoustic),
+      named(last.speech.second),
     );
     C.fillTable(document.querySelector("#system tbody"), [
       row("faces", last.pool),

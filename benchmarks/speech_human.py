@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Recorded human speech in a crowd: word errors of the two English recognisers.
+
+    apt-get install pocketsphinx-testdata
+    .venv/bin/python benchmarks/speech_human.py [--conditions clean,babble20,babble10]
+
+The only recorded human speech on this machine's registries is Debian's pocketsphinx-testdata:
+five LibriVox sentences of read English (one reader) and five spoken playing-card lists. Not
+questions, so no intents: this measures how each recogniser hears people, clean and with the
+benchmarks' babble (synth.babble, six synthetic talkers) mixed in at 20 and 10 dB, in one run.
+
+- pocketsphinx-general: PocketSphinx with its own general English language model and the
+  served noise front end and acoustic transform (the fairest PocketSphinx for open text);
+- pocketsphinx-kiosk: the served kiosk decoder (corpus language model mixed with general
+  English), which expects questions, not novels or cards;
+- moonshine-tiny: Moonshine tiny (recognition/speech/moonshine.py) on the raw audio.
+
+Word error rate over all words (lower case, punctuation dropped), and the real-time factor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.speech_adapt import REAL, TESTDATA, word_errors  # noqa: E402
+from recognition.speech.synth import babble, mix_noise, read_pcm  # noqa: E402
+
+
+def references() -> dict[str, list[str]]:
+    refs = {}
+    for folder, listing in REAL:
+        for line in (TESTDATA / folder / listing).read_text().splitlines():
+            text, _, uid = line.rpartition("(")
+            words = text.replace("<s>", "").replace("</s>", "").lower().split()
+            refs[f"{folder}/{uid.strip(') ')}"] = words
+    return refs
+
+
+def recognisers() -> dict[str, Callable[[bytes], str]]:
+    import pocketsphinx
+
+    from recognition.speech import denoise
+    from recognition.speech.catalogue import NO_WORDS
+    from recognition.speech.engines import transcribe_whole
+    from recognition.speech.moonshine import require
+    from recognition.speech.sphinx_lm import DECODER_OPTIONS, CorpusLmEngine
+
+    general = pocketsphinx.Decoder(loglevel="FATAL", **DECODER_OPTIONS)
+    kiosk = CorpusLmEngine()
+    moonshine = require()
+
+    def sphinx_general(pcm: bytes) -> str:
+        clean = denoise.make(kiosk.denoise)
+        x = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+        if clean:
+            x = np.concatenate([clean.process(x), clean.finish()])
+        general.start_utt()
+        general.process_raw(
+            np.clip(np.round(x), -32768, 32767).astype("<i2").tobytes(), full_utt=True
+        )
+        general.end_utt()
+        hyp = general.hyp()
+        return hyp.hypstr if hyp else ""
+
+    return {
+        "pocketsphinx-general": sphinx_general,
+        "pocketsphinx-kiosk": lambda pcm: transcribe_whole(kiosk.open_stream(NO_WORDS), pcm).text,
+        "moonshine-tiny": lambda pcm: moonshine.transcribe(pcm).text,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--conditions", default="clean,babble20,babble10")
+    parser.add_argument("--show", action="store_true", help="print every transcript")
+    args = parser.parse_args()
+    if not TESTDATA.exists():
+        sys.exit(f"{TESTDATA} is missing: apt-get install pocketsphinx-testdata")
+    refs = references()
+    systems = recognisers()
+    with tempfile.TemporaryDirectory(prefix="speech-human-") as tmp:
+        folder = Path(tmp)
+        crowd = babble(folder / "babble.wav", 40.0)
+        print(
+            f"{len(refs)} recordings, {sum(map(len, refs.values()))} words (pocketsphinx-testdata)"
+        )
+        for cond in args.conditions.split(","):
+            for name, hear in systems.items():
+                errors = total = 0
+                cpu = seconds = 0.0
+                for uid, ref in sorted(refs.items()):
+                    path = TESTDATA / f"{uid}.wav"
+                    if cond != "clean":
+                        path = mix_noise(
+                            path, crowd, folder / "n.wav", float(cond.removeprefix("babble"))
+                        )
+                    pcm = read_pcm(path)
+                    start = time.process_time()
+                    said = hear(pcm).lower().split()
+                    cpu += time.process_time() - start
+                    seconds += len(pcm) / 32000
+                    errors += word_errors(ref, said)
+                    total += len(ref)
+                    if args.show:
+                        print(f"    {cond} {name} {uid}: {' '.join(said)}")
+                print(
+                    f"  {cond:<9} {name:<21} word errors {100 * errors / total:5.1f}%"
+                    f"  RTF {cpu / seconds:.3f}"
+                )
+
+
+if __name__ == "__main__":
+    main()
