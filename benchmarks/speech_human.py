@@ -13,7 +13,8 @@ benchmarks' babble (synth.babble, six synthetic talkers) mixed in at 20 and 10 d
   served noise front end and acoustic transform (the fairest PocketSphinx for open text);
 - pocketsphinx-kiosk: the served kiosk decoder (corpus language model mixed with general
   English), which expects questions, not novels or cards;
-- moonshine-tiny: Moonshine tiny (recognition/speech/moonshine.py) on the raw audio.
+- moonshine-tiny: Moonshine tiny (recognition/speech/moonshine.py) on the raw audio (served);
+- moonshine-front-end: the same through the served noise front end (a try, not served).
 
 Word error rate over all words (lower case, punctuation dropped), and the real-time factor.
 """
@@ -59,15 +60,16 @@ def recognisers() -> dict[str, Callable[[bytes], str]]:
     kiosk = CorpusLmEngine()
     moonshine = require()
 
-    def sphinx_general(pcm: bytes) -> str:
+    def front(pcm: bytes) -> bytes:  # the served noise front end, as the kiosk's decoder hears
         clean = denoise.make(kiosk.denoise)
         x = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
         if clean:
             x = np.concatenate([clean.process(x), clean.finish()])
+        return np.clip(np.round(x), -32768, 32767).astype("<i2").tobytes()
+
+    def sphinx_general(pcm: bytes) -> str:
         general.start_utt()
-        general.process_raw(
-            np.clip(np.round(x), -32768, 32767).astype("<i2").tobytes(), full_utt=True
-        )
+        general.process_raw(front(pcm), full_utt=True)
         general.end_utt()
         hyp = general.hyp()
         return hyp.hypstr if hyp else ""
@@ -76,6 +78,7 @@ def recognisers() -> dict[str, Callable[[bytes], str]]:
         "pocketsphinx-general": sphinx_general,
         "pocketsphinx-kiosk": lambda pcm: transcribe_whole(kiosk.open_stream(NO_WORDS), pcm).text,
         "moonshine-tiny": lambda pcm: moonshine.transcribe(pcm).text,
+        "moonshine-front-end": lambda pcm: moonshine.transcribe(front(pcm)).text,
     }
 
 

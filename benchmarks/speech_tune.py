@@ -6,6 +6,10 @@
     .venv/bin/python benchmarks/speech_tune.py rules /tmp/tune.json [--rule 5,0.5,0.7,0.02,0.5]
         [--heard rows.tsv] [...]
     .venv/bin/python benchmarks/speech_tune.py cmn
+    .venv/bin/python benchmarks/speech_tune.py decode --engine moonshine --out /tmp/moon.json
+        [--neural] [--moonshine-front]
+    .venv/bin/python benchmarks/speech_tune.py route /tmp/tune.json /tmp/moon.json [--share 0.3]
+        [--share-loud S] [--by-confidence]
 
 The split: every third template of each corpus intent (index % 3 == 1) is held out. The language
 model and the classifier are trained on the other templates only (plus the catalogue's
@@ -22,7 +26,11 @@ denoise.FRONT_ENDS, `lsa`, the log-MMSE prototype of speech_lsa.py, `mask:FILE`,
 another of speech_mask.py's learned babble masks wherever it masks, or `ahead:FILE`, only for
 a voice-like lead, where auto uses babble-mask-ahead.npz); `rules` replays decision
 rules (all of a grid, or `--rule` alone) on those records with the split's classifier (`--heard`:
-trained on heard text from speech_heard.py too); `cmn` prints the cepstral mean the decoder
+trained on heard text from speech_heard.py too); `decode --engine moonshine` records
+Moonshine tiny on the same clips (`--moonshine-front`: through the noise front end), `--neural`
+speaks them in the neural voice instead; `route` replays how the kiosk uses both recognisers
+(either alone, Moonshine in a loud hall, the higher answer score, or pooled with Moonshine's
+`--share`, the served way); `cmn` prints the cepstral mean the decoder
 reaches after hearing training sentences (the start value `cmninit` in sphinx_lm.py).
 """
 
@@ -128,6 +136,19 @@ def decode(args: argparse.Namespace) -> None:
         name, _, path = args.denoise.partition(":")
         kind, swap = "auto", masked(path, ("AHEAD_MODEL",)) if name == "ahead" else masked(path)
     moonshine = shared() if args.engine == "moonshine" else None
+
+    def front(pcm: bytes) -> bytes:
+        """`--moonshine-front`: the served noise front end before Moonshine (a try)."""
+        import numpy as np
+
+        from recognition.speech import denoise
+
+        clean = denoise.make(args.denoise if args.denoise in FRONT_ENDS else "auto")
+        x = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+        if clean:
+            x = np.concatenate([clean.process(x), clean.finish()])
+        return np.clip(np.round(x), -32768, 32767).astype("<i2").tobytes()
+
     if args.engine == "moonshine" and moonshine is None:
         sys.exit("Moonshine is not installed (./dev setup)")
     with swap:
@@ -139,7 +160,7 @@ def decode(args: argparse.Namespace) -> None:
                 pcm = read_pcm(path)
                 start = time.process_time()
                 if moonshine is not None:  # the raw audio: it was trained on noisy speech
-                    t = moonshine.transcribe(pcm)
+                    t = moonshine.transcribe(front(pcm) if args.moonshine_front else pcm)
                 else:
                     stream = engine.open_stream(WORDS)
                     for i in range(0, len(pcm), 3200):
@@ -301,7 +322,9 @@ def route(args: argparse.Namespace) -> None:
         """Both recognisers' label probabilities and word confidences averaged (`--share` of
         Moonshine's); one that heard nothing leaves the other alone."""
         (ps, cs), (pm, cm) = pooled_of(r), pooled_of(m)
-        a = args.share if m["heard"].strip() else 0.0
+        loud_hall = r["hall"] is not None and r["hall"] < loud
+        share = args.share_loud if loud_hall and args.share_loud is not None else args.share
+        a = share if m["heard"].strip() else 0.0
         a = a if r["heard"].strip() else 1.0
         if args.by_confidence and 0 < a < 1:  # the surer recogniser weighs more
             a = a * cm / max(1e-9, a * cm + (1 - a) * cs)
@@ -385,6 +408,9 @@ def main() -> None:
     p.add_argument(
         "--neural", action="store_true", help="the neural voice (synth.speak_neural) speaks"
     )
+    p.add_argument(
+        "--moonshine-front", action="store_true", help="Moonshine hears the noise front end's audio"
+    )
     p = sub.add_parser("cmn")
     p = sub.add_parser("route")
     p.add_argument("sphinx", help="decode records of PocketSphinx")
@@ -392,6 +418,7 @@ def main() -> None:
     p.add_argument("--rule", help="nbest,power,answer,offer,reject_heard (default: served)")
     p.add_argument("--loud", type=float, help="loud below this many dB (default audio.LOUD_DB)")
     p.add_argument("--share", type=float, default=0.5, help="Moonshine's share when pooled")
+    p.add_argument("--share-loud", type=float, help="Moonshine's share in a loud hall")
     p.add_argument(
         "--by-confidence", action="store_true", help="shares times each one's word confidence"
     )
