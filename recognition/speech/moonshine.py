@@ -20,6 +20,7 @@ posteriors, so a misheard question is offered as buttons, not answered.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import threading
@@ -46,6 +47,7 @@ RATE = 16000
 MIN_SECONDS, MAX_SECONDS = 0.1, 64.0  # what the model accepts in one call
 TOKENS_PER_SECOND = 6.5  # longest transcript allowed: a runaway decoder stops there
 _BYTE = re.compile(r"<0x([0-9A-Fa-f]{2})>")
+log = logging.getLogger(__name__)
 
 
 def folder() -> Path | None:
@@ -250,4 +252,9 @@ class _Both:
 
     def finish(self) -> Transcript:
         heard = self.first.finish()
-        return replace(heard, also=(self.moonshine.transcribe(bytes(self.audio)),))
+        try:
+            second = self.moonshine.transcribe(bytes(self.audio))
+        except Exception as exc:  # onnxruntime's own errors: PocketSphinx still answers
+            log.warning("Moonshine failed, PocketSphinx alone decides: %s", type(exc).__name__)
+            return heard
+        return replace(heard, also=(second,))

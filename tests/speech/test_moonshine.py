@@ -86,6 +86,22 @@ def test_the_kiosk_engine_streams_pocketsphinx_and_adds_moonshine(
     assert second.engine == "moonshine-tiny" and "password" in second.text
 
 
+def test_if_moonshine_fails_pocketsphinx_alone_answers(
+    model: moonshine.Moonshine, say: Voice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fault in the second recogniser (onnxruntime raising) costs the delegate nothing: the
+    question is decided on PocketSphinx's words, not answered with a server error."""
+    engine = moonshine.WithMoonshine(CorpusLmEngine(), model)
+
+    def broken(pcm: bytes) -> None:
+        raise RuntimeError("onnxruntime: out of memory")
+
+    monkeypatch.setattr(model, "transcribe", broken)
+    pcm = read_pcm(say("what is the wifi password", "en-us", 150))
+    heard = transcribe_whole(engine.open_stream(NO_WORDS), pcm)
+    assert heard.engine == "pocketsphinx-lm" and "wifi" in heard.text and heard.also == ()
+
+
 def test_registry_serves_both_unless_switched_off(
     model: moonshine.Moonshine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
