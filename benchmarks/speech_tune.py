@@ -245,7 +245,7 @@ def rules(args: argparse.Namespace) -> None:
     import itertools
 
     from recognition.speech.classifier import IntentClassifier
-    from recognition.speech.understand import Rule, decide_labels, lead_weights, pooled_scores
+    from recognition.speech.understand import Rule, decide_labels, pool_hypotheses
 
     train, _ = split()
     model = IntentClassifier("en", train + heard(args.heard))
@@ -269,9 +269,8 @@ def rules(args: argparse.Namespace) -> None:
             for r in records:
                 if r["cond"] != cond:
                     continue
-                weights = [w for _, w in r["nbest"]][: rule.nbest] or [1.0]
-                weights = lead_weights(weights, r["confidence"], rule.lead)
-                pooled = pooled_scores(r["scores"], weights, rule.nbest)
+                weights = [w for _, w in r["nbest"]] or [1.0]
+                pooled = pool_hypotheses(r["scores"], weights, r["confidence"], rule)
                 label, answered, offered = decide_labels(pooled, r["confidence"], rule)
                 rows.append((r["gold"], label, answered, offered))
             per[cond] = rates(rows)
@@ -292,7 +291,7 @@ def route(args: argparse.Namespace) -> None:
     (speech over noise below audio.LOUD_DB), Moonshine unless it heard nothing, and whichever
     one's answer score is higher (both always run)."""
     from recognition.speech.classifier import IntentClassifier
-    from recognition.speech.understand import RULE, Rule, decide_labels, lead_weights, pooled_scores
+    from recognition.speech.understand import RULE, Rule, combine, decide_labels, pool_hypotheses
 
     train, _ = split()
     model = IntentClassifier("en", train)
@@ -304,10 +303,9 @@ def route(args: argparse.Namespace) -> None:
         texts = [t for t, _ in r["nbest"]] or [r["heard"]]
         if not texts[0].strip():
             return [("unknown", 1.0)], 0.0
-        weights = [w for _, w in r["nbest"]][: rule.nbest] or [1.0]
-        weights = lead_weights(weights, r["confidence"], rule.lead)
+        weights = [w for _, w in r["nbest"]] or [1.0]
         scores = [s.ranked for s in model.scores_many(texts[: rule.nbest])]
-        return list(pooled_scores(scores, weights, rule.nbest)), r["confidence"]
+        return list(pool_hypotheses(scores, weights, r["confidence"], rule)), r["confidence"]
 
     def decide(pooled: list[tuple[str, float]], heard: float) -> tuple[str, bool, list[str], float]:
         label, answered, offered = decide_labels(pooled, heard, rule)
@@ -328,12 +326,8 @@ def route(args: argparse.Namespace) -> None:
         a = a if r["heard"].strip() else 1.0
         if args.by_confidence and 0 < a < 1:  # the surer recogniser weighs more
             a = a * cm / max(1e-9, a * cm + (1 - a) * cs)
-        both: dict[str, float] = {}
-        for pooled, w in ((ps, 1 - a), (pm, a)):
-            for label, q in pooled:
-                both[label] = both.get(label, 0.0) + w * q
-        ranked = sorted(both.items(), key=lambda item: -item[1])
-        return decide(ranked, (1 - a) * cs + a * cm)
+        ranked, heard = combine([(ps, cs, 1 - a), (pm, cm, a)])  # as the kiosk pools them
+        return decide(list(ranked), heard)
 
     sphinx = json.loads(Path(args.sphinx).read_text())["records"]
     moon = {

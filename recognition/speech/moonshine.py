@@ -3,8 +3,8 @@
 PocketSphinx (sphinx_lm.py) is the English default; in a loud hall it misses most questions
 (babble at 10 dB), where Moonshine tiny, a 27M-parameter encoder-decoder trained by Useful
 Sensors on recorded speech (MIT licence), still hears most of them. The kiosk runs it beside
-PocketSphinx (`KioskEnglishEngine`, which decides which recogniser's words the intent rule
-reads; docs/speech.md "Two recognisers").
+PocketSphinx (`WithMoonshine`; the intent rule weighs both, understand.understand_heard;
+docs/speech.md "Two recognisers").
 
 Models: the quantized ONNX encoder and decoder of the npm package @moonshine-ai/moonshine-js
 0.1.29 and the tokenizer of the PyPI package useful-moonshine-onnx 20251121 (both MIT), put

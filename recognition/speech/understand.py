@@ -87,6 +87,28 @@ def lead_weights(weights: Sequence[float], heard: float, lead: float) -> list[fl
     return out
 
 
+def pool_hypotheses(
+    scores: Sequence[Ranked], weights: Sequence[float], heard: float, rule: Rule
+) -> Ranked:
+    """One recogniser's n-best list as label probabilities: the first `rule.nbest` hypotheses'
+    label probabilities averaged with their weights, the best sentence leading (lead_weights)."""
+    return pooled_scores(
+        scores, lead_weights(list(weights)[: rule.nbest], heard, rule.lead), rule.nbest
+    )
+
+
+def combine(parts: Sequence[tuple[Ranked, float, float]]) -> tuple[Ranked, float]:
+    """Several recognisers' label probabilities and word confidences, each given as (pooled
+    labels, word confidence, share), averaged with their shares."""
+    total = sum(share for _, _, share in parts) or 1.0
+    both: dict[str, float] = {}
+    for pooled, _, share in parts:
+        for label, p in pooled:
+            both[label] = both.get(label, 0.0) + p * share / total
+    heard = sum(max(0.0, min(1.0, h)) * share for _, h, share in parts) / total
+    return sorted(both.items(), key=lambda item: -item[1]), heard
+
+
 def decide_labels(pooled: Ranked, heard: float, rule: Rule) -> tuple[str, bool, list[str]]:
     """(label answered or `unknown`, answered?, labels offered to confirm, best first)."""
     heard = max(0.0, min(1.0, heard))
@@ -151,7 +173,8 @@ def understand_heard(
     """Decide on one question several recognisers heard: each one's label probabilities (its
     n-best list pooled) and word confidence are averaged with their shares; one that heard
     nothing leaves the decision to the others."""
-    pooled_by: list[tuple[Ranked, float, float, str]] = []
+    parts: list[tuple[Ranked, float, float]] = []
+    saids: list[str] = []  # each part's best sentence, as heard
     texts: list[str] = []
     for h in hearings:
         hypotheses = [(t, w) for t, w in h.alternatives if t.strip()] or [(h.text, 1.0)]
@@ -161,20 +184,17 @@ def understand_heard(
         if not mine[0]:
             continue
         scores = [s.ranked for s in classifier(language).scores_many(mine[: rule.nbest])]
-        weights = lead_weights([w for _, w in hypotheses][: rule.nbest], h.heard, rule.lead)
-        pooled_by.append((pooled_scores(scores, weights, rule.nbest), h.heard, h.share, h.text))
+        parts.append(
+            (pool_hypotheses(scores, [w for _, w in hypotheses], h.heard, rule), h.heard, h.share)
+        )
+        saids.append(h.text)
         texts += mine[: rule.nbest]
-    if not pooled_by:
+    if not parts:
         return Understanding(Intent("unknown"), 0.0, False, ())
-    total = sum(share for _, _, share, _ in pooled_by) or 1.0
-    both: dict[str, float] = {}
-    for pooled_one, _, share, _ in pooled_by:
-        for label, p in pooled_one:
-            both[label] = both.get(label, 0.0) + p * share / total
-    pooled = sorted(both.items(), key=lambda item: -item[1])
-    heard = sum(max(0.0, min(1.0, h)) * share for _, h, share, _ in pooled_by) / total
+    pooled, heard = combine(parts)
     top = pooled[0][0]
-    said = max(pooled_by, key=lambda one: dict(one[0]).get(top, 0.0) * one[1])[3]
+    surest = max(range(len(parts)), key=lambda k: dict(parts[k][0]).get(top, 0.0) * parts[k][1])
+    said = saids[surest]
     _, answered, offered = decide_labels(pooled, heard, rule)
     factor = heard**rule.power
     probability = dict(pooled)
