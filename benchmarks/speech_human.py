@@ -13,8 +13,12 @@ benchmarks' babble (synth.babble, six synthetic talkers) mixed in at 20 and 10 d
   served noise front end and acoustic transform (the fairest PocketSphinx for open text);
 - pocketsphinx-kiosk: the served kiosk decoder (corpus language model mixed with general
   English), which expects questions, not novels or cards;
-- moonshine-tiny: Moonshine tiny (recognition/speech/moonshine.py) on the raw audio (served);
-- moonshine-front-end: the same through the served noise front end (a try, not served).
+- moonshine-raw: Moonshine tiny (recognition/speech/moonshine.py) on the raw audio always
+  (served until 2026-12-02 23:30 UTC);
+- moonshine-front-end: the same through the served noise front end always;
+- moonshine-served: Moonshine's words as the kiosk's pair gives them (raw in a quiet hall,
+  through PocketSphinx's front end in a loud one: moonshine._Both.for_moonshine); its RTF
+  includes PocketSphinx, which heard the question too.
 
 Word error rate over all words (lower case, punctuation dropped), and the real-time factor.
 """
@@ -53,12 +57,13 @@ def recognisers() -> dict[str, Callable[[bytes], str]]:
     from recognition.speech import denoise
     from recognition.speech.catalogue import NO_WORDS
     from recognition.speech.engines import transcribe_whole
-    from recognition.speech.moonshine import require
+    from recognition.speech.moonshine import WithMoonshine, require
     from recognition.speech.sphinx_lm import DECODER_OPTIONS, CorpusLmEngine
 
     general = pocketsphinx.Decoder(loglevel="FATAL", **DECODER_OPTIONS)
     kiosk = CorpusLmEngine()
     moonshine = require()
+    pair = WithMoonshine(CorpusLmEngine(), moonshine)
 
     def front(pcm: bytes) -> bytes:  # the served noise front end, as the kiosk's decoder hears
         clean = denoise.make(kiosk.denoise)
@@ -77,8 +82,11 @@ def recognisers() -> dict[str, Callable[[bytes], str]]:
     return {
         "pocketsphinx-general": sphinx_general,
         "pocketsphinx-kiosk": lambda pcm: transcribe_whole(kiosk.open_stream(NO_WORDS), pcm).text,
-        "moonshine-tiny": lambda pcm: moonshine.transcribe(pcm).text,
+        "moonshine-raw": lambda pcm: moonshine.transcribe(pcm).text,
         "moonshine-front-end": lambda pcm: moonshine.transcribe(front(pcm)).text,
+        "moonshine-served": lambda pcm: " ".join(
+            t.text for t in transcribe_whole(pair.open_stream(NO_WORDS), pcm).also
+        ),
     }
 
 

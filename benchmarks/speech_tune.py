@@ -9,7 +9,7 @@
     .venv/bin/python benchmarks/speech_tune.py decode --engine moonshine --out /tmp/moon.json
         [--neural] [--moonshine-front]
     .venv/bin/python benchmarks/speech_tune.py route /tmp/tune.json /tmp/moon.json [--share 0.3]
-        [--share-loud S] [--by-confidence]
+        [--share-loud S] [--by-confidence] [--moonshine-loud /tmp/moon-front.json]
 
 The split: every third template of each corpus intent (index % 3 == 1) is held out. The language
 model and the classifier are trained on the other templates only (plus the catalogue's
@@ -30,7 +30,8 @@ trained on heard text from speech_heard.py too); `decode --engine moonshine` rec
 Moonshine tiny on the same clips (`--moonshine-front`: through the noise front end), `--neural`
 speaks them in the neural voice instead; `route` replays how the kiosk uses both recognisers
 (either alone, Moonshine in a loud hall, the higher answer score, or pooled with Moonshine's
-`--share`, the served way); `cmn` prints the cepstral mean the decoder
+`--share`, the served way; `--moonshine-loud`: Moonshine's words from the front end's audio in
+a loud hall); `cmn` prints the cepstral mean the decoder
 reaches after hearing training sentences (the start value `cmninit` in sphinx_lm.py).
 """
 
@@ -276,10 +277,12 @@ def rules(args: argparse.Namespace) -> None:
             per[cond] = rates(rows)
         results.append((rule, per))
     worst = args.max_wrong
-    ok = [x for x in results if max(p["wrong"] for p in x[1].values()) <= worst]
+    # a rule asked for by name is printed whatever its wrong rate; a grid keeps those within it
+    ok = [x for x in results if args.rule or max(p["wrong"] for p in x[1].values()) <= worst]
     ok.sort(key=lambda x: -sum(p["right"] + 0.25 * p["direct"] for p in x[1].values()))
-    before = [x for x in results if x[0] == Rule(1, 1.0, 0.6, 0.08, 0.0)]
-    for rule, per in before + ok[: args.top]:
+    best = ok[: args.top]
+    before = [x for x in results if x[0] == Rule(1, 1.0, 0.6, 0.08, 0.0) and x not in best]
+    for rule, per in before + best:
         print(rule)
         for cond, p in per.items():
             print(f"  {cond:<10}" + "".join(f" {k} {v:6.1%}" for k, v in p.items()))
@@ -318,9 +321,12 @@ def route(args: argparse.Namespace) -> None:
 
     def pooled_both(r: dict[str, Any], m: dict[str, Any]) -> tuple[str, bool, list[str], float]:
         """Both recognisers' label probabilities and word confidences averaged (`--share` of
-        Moonshine's); one that heard nothing leaves the other alone."""
-        (ps, cs), (pm, cm) = pooled_of(r), pooled_of(m)
+        Moonshine's); one that heard nothing leaves the other alone. `--moonshine-loud`:
+        Moonshine's words from those records (the front end's audio) in a loud hall."""
         loud_hall = r["hall"] is not None and r["hall"] < loud
+        if loud_hall and moon_loud:
+            m = moon_loud[(r["text"], r["voice"], r["cond"])]
+        (ps, cs), (pm, cm) = pooled_of(r), pooled_of(m)
         share = args.share_loud if loud_hall and args.share_loud is not None else args.share
         a = share if m["heard"].strip() else 0.0
         a = a if r["heard"].strip() else 1.0
@@ -330,10 +336,14 @@ def route(args: argparse.Namespace) -> None:
         return decide(list(ranked), heard)
 
     sphinx = json.loads(Path(args.sphinx).read_text())["records"]
-    moon = {
-        (r["text"], r["voice"], r["cond"]): r
-        for r in json.loads(Path(args.moonshine).read_text())["records"]
-    }
+
+    def by_clip(path: str | None) -> dict[tuple[str, str, str], dict[str, Any]]:
+        if not path:
+            return {}
+        records = json.loads(Path(path).read_text())["records"]
+        return {(r["text"], r["voice"], r["cond"]): r for r in records}
+
+    moon, moon_loud = by_clip(args.moonshine), by_clip(args.moonshine_loud)
     strategies: dict[str, Any] = {
         "pocketsphinx": lambda s, m, r: s,
         "moonshine": lambda s, m, r: m,
@@ -413,6 +423,9 @@ def main() -> None:
     p.add_argument("--loud", type=float, help="loud below this many dB (default audio.LOUD_DB)")
     p.add_argument("--share", type=float, default=0.5, help="Moonshine's share when pooled")
     p.add_argument("--share-loud", type=float, help="Moonshine's share in a loud hall")
+    p.add_argument(
+        "--moonshine-loud", help="Moonshine's records (--moonshine-front) used in a loud hall"
+    )
     p.add_argument(
         "--by-confidence", action="store_true", help="shares times each one's word confidence"
     )

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from recognition.speech.audio import LOUD_DB, speech_over_noise
 from recognition.speech.catalogue import SummitWords
 from recognition.speech.engines import Engine, Stream, Transcript
 from recognition.speech.errors import SpeechError, SpeechUnavailable
@@ -222,8 +223,9 @@ def require() -> Moonshine:
 
 class WithMoonshine:
     """The kiosk's English: PocketSphinx streams while the delegate speaks (partial words on
-    the screen), then Moonshine hears the whole question's raw audio; the transcript carries
-    both (Moonshine's in `also`) and the intent rule weighs them (understand.understand_heard,
+    the screen), then Moonshine hears the whole question (raw, or in a loud hall through
+    PocketSphinx's noise front end: `_Both.for_moonshine`); the transcript carries both
+    (Moonshine's in `also`) and the intent rule weighs them (understand.understand_heard,
     MOONSHINE_SHARE in checkin/speech_service.py)."""
 
     language = "en"
@@ -253,8 +255,21 @@ class _Both:
     def finish(self) -> Transcript:
         heard = self.first.finish()
         try:
-            second = self.moonshine.transcribe(bytes(self.audio))
+            second = self.moonshine.transcribe(self.for_moonshine())
         except Exception as exc:  # onnxruntime's own errors: PocketSphinx still answers
             log.warning("Moonshine failed, PocketSphinx alone decides: %s", type(exc).__name__)
             return heard
         return replace(heard, also=(second,))
+
+    def for_moonshine(self) -> bytes:
+        """What Moonshine hears: the raw audio in a quiet hall, and in a loud one (speech over
+        noise below audio.LOUD_DB) the audio PocketSphinx heard through the noise front end,
+        which costs nothing more. Chosen on the tuning split (docs/speech.md): the front end
+        helps Moonshine in steady noise and crowds and costs it words on clean speech."""
+        raw = bytes(self.audio)
+        level = speech_over_noise(raw)
+        if level is None or level >= LOUD_DB:
+            return raw
+        front = getattr(self.first, "front_audio", None)
+        cleaned = front() if callable(front) else None
+        return cleaned or raw

@@ -172,6 +172,7 @@ class _LmStream:
             dec.set_cmn(start)  # the room's, not whatever this pooled decoder heard last
         self._rng = np.random.default_rng(0)
         self._clean = front_ends.make(engine.denoise)
+        self._heard = bytearray()  # the audio through the front end, before the dither
         self._dec.start_utt()
         self._done = False
 
@@ -184,8 +185,15 @@ class _LmStream:
     def _feed(self, x: np.ndarray) -> None:
         if not len(x):  # the denoiser holds back less than a frame; PocketSphinx refuses 0 bytes
             return
+        if self._clean:
+            self._heard += np.clip(np.round(x), -32768, 32767).astype("<i2").tobytes()
         x = x + self._rng.normal(0.0, DITHER_LSB, len(x))
         self._dec.process_raw(np.clip(np.round(x), -32768, 32767).astype("<i2").tobytes())
+
+    def front_audio(self) -> bytes | None:
+        """The question as the noise front end gave it to the decoder (16 kHz 16-bit PCM; all
+        of it once finished), or None when there is no front end (SPEECH_DENOISE=off)."""
+        return bytes(self._heard) if self._clean else None
 
     def finish(self) -> Transcript:
         if self._done:

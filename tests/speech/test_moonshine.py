@@ -154,3 +154,54 @@ def test_in_a_crowd_moonshine_keeps_the_question_among_the_buttons(
             heard,
             u,
         )
+
+
+def test_in_a_loud_hall_moonshine_hears_what_the_front_end_gave_pocketsphinx(
+    model: moonshine.Moonshine, say: Voice, tmp_path: Path
+) -> None:
+    """Quiet: the raw question. Babble at 10 dB: the audio PocketSphinx heard through the noise
+    front end, streamed in 100 ms chunks, the same as the front end run on the whole question
+    (what the tuning split measured), and not the raw audio."""
+    from recognition.speech import denoise
+    from recognition.speech.audio import LOUD_DB, speech_over_noise
+
+    engine = moonshine.WithMoonshine(CorpusLmEngine(denoise="auto"), model)
+    clean = read_pcm(say("where is the shuttle bus to the airport", "en-us", 150))
+    stream = engine.open_stream(NO_WORDS)
+    transcribe_whole(stream, clean)
+    assert stream.for_moonshine() == clean  # a quiet hall: raw
+
+    crowd = babble(tmp_path / "crowd.wav", 20.0)
+    noisy = read_pcm(
+        mix_noise(
+            say("where is the shuttle bus to the airport", "en-us", 150),
+            crowd,
+            tmp_path / "n.wav",
+            10.0,
+        )
+    )
+    level = speech_over_noise(noisy)
+    assert level is not None and level < LOUD_DB
+    stream = engine.open_stream(NO_WORDS)
+    heard = transcribe_whole(stream, noisy)
+    front = denoise.make("auto")
+    assert front is not None
+    x = np.frombuffer(noisy, dtype="<i2").astype(np.float64)
+    whole = np.concatenate([front.process(x), front.finish()])
+    expected = np.clip(np.round(whole), -32768, 32767).astype("<i2").tobytes()
+    given = stream.for_moonshine()
+    assert given == expected and given != noisy and len(given) == len(noisy)
+    assert heard.also and heard.also[0].engine == "moonshine-tiny"
+
+
+def test_without_a_front_end_moonshine_hears_the_raw_question(
+    model: moonshine.Moonshine, say: Voice, tmp_path: Path
+) -> None:
+    crowd = babble(tmp_path / "crowd.wav", 20.0)
+    noisy = read_pcm(
+        mix_noise(say("what is the wifi password", "en-us", 150), crowd, tmp_path / "n.wav", 10.0)
+    )
+    engine = moonshine.WithMoonshine(CorpusLmEngine(denoise="off"), model)
+    stream = engine.open_stream(NO_WORDS)
+    transcribe_whole(stream, noisy)
+    assert stream.for_moonshine() == noisy
