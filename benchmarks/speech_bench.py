@@ -3,7 +3,7 @@
 
     .venv/bin/python benchmarks/speech_bench.py [--set eval|dev|corpus] [--voices 4] [--neural]
         [--conditions clean,white20,white10,pink20,pink10,babble20,babble10]
-        [--systems kiosk,lm,causal,premask,unadapted,rnnoise,subtract,before,grammar]
+        [--systems kiosk,lm,causal,premask,unadapted,rnnoise,subtract,before,grammar] [--by-voice]
 
 Sets: `eval` = recognition/speech/evaluation/questions.csv (written by hand apart from the
 corpus templates; English part), `dev` = /work/shared/data/speech_dev (measure only), `corpus` =
@@ -31,7 +31,8 @@ After the systems: how often the hall was called loud per condition (audio.speec
 Columns: right = intent right directly or after one confirm tap (on-topic questions); direct =
 answered right at once; wrong = answered with a wrong intent (all questions, off-topic answered
 included); confirm = asked to confirm; offtopic = off-topic questions answered as if on-topic;
-RTF = decode time / audio time, one thread. Also prints typed (text-level) figures.
+RTF = decode time / audio time, one thread; `--by-voice`: each voice's rows under its condition
+(the served system's, not its variants'). Also prints typed (text-level) figures.
 """
 
 from __future__ import annotations
@@ -288,6 +289,7 @@ def main() -> None:
     parser.add_argument("--conditions", default="clean,white20,white10,babble20,babble10")
     parser.add_argument("--systems", default="kiosk,grammar")
     parser.add_argument("--show", action="store_true", help="print every transcript")
+    parser.add_argument("--by-voice", action="store_true", help="also each voice's figures")
     parser.add_argument("--typed-only", action="store_true", help="text-level figures only")
     args = parser.parse_args()
     conditions = args.conditions.split(",")
@@ -314,6 +316,7 @@ def main() -> None:
         print(f"{'system':<9}{'condition':<10}" + "".join(f"{h:>9}" for h in HEAD))
         for name in args.systems.split(","):
             per: dict[str, list[Any]] = {c: [] for c in conditions}
+            voiced: dict[tuple[str, str], list[Any]] = {}  # (condition, voice) -> rows
             variants: dict[str, dict[str, list[Any]]] = {}
             times: dict[str, list[float]] = {c: [0.0, 0.0] for c in conditions}
             # one fresh system per condition, fed that condition's audio only: a kiosk stands
@@ -328,6 +331,7 @@ def main() -> None:
                 times[cond][0] += time.process_time() - start - result.pop("untimed", 0.0)
                 times[cond][1] += len(pcm) / 32000
                 per[cond].append((item, result))
+                voiced.setdefault((cond, voice), []).append((item, result))
                 for variant, other in result.pop("variants", {}).items():
                     variants.setdefault(variant, {c: [] for c in conditions})[cond].append(
                         (item, other)
@@ -338,6 +342,9 @@ def main() -> None:
                 s = score(per[cond])
                 rtf = times[cond][0] / times[cond][1]
                 print(f"{name:<9}{cond:<10}" + cells(s) + f"{rtf:>9.3f}  load {load()}")
+                for (c, voice), rows in voiced.items() if args.by_voice else ():
+                    if c == cond:
+                        print(f"  {voice:<17}" + cells(score(rows)))
             for variant, rows in variants.items():  # decided from the same decode
                 for cond in conditions:
                     print(f"{variant:<13}{cond:<10}" + cells(score(rows[cond])))

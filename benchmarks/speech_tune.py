@@ -7,7 +7,7 @@
         [--heard rows.tsv] [...]
     .venv/bin/python benchmarks/speech_tune.py cmn
     .venv/bin/python benchmarks/speech_tune.py decode --engine moonshine --out /tmp/moon.json
-        [--neural] [--moonshine-front]
+        [--neural] [--moonshine-front | --moonshine-served] [--beam 4 --fusion 0.6 --speak]
     .venv/bin/python benchmarks/speech_tune.py route /tmp/tune.json /tmp/moon.json [--share 0.3]
         [--share-loud S] [--by-confidence] [--moonshine-loud /tmp/moon-front.json]
 
@@ -27,7 +27,9 @@ another of speech_mask.py's learned babble masks wherever it masks, or `ahead:FI
 a voice-like lead, where auto uses babble-mask-ahead.npz); `rules` replays decision
 rules (all of a grid, or `--rule` alone) on those records with the split's classifier (`--heard`:
 trained on heard text from speech_heard.py too); `decode --engine moonshine` records
-Moonshine tiny on the same clips (`--moonshine-front`: through the noise front end), `--neural`
+Moonshine tiny on the same clips (`--moonshine-front`: through the noise front end;
+`--moonshine-served`: through it in a loud hall only, as served; `--beam`, `--fusion`,
+`--bonus`, `--speak`: speech_fusion.py's beam search, tried and not adopted), `--neural`
 speaks them in the neural voice instead; `route` replays how the kiosk uses both recognisers
 (either alone, Moonshine in a loud hall, the higher answer score, or pooled with Moonshine's
 `--share`, the served way; `--moonshine-loud`: Moonshine's words from the front end's audio in
@@ -50,6 +52,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import speech_fusion as fusion  # noqa: E402
 from benchmarks.speech_bench import WORDS, noisy  # noqa: E402
 from benchmarks.speech_lsa import suppressor  # noqa: E402
 from recognition.speech.audio import LOUD_DB, speech_over_noise  # noqa: E402
@@ -87,7 +90,8 @@ def split() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
 def audio(
     folder: Path, items: list[tuple[str, str]], conditions: list[str], neural: bool = False
 ) -> list[Any]:
-    noise = {"babble": babble(folder / "babble.wav", 30.0)}
+    crowd = folder / "babble.wav"  # clips already in `folder` are reused, never rewritten
+    noise = {"babble": crowd if crowd.exists() else babble(crowd, 30.0)}
     out = []
     for k, (text, label) in enumerate(items):
         for kind, voice, speed in NEURAL if neural else VOICES:
@@ -100,7 +104,9 @@ def audio(
                 else:
                     speak_flite(text, clean, voice)
             for cond in conditions:
-                out.append((text, label, voice, cond, noisy(folder, clean, cond, noise)))
+                made = clean if cond == "clean" else folder / f"{clean.stem}_{cond}.wav"
+                made = made if made.exists() else noisy(folder, clean, cond, noise)
+                out.append((text, label, voice, cond, made))
     return out
 
 
@@ -137,6 +143,12 @@ def decode(args: argparse.Namespace) -> None:
         name, _, path = args.denoise.partition(":")
         kind, swap = "auto", masked(path, ("AHEAD_MODEL",)) if name == "ahead" else masked(path)
     moonshine = shared() if args.engine == "moonshine" else None
+    fused = None
+    if moonshine is not None and args.fusion:  # the split's word model, as PocketSphinx's
+        from recognition.speech.lm import write_model
+
+        write_model(folder / "fusion.arpa", folder / "fusion.dict", WORDS, True, sentences)
+        fused = fusion.WordLm(folder / "fusion.arpa")
 
     def front(pcm: bytes) -> bytes:
         """`--moonshine-front`: the served noise front end before Moonshine (a try)."""
@@ -161,7 +173,15 @@ def decode(args: argparse.Namespace) -> None:
                 pcm = read_pcm(path)
                 start = time.process_time()
                 if moonshine is not None:  # the raw audio: it was trained on noisy speech
-                    t = moonshine.transcribe(front(pcm) if args.moonshine_front else pcm)
+                    loud = args.moonshine_served and speech_over_noise(pcm) < LOUD_DB
+                    heard = front(pcm) if args.moonshine_front or loud else pcm
+                    t = (
+                        fusion.transcribe(
+                            moonshine, heard, args.beam, fused, args.fusion, args.bonus, args.speak
+                        )
+                        if args.beam > 1 or args.fusion or args.speak
+                        else moonshine.transcribe(heard)
+                    )
                 else:
                     stream = engine.open_stream(WORDS)
                     for i in range(0, len(pcm), 3200):
@@ -412,6 +432,15 @@ def main() -> None:
     p.add_argument(
         "--neural", action="store_true", help="the neural voice (synth.speak_neural) speaks"
     )
+    p.add_argument(
+        "--moonshine-served",
+        action="store_true",
+        help="Moonshine hears the front end's audio in a loud hall, the raw audio otherwise",
+    )
+    p.add_argument("--beam", type=int, default=1, help="Moonshine's beam width")
+    p.add_argument("--fusion", type=float, default=0.0, help="word model weight in the beam")
+    p.add_argument("--bonus", type=float, default=0.0, help="beam score bonus per word")
+    p.add_argument("--speak", action="store_true", help="Moonshine may not hear nothing")
     p.add_argument(
         "--moonshine-front", action="store_true", help="Moonshine hears the noise front end's audio"
     )

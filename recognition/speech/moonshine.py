@@ -139,8 +139,9 @@ class Moonshine:
         self._encoder_inputs = {i.name for i in self.encoder.get_inputs()}
         self._decoder_inputs = {i.name for i in self.decoder.get_inputs()}
 
-    def generate(self, audio: np.ndarray) -> tuple[list[int], float]:
-        """Token ids for float audio (-1..1, 16 kHz) and their mean probability."""
+    def encode(self, audio: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """Float audio (-1..1, 16 kHz) -> the encoder's states, their attention mask and the
+        decoder's empty cache (its keys in the decoder's order)."""
         x = audio.astype(np.float32)[None, :]
         mask = np.ones_like(x, dtype=np.int64)
         encoder_in: dict[str, Any] = {"input_values": x}
@@ -154,6 +155,11 @@ class Moonshine:
             for a in ("decoder", "encoder")
             for b in ("key", "value")
         }
+        return hidden, mask, past
+
+    def generate(self, audio: np.ndarray) -> tuple[list[int], float]:
+        """Token ids for float audio (-1..1, 16 kHz) and their mean probability."""
+        hidden, mask, past = self.encode(audio)
         tokens: list[int] = []
         probs: list[float] = []
         ids = [[START]]
