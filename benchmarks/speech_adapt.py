@@ -2,8 +2,9 @@
 """Adapt PocketSphinx's English acoustic model to speech heard through the kiosk's front end (MLLR).
 
     .venv/bin/python benchmarks/speech_adapt.py build --out DIR [--per-label 80] [--work DIR]
-        [--conditions clean,white,pink,babble] [--pairs] [--map]
-    .venv/bin/python benchmarks/speech_adapt.py real [--mllr FILE | --hmm DIR]
+        [--conditions clean,white,pink,babble] [--pairs] [--map] [--recordings FOLDER]
+    .venv/bin/python benchmarks/speech_adapt.py real [--mllr FILE | --hmm DIR] [--front]
+        [--lead 0.5 [--floor 20]]
 
 `build` needs Debian's sphinxtrain and sphinxbase-utils (`apt-get install sphinxtrain
 sphinxbase-utils pocketsphinx`; only this script does, never the served system). It writes
@@ -25,10 +26,20 @@ option. What goes in, and what never does:
 - Each clip goes through the served noise front end (SPEECH_DENOISE, `auto`) and the decoder's
   dither before the features are computed, so the transform maps what the decoder really hears.
 
+`build --recordings FOLDER` learns the transform from a summit's own recorded, transcribed
+questions instead (WAV files and a sphinxtrain `transcription` file; see `recordings`): each is
+read as the kiosk reads an upload and heard through the same front end. Serve the result with
+SPEECH_MLLR=DIR/mllr_matrix. Measure it on recordings it did not learn from (`real --mllr`
+reads Debian's test recordings; split your own by speaker).
+
 `real` decodes the human recordings of Debian's pocketsphinx-testdata (five LibriVox sentences
 of read speech, five spoken playing cards) with PocketSphinx's general English model, with and
-without the transform (or a MAP-adapted model), and prints the word error rate: a model adapted
-on synthetic voices must not make real voices worse.
+without the transform (or a MAP-adapted model), and prints the word error rate, in all and per
+recording set: a model adapted on synthetic voices must not make real voices worse. `--front`:
+each recording first goes through the served noise front end and dither, as the kiosk's decoder
+hears it and as `build` learns; `--lead S`: S seconds of a quiet room (white noise of RMS
+`--floor`, -64 dBFS by default, over the whole clip) come before the reader speaks, as at a kiosk
+(the recordings start with speech, which the front end would take for a crowd or steady noise).
 """
 
 from __future__ import annotations
@@ -160,6 +171,52 @@ def clips(work: Path, per_label: int, conditions: list[str], pairs: bool) -> lis
     return out
 
 
+def recordings(folder: Path, work: Path) -> list[tuple[str, str]]:
+    """(utterance id, text) of a summit's own recorded questions, written to work/raw/<id>.raw
+    as the decoder hears them. `folder` holds WAV files (any rate 8-48 kHz, mono or stereo,
+    16-bit: read as the kiosk reads an upload) and a `transcription` file in sphinxtrain's
+    form, one line per recording: `<s> where is my hotel </s> (q001)` for q001.wav (the <s>
+    marks may be left out; case and punctuation are ignored). A recording with a word the
+    dictionary cannot pronounce is left out and named; a listed file that is missing or
+    unreadable, or a folder with no usable recording, stops with the reason."""
+    from recognition.speech.audio import decode_upload
+    from recognition.speech.errors import SpeechError
+    from recognition.speech.lm import pronunciations
+
+    listing = folder / "transcription"
+    if not listing.is_file():
+        sys.exit(f"{listing} is missing: one line per recording, '<s> words </s> (file id)'")
+    known = pronunciations()
+    rng = np.random.default_rng(SEED)
+    (work / "raw").mkdir(parents=True, exist_ok=True)
+    out = []
+    for number, line in enumerate(listing.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        text, _, uid = line.rstrip().rpartition("(")
+        uid = uid.rstrip(")").strip()
+        if not text or not uid or "/" in uid or uid.startswith("."):
+            sys.exit(f"{listing}:{number}: expected '<s> words </s> (file id)'")
+        words = " ".join(text.replace("<s>", " ").replace("</s>", " ").split())
+        words = " ".join("".join(c for c in words.lower() if c.isalnum() or c in " '").split())
+        unknown = [w for w in words.split() if w not in known]
+        if not words or unknown:
+            print(f"left out {uid}: {'no words' if not words else 'unknown ' + ' '.join(unknown)}")
+            continue
+        wav = folder / f"{uid}.wav"
+        if not wav.is_file():
+            sys.exit(f"{listing}:{number}: {wav} is missing")
+        try:
+            pcm = decode_upload(wav.read_bytes())
+        except SpeechError as exc:
+            sys.exit(f"{wav}: {exc}")
+        (work / "raw" / f"{uid}.raw").write_bytes(heard_pcm(pcm.data, rng))
+        out.append((uid, words))
+    if not out:
+        sys.exit(f"no usable recording in {folder}")
+    return out
+
+
 def run_tool(command: list[str], work: Path) -> str:
     """Run a sphinxtrain program, its output kept in work/<program>.log; stop if it fails."""
     name = Path(command[0]).name
@@ -182,7 +239,10 @@ def build(args: argparse.Namespace) -> None:
     work.mkdir(parents=True, exist_ok=True)
     started = time.time()
     model = prepare_model(work)
-    items = clips(work, args.per_label, args.conditions.split(","), args.pairs)
+    if args.recordings:  # a summit's own recorded questions instead of synthetic ones
+        items = recordings(Path(args.recordings), work)
+    else:
+        items = clips(work, args.per_label, args.conditions.split(","), args.pairs)
     print(f"{len(items)} clips in {time.time() - started:.0f} s", flush=True)
     (work / "fileids").write_text("".join(f"{u}\n" for u, _ in items))
     (work / "transcription").write_text("".join(f"<s> {t} </s> ({u})\n" for u, t in items))
@@ -250,16 +310,31 @@ def real(args: argparse.Namespace) -> None:
             continue
         dec = pocketsphinx.Decoder(loglevel="FATAL", **options)
         errors = total = 0
+        per: dict[str, list[int]] = {}  # recording set -> [errors, words]
         for uid, ref in sorted(refs.items()):
             pcm = read_pcm(TESTDATA / f"{uid}.wav")
+            if args.lead:  # a quiet room before the reader speaks, as at a kiosk
+                rng = np.random.default_rng(SEED)
+                x = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+                x = np.concatenate([np.zeros(round(args.lead * 16000)), x])
+                x = x + rng.normal(0.0, args.floor, len(x))
+                pcm = np.clip(np.round(x), -32768, 32767).astype("<i2").tobytes()
+            if args.front:  # as the kiosk's decoder hears it (the transforms are learnt so)
+                pcm = heard_pcm(pcm, np.random.default_rng(SEED))
             dec.start_utt()
             dec.process_raw(pcm, full_utt=True)
             dec.end_utt()
             hyp = dec.hyp().hypstr.split() if dec.hyp() else []
-            errors += word_errors(ref, hyp)
-            total += len(ref)
+            wrong = word_errors(ref, hyp)
+            errors, total = errors + wrong, total + len(ref)
+            kept = per.setdefault(uid.split("/")[0], [0, 0])
+            kept[0], kept[1] = kept[0] + wrong, kept[1] + len(ref)
             print(f"  {name} {uid.split('/')[0]} {uid[-4:]}: {' '.join(hyp)}")
-        print(f"{name} the transform: word error rate {100 * errors / total:.1f}% ({total} words)")
+        sets = ", ".join(f"{k} {100 * e / n:.1f}% of {n}" for k, (e, n) in per.items())
+        print(
+            f"{name} the transform: word error rate {100 * errors / total:.1f}% ({total} words;"
+            f" {sets})"
+        )
 
 
 def main() -> None:
@@ -272,9 +347,13 @@ def main() -> None:
     b.add_argument("--conditions", default=",".join(CONDITIONS))
     b.add_argument("--pairs", action="store_true", help="each sentence clean + one noise")
     b.add_argument("--map", action="store_true", help="also a MAP-adapted model folder")
+    b.add_argument("--recordings", help="learn from these recorded questions (see recordings)")
     r = sub.add_parser("real")
     r.add_argument("--mllr", help="a transform (build's mllr_matrix)")
     r.add_argument("--hmm", help="or an adapted model folder (build --map's map)")
+    r.add_argument("--front", action="store_true", help="through the served noise front end")
+    r.add_argument("--lead", type=float, default=0.0, help="seconds of a quiet room before")
+    r.add_argument("--floor", type=float, default=20.0, help="its noise RMS (int16; 20 = -64 dBFS)")
     args = parser.parse_args()
     build(args) if args.command == "build" else real(args)
 

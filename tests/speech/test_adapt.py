@@ -1,16 +1,19 @@
 """The acoustic adaptation tool (benchmarks/speech_adapt.py): the model's quantized mixture
 weights read back as sphinxtrain's float file, adaptation sentences only from training templates,
-clips as the decoder hears them, and the word error count of the real-speech check. The served
+clips as the decoder hears them, a summit's own recordings read as uploads (bad ones refused
+with the reason), and the word error count of the real-speech check. The served
 transform itself is tested in test_sphinx_lm.py; sphinxtrain is not needed here."""
 
 from __future__ import annotations
 
+import re
 import struct
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.speech.conftest import Voice
 from tests.speech.test_heard import held_out_questions
 
 adapt = pytest.importorskip("benchmarks.speech_adapt")
@@ -52,3 +55,60 @@ def test_word_errors_count_substitutions_insertions_and_deletions() -> None:
     assert adapt.word_errors(["he", "was", "not", "ill"], ["he", "was", "not", "ill"]) == 0
     assert adapt.word_errors(["ten", "of", "clubs"], ["tan", "of", "clubs", "now"]) == 2
     assert adapt.word_errors(["ten", "of", "clubs"], []) == 3
+
+
+def test_recorded_questions_are_read_as_the_kiosk_reads_uploads(
+    say: Voice, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`build --recordings`: a summit's own recordings, any rate, mono or stereo; their words as
+    the dictionary spells them; one with a word it cannot pronounce left out and named."""
+    import subprocess
+
+    folder, work = tmp_path / "recorded", tmp_path / "work"
+    folder.mkdir()
+    hotel = say("where is my hotel")
+    subprocess.run(
+        ["sox", str(hotel), "-r", "22050", "-c", "2", str(folder / "q1.wav")], check=True
+    )
+    (folder / "q2.wav").write_bytes(say("where is the zorblax").read_bytes())
+    (folder / "transcription").write_text(
+        "<s> Where is my HOTEL? </s> (q1)\n\nwhere is the zorblax (q2)\n", encoding="utf-8"
+    )
+    items = adapt.recordings(folder, work)
+    assert items == [("q1", "where is my hotel")]
+    assert "left out q2: unknown zorblax" in capsys.readouterr().out
+    heard = (work / "raw" / "q1.raw").read_bytes()
+    seconds = len(adapt.read_pcm(hotel)) / 32000
+    assert abs(len(heard) / 32000 - seconds) < 0.01  # 16 kHz mono, as long as the question
+    assert not (work / "raw" / "q2.raw").exists()
+
+
+@pytest.mark.parametrize(
+    ("listing", "reason"),
+    [
+        (None, "transcription is missing"),
+        ("has my driver arrived (q9)\n", "q9.wav is missing"),
+        ("has my driver arrived\n", "expected '<s> words </s> (file id)'"),
+        ("has my driver arrived (../q1)\n", "expected '<s> words </s> (file id)'"),
+        ("zorblax (q1)\n", "no usable recording"),
+    ],
+)
+def test_bad_recordings_are_refused_with_the_reason(
+    tmp_path: Path, listing: str | None, reason: str
+) -> None:
+    folder = tmp_path / "recorded"
+    folder.mkdir()
+    (folder / "q1.wav").write_bytes(b"RIFF")
+    if listing is not None:
+        (folder / "transcription").write_text(listing, encoding="utf-8")
+    with pytest.raises(SystemExit, match=re.escape(reason)):
+        adapt.recordings(folder, tmp_path / "work")
+
+
+def test_an_unreadable_recording_is_refused_with_the_reason(tmp_path: Path) -> None:
+    folder = tmp_path / "recorded"
+    folder.mkdir()
+    (folder / "q1.wav").write_bytes(b"not a wav at all")
+    (folder / "transcription").write_text("where is my hotel (q1)\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match=re.escape("q1.wav: send a WAV file")):
+        adapt.recordings(folder, tmp_path / "work")
