@@ -154,17 +154,18 @@ class Adaptive:
     pink noise at 10 dB, and nothing clear in a quiet room (-2) or in crowd babble (+2, within
     the swing): it is trained to keep voices, and babble is voices. So the suppressors all hear
     the first 250 ms of an utterance (before the asker speaks, at a kiosk); then one is kept:
-    when that lead is quiet (RMS below -50 dBFS), the other one (the learned mask, or spectral
-    subtraction with `other="subtract"` or without the mask's file); when it sounds like voices
-    to RNNoise (mean voice probability >= 0.6: babble, or an asker who spoke at once), the mask
-    with look-ahead (mask.AHEAD_MODEL; the other one without that file or with "subtract");
-    RNNoise otherwise. The decoder hears nothing until the choice, then the chosen output from
-    the start.
+    when that lead is quiet (RMS below -50 dBFS), none: the audio passes untouched (since
+    2026-12-03; until then the learned mask, which cost recorded human speech words:
+    docs/speech.md "A quiet room passes untouched"); when it sounds like voices to RNNoise (mean
+    voice probability >= 0.6: babble, or an asker who spoke at once), the mask with look-ahead
+    (mask.AHEAD_MODEL; the causal mask without that file, spectral subtraction with
+    `other="subtract"` or without the mask's file); RNNoise otherwise. The decoder hears
+    nothing until the choice, then the chosen output from the start.
     """
 
     def __init__(self, other: str = "mask") -> None:
         other = other if other == "subtract" or mask.available() else "subtract"
-        self._quiet = other  # kept for a quiet lead
+        self._quiet = "off"  # kept for a quiet lead: nothing to take out, and it would cost words
         ahead = other == "mask" and mask.available(mask.AHEAD_MODEL)
         self._voices = "mask-ahead" if ahead else other  # kept for a voice-like lead
         kinds = dict.fromkeys(["rnnoise", self._quiet, self._voices])
@@ -172,7 +173,7 @@ class Adaptive:
         self._kept: Suppressor | None = None
         self._lead: list[np.ndarray] = []
         self._held: dict[str, list[np.ndarray]] = {k: [] for k in kinds}
-        self.chosen = ""  # "rnnoise", "mask", "mask-ahead" or "subtract" once chosen
+        self.chosen = ""  # "off", "rnnoise", "mask", "mask-ahead" or "subtract" once chosen
 
     def process(self, samples: np.ndarray) -> np.ndarray:
         if self._kept is not None:
@@ -203,7 +204,19 @@ class Adaptive:
         return np.concatenate(held) if held else np.zeros(0)
 
 
+class Passthrough:
+    """No suppression: the samples as they came."""
+
+    def process(self, samples: np.ndarray) -> np.ndarray:
+        return samples
+
+    def finish(self) -> np.ndarray:
+        return np.zeros(0)
+
+
 def _suppressor(kind: str) -> Suppressor:
+    if kind == "off":
+        return Passthrough()
     if kind == "rnnoise":
         return rnnoise.RnnoiseSuppressor()
     if kind == "mask":
