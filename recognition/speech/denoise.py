@@ -1,11 +1,12 @@
 """Noise taken out before PocketSphinx hears it: the front ends, and streaming spectral subtraction.
 
 `front_end()` names the one in use: SPEECH_DENOISE = "auto" (the default, `Adaptive` below:
-RNNoise in steady noise, the learned babble masks in quiet rooms and crowds), "auto-subtract"
-(auto as served until 2026-12-02, spectral subtraction where auto now masks), "rnnoise" (RNNoise,
-a small network trained on real speech and noise, rnnoise.py), "mask" (the learned babble mask,
-mask.py, `LearnedMask` below), "subtract" (the spectral subtraction below, served alone until
-2026-12-01, and what "auto" becomes when RNNoise's library is not installed) or "off".
+nothing in quiet rooms, RNNoise in steady noise, the learned babble masks in crowds),
+"auto-subtract" (auto as served until 2026-12-02, spectral subtraction where auto now masks),
+"rnnoise" (RNNoise, a small network trained on real speech and noise, rnnoise.py), "mask" (the
+learned babble mask, mask.py, `LearnedMask` below), "subtract" (the spectral subtraction below,
+served alone until 2026-12-01, and what "auto" becomes when RNNoise's library is not installed)
+or "off".
 `make(kind)` gives one utterance's suppressor. docs/speech.md has the measurements.
 
 Spectral subtraction:
