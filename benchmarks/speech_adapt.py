@@ -171,6 +171,14 @@ def clips(work: Path, per_label: int, conditions: list[str], pairs: bool) -> lis
     return out
 
 
+def transcription_line(line: str) -> tuple[str, str]:
+    """A sphinxtrain transcription line, `<s> where is my hotel </s> (q001)` -> (its words without
+    the <s> marks, its file id); empty parts where the line has none."""
+    text, _, uid = line.rstrip().rpartition("(")
+    words = " ".join(text.replace("<s>", " ").replace("</s>", " ").split())
+    return words, uid.rstrip(")").strip()
+
+
 def recordings(folder: Path, work: Path) -> list[tuple[str, str]]:
     """(utterance id, text) of a summit's own recorded questions, written to work/raw/<id>.raw
     as the decoder hears them. `folder` holds WAV files (any rate 8-48 kHz, mono or stereo,
@@ -182,6 +190,7 @@ def recordings(folder: Path, work: Path) -> list[tuple[str, str]]:
     from recognition.speech.audio import decode_upload
     from recognition.speech.errors import SpeechError
     from recognition.speech.lm import pronunciations
+    from recognition.speech.moonshine import plain
 
     listing = folder / "transcription"
     if not listing.is_file():
@@ -193,12 +202,10 @@ def recordings(folder: Path, work: Path) -> list[tuple[str, str]]:
     for number, line in enumerate(listing.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
-        text, _, uid = line.rstrip().rpartition("(")
-        uid = uid.rstrip(")").strip()
-        if not text or not uid or "/" in uid or uid.startswith("."):
+        text, uid = transcription_line(line)
+        if not line.rstrip().rpartition("(")[0] or not uid or "/" in uid or uid.startswith("."):
             sys.exit(f"{listing}:{number}: expected '<s> words </s> (file id)'")
-        words = " ".join(text.replace("<s>", " ").replace("</s>", " ").split())
-        words = " ".join("".join(c for c in words.lower() if c.isalnum() or c in " '").split())
+        words = plain(text)  # lower case, punctuation dropped, as the kiosk's words
         unknown = [w for w in words.split() if w not in known]
         if not words or unknown:
             print(f"left out {uid}: {'no words' if not words else 'unknown ' + ' '.join(unknown)}")
@@ -301,9 +308,8 @@ def real(args: argparse.Namespace) -> None:
     refs = {}
     for folder, listing in REAL:
         for line in (TESTDATA / folder / listing).read_text().splitlines():
-            text, _, uid = line.rpartition("(")
-            words = text.replace("<s>", "").replace("</s>", "").split()
-            refs[f"{folder}/{uid.strip(') ')}"] = words
+            text, uid = transcription_line(line)
+            refs[f"{folder}/{uid}"] = text.split()
     adapted = {"mllr": args.mllr} if args.mllr else {"hmm": args.hmm} if args.hmm else {}
     for name, options in (("without", {}), ("with", adapted)):
         if name == "with" and not options:

@@ -253,14 +253,20 @@ def make_audio(
 
 
 def noisy(folder: Path, clean: Path, cond: str, noise: dict[str, Path]) -> Path:
+    """`clean` in condition `cond` (white10, babble20, ...), made in `folder` unless a clip of
+    that name is already there (speech_tune.py --audio reuses its clips, and two runs sharing a
+    folder never rewrite a clip the other is reading)."""
     if cond == "clean":
         return clean
+    out = folder / f"{clean.stem}_{cond}.wav"
+    if out.exists():
+        return out
     kind, snr = cond.rstrip("0123456789"), int(cond[len(cond.rstrip("0123456789")) :])
     if kind not in noise:
         from recognition.speech.synth import add_noise
 
-        return add_noise(clean, folder / f"{clean.stem}_{cond}.wav", snr, f"{kind}noise")
-    return mix_noise(clean, noise[kind], folder / f"{clean.stem}_{cond}.wav", snr)
+        return add_noise(clean, out, snr, f"{kind}noise")
+    return mix_noise(clean, noise[kind], out, snr)
 
 
 def score(rows: list[tuple[Item, dict[str, Any]]]) -> dict[str, float]:
@@ -316,7 +322,7 @@ def main() -> None:
         print(f"{'system':<9}{'condition':<10}" + "".join(f"{h:>9}" for h in HEAD))
         for name in args.systems.split(","):
             per: dict[str, list[Any]] = {c: [] for c in conditions}
-            voiced: dict[tuple[str, str], list[Any]] = {}  # (condition, voice) -> rows
+            voiced: dict[str, dict[str, list[Any]]] = {c: {} for c in conditions}  # by voice
             variants: dict[str, dict[str, list[Any]]] = {}
             times: dict[str, list[float]] = {c: [0.0, 0.0] for c in conditions}
             # one fresh system per condition, fed that condition's audio only: a kiosk stands
@@ -331,7 +337,7 @@ def main() -> None:
                 times[cond][0] += time.process_time() - start - result.pop("untimed", 0.0)
                 times[cond][1] += len(pcm) / 32000
                 per[cond].append((item, result))
-                voiced.setdefault((cond, voice), []).append((item, result))
+                voiced[cond].setdefault(voice, []).append((item, result))
                 for variant, other in result.pop("variants", {}).items():
                     variants.setdefault(variant, {c: [] for c in conditions})[cond].append(
                         (item, other)
@@ -342,9 +348,8 @@ def main() -> None:
                 s = score(per[cond])
                 rtf = times[cond][0] / times[cond][1]
                 print(f"{name:<9}{cond:<10}" + cells(s) + f"{rtf:>9.3f}  load {load()}")
-                for (c, voice), rows in voiced.items() if args.by_voice else ():
-                    if c == cond:
-                        print(f"  {voice:<17}" + cells(score(rows)))
+                for voice, rows in voiced[cond].items() if args.by_voice else ():
+                    print(f"  {voice:<17}" + cells(score(rows)))
             for variant, rows in variants.items():  # decided from the same decode
                 for cond in conditions:
                     print(f"{variant:<13}{cond:<10}" + cells(score(rows[cond])))

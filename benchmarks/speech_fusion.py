@@ -26,14 +26,13 @@ import numpy as np
 from recognition.speech.engines import Transcript
 from recognition.speech.moonshine import (
     END,
-    MAX_SECONDS,
-    MIN_SECONDS,
     NAME,
     RATE,
     START,
     TOKENS_PER_SECOND,
     Moonshine,
     plain,
+    samples,
 )
 
 
@@ -107,8 +106,8 @@ def beam(
     first: (token ids, score per token, mean token probability)."""
     hidden, mask, past = model.encode(audio)
     keys = list(past)
-    # alive hypotheses: (tokens, acoustic log prob, token probabilities, total score)
-    alive: list[tuple[list[int], float, list[float], float]] = [([], 0.0, [], 0.0)]
+    # alive hypotheses: (tokens, acoustic log prob, token probabilities)
+    alive: list[tuple[list[int], float, list[float]]] = [([], 0.0, [])]
     done: list[tuple[list[int], float, float]] = []
     ids = np.array([[START]], dtype=np.int64)
     steps = max(1, int(np.ceil(len(audio) / RATE * TOKENS_PER_SECOND)))
@@ -135,7 +134,7 @@ def beam(
         if step == 0 and speak:  # somebody spoke (the kiosk heard a question): no empty answer
             logp[:, END] = -np.inf
         candidates = []
-        for b, (tokens, acoustic, probs, _) in enumerate(alive):
+        for b, (tokens, acoustic, probs) in enumerate(alive):
             for token in np.argsort(logp[b])[::-1][:width]:
                 lp = float(logp[b, token])
                 grown = acoustic + lp
@@ -161,10 +160,10 @@ def beam(
             else:  # the encoder's keys are made once and are the same for every hypothesis
                 heard = value[:1] if step == 0 else past[key][:1]
                 past[key] = np.repeat(heard, len(kept), axis=0)
-        alive = [(k[3], k[4], k[5], k[0]) for k in kept]
+        alive = [(k[3], k[4], k[5]) for k in kept]
         ids = np.array([[k[2]] for k in kept], dtype=np.int64)
     else:  # the longest allowed transcript ran out: the alive ones count as they are
-        done += [(t, scored(t, a, True) / (len(t) + 1), float(np.mean(p))) for t, a, p, _ in alive]
+        done += [(t, scored(t, a, True) / (len(t) + 1), float(np.mean(p))) for t, a, p in alive]
     return sorted(done, key=lambda d: -d[1])[:width]
 
 
@@ -179,9 +178,9 @@ def transcribe(
 ) -> Transcript:
     """As Moonshine.transcribe, with `beam`: the best hypothesis's words and mean token
     probability, and the n-best list weighted by score (per token, as if as long as the best)."""
-    x = np.frombuffer(pcm[: len(pcm) - len(pcm) % 2], dtype="<i2").astype(np.float32) / 32768
-    if not MIN_SECONDS <= len(x) / RATE <= MAX_SECONDS:
-        return model.transcribe(pcm)  # its own answer (nothing heard) or error (too long)
+    x = samples(pcm)
+    if x is None:
+        return Transcript("", 0.0, NAME)
     found = beam(model, x, max(1, width), lm, weight, bonus, speak)
     merged: dict[str, float] = {}
     top, length = found[0][1], len(found[0][0]) + 1

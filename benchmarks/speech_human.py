@@ -37,7 +37,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.speech_adapt import REAL, TESTDATA, word_errors  # noqa: E402
+from benchmarks.speech_adapt import REAL, TESTDATA, transcription_line, word_errors  # noqa: E402
 from recognition.speech.synth import babble, mix_noise, read_pcm  # noqa: E402
 
 
@@ -45,9 +45,8 @@ def references() -> dict[str, list[str]]:
     refs = {}
     for folder, listing in REAL:
         for line in (TESTDATA / folder / listing).read_text().splitlines():
-            text, _, uid = line.rpartition("(")
-            words = text.replace("<s>", "").replace("</s>", "").lower().split()
-            refs[f"{folder}/{uid.strip(') ')}"] = words
+            text, uid = transcription_line(line)
+            refs[f"{folder}/{uid}"] = text.lower().split()
     return refs
 
 

@@ -90,7 +90,7 @@ def split() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
 def audio(
     folder: Path, items: list[tuple[str, str]], conditions: list[str], neural: bool = False
 ) -> list[Any]:
-    crowd = folder / "babble.wav"  # clips already in `folder` are reused, never rewritten
+    crowd = folder / "babble.wav"  # clips already in `folder` are reused (speech_bench.noisy)
     noise = {"babble": crowd if crowd.exists() else babble(crowd, 30.0)}
     out = []
     for k, (text, label) in enumerate(items):
@@ -104,9 +104,7 @@ def audio(
                 else:
                     speak_flite(text, clean, voice)
             for cond in conditions:
-                made = clean if cond == "clean" else folder / f"{clean.stem}_{cond}.wav"
-                made = made if made.exists() else noisy(folder, clean, cond, noise)
-                out.append((text, label, voice, cond, made))
+                out.append((text, label, voice, cond, noisy(folder, clean, cond, noise)))
     return out
 
 
@@ -171,9 +169,10 @@ def decode(args: argparse.Namespace) -> None:
                 if c != cond:
                     continue
                 pcm = read_pcm(path)
+                hall = speech_over_noise(pcm)  # None under 0.6 s: quiet, as the kiosk takes it
                 start = time.process_time()
                 if moonshine is not None:  # the raw audio: it was trained on noisy speech
-                    loud = args.moonshine_served and speech_over_noise(pcm) < LOUD_DB
+                    loud = args.moonshine_served and hall is not None and hall < LOUD_DB
                     heard = front(pcm) if args.moonshine_front or loud else pcm
                     t = (
                         fusion.transcribe(
@@ -199,7 +198,7 @@ def decode(args: argparse.Namespace) -> None:
                         "nbest": t.alternatives,
                         "cpu": cpu,
                         "seconds": len(pcm) / 32000,
-                        "hall": speech_over_noise(pcm),
+                        "hall": hall,
                     }
                 )
     setting = {

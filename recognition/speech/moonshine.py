@@ -108,6 +108,18 @@ class Tokens:
         return said[1:] if said.startswith(" ") else said
 
 
+def samples(pcm: bytes) -> np.ndarray | None:
+    """16 kHz mono 16-bit PCM as the float audio Moonshine takes; None when too short to hear,
+    SpeechError when longer than it hears at once."""
+    x = np.frombuffer(pcm[: len(pcm) - len(pcm) % 2], dtype="<i2").astype(np.float32) / 32768
+    seconds = len(x) / RATE
+    if seconds < MIN_SECONDS:
+        return None
+    if seconds > MAX_SECONDS:
+        raise SpeechError("the question is longer than Moonshine hears at once", "audio_too_long")
+    return x
+
+
 def plain(said: str) -> str:
     """Moonshine's punctuated, cased text as the kiosk's words: lower case, letters, digits and
     apostrophes (hyphens and slashes become spaces)."""
@@ -188,14 +200,9 @@ class Moonshine:
     def transcribe(self, pcm: bytes) -> Transcript:
         """16 kHz mono 16-bit PCM -> its words (lower case), word confidence and itself as the
         one hypothesis."""
-        x = np.frombuffer(pcm[: len(pcm) - len(pcm) % 2], dtype="<i2").astype(np.float32) / 32768
-        seconds = len(x) / RATE
-        if seconds < MIN_SECONDS:
+        x = samples(pcm)
+        if x is None:
             return Transcript("", 0.0, NAME)
-        if seconds > MAX_SECONDS:
-            raise SpeechError(
-                "the question is longer than Moonshine hears at once", "audio_too_long"
-            )
         tokens, sure = self.generate(x)
         words = plain(self.tokens.text(tokens))
         return Transcript(words, sure if words else 0.0, NAME, ((words, 1.0),) if words else ())
