@@ -215,7 +215,8 @@ class _LmStream:
 def _word_confidence(dec: pocketsphinx.Decoder) -> float:
     """Mean posterior probability of the heard words (fillers and silences left out)."""
     try:
-        probs = [s.prob for s in dec.seg() if s.word[:1] not in "<[" and s.word not in FILLERS]
+        segments = dec.seg() or ()  # None when the search kept no lattice
+        probs = [s.prob for s in segments if s.word[:1] not in "<[" and s.word not in FILLERS]
     except RuntimeError:
         return 0.0
     return float(np.mean(probs)) if probs else 0.0
@@ -225,7 +226,7 @@ def _nbest(dec: pocketsphinx.Decoder, best: str) -> tuple[tuple[str, float], ...
     """Distinct n-best sentences with weights from their acoustic+language scores (sum 1)."""
     seen: dict[str, int] = {}
     try:
-        for item in dec.nbest():
+        for item in dec.nbest() or ():  # None when the search kept no lattice
             if item is None or not getattr(item, "hypstr", None):
                 continue
             text = " ".join(w for w in item.hypstr.split() if not w.startswith("<"))

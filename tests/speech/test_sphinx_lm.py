@@ -168,3 +168,18 @@ def test_a_neural_voice_learnt_from_people_is_understood_clean_and_in_crowd_babb
             assert (found.answered and found.intent.name == gold) or (
                 not found.answered and gold in offered
             ), (room, text, heard.text, found.intent.name, offered)
+
+
+def test_a_question_the_search_keeps_no_lattice_for_is_heard_as_nothing_not_an_error(
+    tmp_path: Path,
+) -> None:
+    """Found on the tuning split: flite's slt voice in white noise at 20 dB, heard with no
+    front end (SPEECH_DENOISE=off, or auto in a quiet room), leaves PocketSphinx with no
+    lattice, so its n-best list and word segments are None; the kiosk answered with a server
+    error. Now it is a question heard as nothing (the kiosk offers tapping or typing)."""
+    from recognition.speech.synth import add_noise, speak_flite
+
+    clean = speak_flite("how can i reach the taxi rank", tmp_path / "q.wav", "slt")
+    pcm = read_pcm(add_noise(clean, tmp_path / "q20.wav", 20, "whitenoise"))
+    heard = transcribe_whole(CorpusLmEngine(denoise="off").open_stream(NO_WORDS), pcm)
+    assert heard.confidence == 0.0 and heard.alternatives == () and heard.text == ""
