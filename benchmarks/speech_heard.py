@@ -95,9 +95,9 @@ def sample(per_label: int, seed: int) -> list[tuple[str, str]]:
     return out
 
 
-def say(text: str, out: Path, k: int) -> Path:
-    """`text` spoken by the k-th of VOICES (cycling)."""
-    kind, voice, speed = VOICES[k % len(VOICES)]
+def say(text: str, out: Path, k: int, voices: tuple[tuple[str, str, int], ...] = VOICES) -> Path:
+    """`text` spoken by the k-th of `voices` (cycling; VOICES unless told)."""
+    kind, voice, speed = voices[k % len(voices)]
     return speak(text, out, voice, speed) if kind == "espeak" else speak_flite(text, out, voice)
 
 

@@ -3,14 +3,15 @@
 the asker's voice, tried in front of PocketSphinx for crowd babble.
 
     .venv/bin/python benchmarks/speech_mask.py train --out /tmp/mask.npz [--per-label 60]
-        [--lookahead 3] [--hidden 256 256] [--crowds 6]
+        [--lookahead 3] [--hidden 256 256] [--crowds 6] [--more-voices flite:rms flite:awb]
     .venv/bin/python benchmarks/speech_tune.py decode ... --denoise mask:/tmp/mask.npz
         (or ahead:/tmp/mask.npz: only where auto keeps the look-ahead mask, a voice-like lead)
 
 `train` speaks training-corpus sentences of the tuning split's training templates
 (speech_heard.sample, another seed) in speech_heard's voices (none a benchmark uses), mixes in
 speech_heard's own babble (other talkers and lines than synth.babble(); `--crowds N`: that crowd
-and N - 1 more of 3-8 talkers drawn from a larger pool, tried and not adopted) at 0-20 dB, and
+and N - 1 more of 3-8 talkers drawn from a larger pool, tried and not adopted; `--more-voices`:
+askers beside speech_heard's, tried with flite's rms and awb and not adopted) at 0-20 dB, and
 fits a multi-layer perceptron (scikit-learn) from the noisy log-mel bands of the current and
 the previous frames (and with --lookahead N of the N next ones) to the ideal ratio mask of each
 band, sqrt(S / (S + N)), which it can compute because it made the mixture. The served masks
@@ -35,7 +36,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.speech_heard import crowds, sample, say  # noqa: E402
+from benchmarks.speech_heard import VOICES, crowds, sample, say  # noqa: E402
 from recognition.speech import mask  # noqa: E402
 from recognition.speech.denoise import FRAME, HOP  # noqa: E402
 from recognition.speech.mask import BANK, RATE, Features  # noqa: E402
@@ -84,10 +85,15 @@ def active_rms(x: np.ndarray) -> float:
 
 
 def examples(
-    per_label: int, seed: int, lookahead: int = 0, count: int = 1
+    per_label: int,
+    seed: int,
+    lookahead: int = 0,
+    count: int = 1,
+    voices: tuple[tuple[str, str, int], ...] = VOICES,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(features, band masks) of the training mixtures, one row per frame; `count` crowds
-    (speech_heard.crowds), one drawn for each sentence (with one crowd, the served masks')."""
+    (speech_heard.crowds), one drawn for each sentence (with one crowd, the served masks');
+    sentences spoken by `voices` in turn (speech_heard's unless told)."""
     rng = np.random.default_rng(seed)
     xs, ys = [], []
     with tempfile.TemporaryDirectory(prefix="speech-mask-") as tmp:
@@ -95,7 +101,9 @@ def examples(
         pool = crowds(folder, 60.0, count, seed)
         for k, (text, _) in enumerate(sample(per_label, seed)):
             babble = pool[int(rng.integers(0, len(pool)))] if count > 1 else pool[0]
-            clean = np.frombuffer(read_pcm(say(text, folder / f"{k}.wav", k)), "<i2").astype(float)
+            clean = np.frombuffer(
+                read_pcm(say(text, folder / f"{k}.wav", k, voices)), "<i2"
+            ).astype(float)
             lead = np.zeros(int(rng.uniform(0.2, 0.6) * RATE))
             clean = np.concatenate([lead, clean, lead[: len(lead) // 2]])
             for snr in (rng.uniform(0.0, 10.0), rng.uniform(8.0, 20.0)):
@@ -118,7 +126,8 @@ def train(args: argparse.Namespace) -> None:
     from sklearn.neural_network import MLPRegressor
 
     start = time.time()
-    x, y = examples(args.per_label, args.seed, args.lookahead, args.crowds)
+    voices = VOICES + tuple(voice(v) for v in args.more_voices)
+    x, y = examples(args.per_label, args.seed, args.lookahead, args.crowds, voices)
     print(f"{len(x)} frames in {time.time() - start:.0f} s", flush=True)
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
     net = MLPRegressor(
@@ -139,6 +148,15 @@ def train(args: argparse.Namespace) -> None:
     print(f"-> {args.out} ({time.time() - start:.0f} s)")
 
 
+def voice(spec: str) -> tuple[str, str, int]:
+    """`flite:awb` or `espeak:en-us+m2:150` -> (kind, voice, words a minute; 0 for flite)."""
+    kind, _, rest = spec.partition(":")
+    name, _, speed = rest.partition(":")
+    if kind not in ("espeak", "flite") or not name:
+        raise argparse.ArgumentTypeError(f"{spec!r}: give espeak:VOICE[:WPM] or flite:VOICE")
+    return kind, name, int(speed or (0 if kind == "flite" else 160))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -150,6 +168,13 @@ def main() -> None:
     t.add_argument("--epochs", type=int, default=40)
     t.add_argument("--lookahead", type=int, default=0, help="frames after the current one")
     t.add_argument("--crowds", type=int, default=1, help="1: the served crowd; more: varied")
+    t.add_argument(
+        "--more-voices",
+        nargs="+",
+        default=[],
+        metavar="KIND:VOICE",
+        help="speakers beside speech_heard's (flite:awb, espeak:en-us+m2:150)",
+    )
     args = parser.parse_args()
     train(args)
 

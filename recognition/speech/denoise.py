@@ -140,6 +140,20 @@ FRONT_ENDS = ("auto", "auto-subtract", "rnnoise", "mask", "subtract", "off")
 LEAD = 4000  # samples (250 ms) heard before `Adaptive` chooses
 QUIET_RMS = 100.0  # int16 RMS (-50 dBFS): below it the lead is a quiet room
 VOICE_LIKE = 0.6  # RNNoise's mean voice probability over the lead above which noise is babble
+WINDOW = 24000  # samples (1.5 s) heard at most before choosing, when the lead is not quiet
+CLEAR_DB = 28.0  # louder over quieter 30 ms frames in that window: a clear voice, left untouched
+
+
+def level_spread(samples: np.ndarray) -> float:
+    """The 90th over the 10th percentile level of 30 ms frames, in dB (levels no lower than
+    -90 dBFS, one step of 16-bit audio, as audio.speech_over_noise); 0 for under one frame."""
+    size = RATE * 30 // 1000
+    n = len(samples) // size
+    if n == 0:
+        return 0.0
+    rms = np.sqrt(np.mean(samples[: n * size].reshape(n, size) ** 2, axis=1))
+    levels = np.maximum(20 * np.log10(rms / 32768 + 1e-12), -90.0)
+    return float(np.percentile(levels, 90) - np.percentile(levels, 10))
 
 
 class Suppressor(Protocol):
@@ -157,8 +171,14 @@ class Adaptive:
     the first 250 ms of an utterance (before the asker speaks, at a kiosk); then one is kept:
     when that lead is quiet (RMS below -50 dBFS), none: the audio passes untouched (since
     2026-12-03; until then the learned mask, which cost recorded human speech words:
-    docs/speech.md "A quiet room passes untouched"); when it sounds like voices to RNNoise (mean
-    voice probability >= 0.6: babble, or an asker who spoke at once), the mask with look-ahead
+    docs/speech.md "A quiet room passes untouched"). A lead that is not quiet may be the room's
+    noise or the asker already speaking, so they go on hearing up to 1.5 s: when the louder
+    30 ms frames by then stand CLEAR_DB (28 dB) or more above the quieter ones (90th and 10th
+    percentiles, as audio.speech_over_noise; every synthetic question of the tuning split at
+    20 dB or less spreads less), the room is quiet enough and the audio passes untouched
+    (recorded people lost words to the suppressors there: docs/speech.md "A clear voice passes
+    untouched"). Otherwise, when the lead sounds like voices to RNNoise (mean voice
+    probability >= 0.6: babble, or an asker who spoke at once), the mask with look-ahead
     (mask.AHEAD_MODEL; the causal mask without that file, spectral subtraction with
     `other="subtract"` or without the mask's file); RNNoise otherwise. The decoder hears
     nothing until the choice, then the chosen output from the start.
@@ -182,7 +202,8 @@ class Adaptive:
         self._lead.append(samples)
         for kind, suppressor in self._candidates.items():
             self._held[kind].append(suppressor.process(samples))
-        if sum(len(x) for x in self._lead) < LEAD:
+        heard = sum(len(x) for x in self._lead)
+        if heard < LEAD or (heard < WINDOW and not self._quiet_lead()):
             return np.zeros(0)
         return self._choose()
 
@@ -191,12 +212,16 @@ class Adaptive:
         assert self._kept is not None
         return np.concatenate([held, self._kept.finish()])
 
-    def _choose(self) -> np.ndarray:
+    def _quiet_lead(self) -> bool:
         lead = np.concatenate(self._lead)[:LEAD] if self._lead else np.zeros(0)
+        return not len(lead) or float(np.sqrt(np.mean(lead**2))) < QUIET_RMS
+
+    def _choose(self) -> np.ndarray:
+        heard = np.concatenate(self._lead)[:WINDOW] if self._lead else np.zeros(0)
         rnn = self._candidates["rnnoise"]
         assert isinstance(rnn, rnnoise.RnnoiseSuppressor)
         voice = rnn.voice[: LEAD * rnnoise.UP // rnnoise.FRAME] or [1.0]  # 25 of 10 ms
-        quiet = not len(lead) or float(np.sqrt(np.mean(lead**2))) < QUIET_RMS
+        quiet = self._quiet_lead() or level_spread(heard) >= CLEAR_DB
         voices = not quiet and float(np.mean(voice)) >= VOICE_LIKE
         self.chosen = self._quiet if quiet else self._voices if voices else "rnnoise"
         self._kept = self._candidates[self.chosen]

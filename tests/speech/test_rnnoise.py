@@ -129,6 +129,35 @@ def test_auto_keeps_rnnoise_for_steady_noise_the_masks_for_crowds_and_nothing_fo
     assert not any(len(p) for p in parts[:2])  # nothing before the choice (250 ms)
 
 
+def test_a_clear_voice_that_starts_at_once_passes_untouched_and_a_noisy_one_does_not(
+    spoken: np.ndarray,
+) -> None:
+    """An upload, or an asker who speaks as the button is pressed: the first 250 ms are voice,
+    not a quiet room. Auto then listens on (up to 1.5 s): a voice standing far above a soft
+    hiss is left as it is; in 10 dB hiss the voice-like lead still gets the look-ahead mask."""
+    onset = int(np.argmax(np.abs(spoken) > 300))  # espeak-ng's leading silence cut off
+    voice = np.tile(spoken[onset:], 2)  # long enough to pass the 1.5 s window
+    for snr, kept in ((40, "off"), (10, "mask-ahead")):
+        x = voice + white(voice, snr, seed=3)
+        auto = Adaptive()
+        parts = [auto.process(x[i : i + 1600]) for i in range(0, len(x), 1600)]
+        out = np.concatenate([*parts, auto.finish()])
+        assert auto.chosen == kept, snr
+        assert not any(len(p) for p in parts[:14])  # nothing before 1.5 s (15 chunks of 0.1 s)
+        assert len(parts[14]) > 22000  # then all of it at once (less a suppressor's lag)
+        if kept == "off":
+            np.testing.assert_array_equal(out, x)  # untouched
+
+
+def test_level_spread_reads_a_voice_over_its_floor() -> None:
+    rng = np.random.default_rng(0)
+    floor = rng.normal(0.0, 10.0, 4800)  # -70 dBFS
+    loud = rng.normal(0.0, 3000.0, 4800)  # about -21 dBFS
+    assert denoise.level_spread(np.concatenate([floor, loud])) == pytest.approx(49.5, abs=1.0)
+    assert denoise.level_spread(loud) < 2.0
+    assert denoise.level_spread(np.zeros(100)) == 0.0  # under one 30 ms frame
+
+
 def test_auto_on_an_utterance_shorter_than_its_lead_chooses_at_the_end(spoken: np.ndarray) -> None:
     auto = Adaptive()
     short = spoken[:2000]
