@@ -118,9 +118,15 @@ def speech_over_noise(data: bytes) -> float | None:
     its louder (90th percentile) and quieter (10th percentile) 30 ms frames. A kiosk's utterance
     holds pauses where only the hall is heard; in a quiet room they are near silence (read as
     no quieter than one step of 16-bit audio, -90 dBFS). None for less than 0.6 s of audio."""
-    levels = np.maximum(frame_levels(data), -90.0)
-    if len(levels) < HALL_FRAMES:
+    if len(data) // (2 * RATE * 30 // 1000) < HALL_FRAMES:
         return None
+    return level_spread(data)
+
+
+def level_spread(data: bytes) -> float:
+    """The 90th over the 10th percentile level of 16 kHz PCM's 30 ms frames, in dB (levels no
+    lower than -90 dBFS, one step of 16-bit audio); 0 for less than one frame."""
+    levels = np.maximum(frame_levels(data), -90.0)
     return float(np.percentile(levels, 90) - np.percentile(levels, 10))
 
 

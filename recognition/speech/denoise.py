@@ -30,7 +30,7 @@ from typing import Protocol
 
 import numpy as np
 
-from recognition.speech import mask, rnnoise
+from recognition.speech import audio, mask, rnnoise
 from recognition.speech.errors import SpeechUnavailable
 
 FRAME = 512
@@ -145,15 +145,8 @@ CLEAR_DB = 28.0  # louder over quieter 30 ms frames in that window: a clear voic
 
 
 def level_spread(samples: np.ndarray) -> float:
-    """The 90th over the 10th percentile level of 30 ms frames, in dB (levels no lower than
-    -90 dBFS, one step of 16-bit audio, as audio.speech_over_noise); 0 for under one frame."""
-    size = RATE * 30 // 1000
-    n = len(samples) // size
-    if n == 0:
-        return 0.0
-    rms = np.sqrt(np.mean(samples[: n * size].reshape(n, size) ** 2, axis=1))
-    levels = np.maximum(20 * np.log10(rms / 32768 + 1e-12), -90.0)
-    return float(np.percentile(levels, 90) - np.percentile(levels, 10))
+    """audio.level_spread of float samples (int16 scale): louder over quieter 30 ms frames."""
+    return audio.level_spread(np.clip(np.round(samples), -32768, 32767).astype("<i2").tobytes())
 
 
 class Suppressor(Protocol):
