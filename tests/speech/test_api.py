@@ -88,6 +88,21 @@ def test_a_loud_hall_is_reported_and_given_as_the_reason_for_not_answering(
     assert typed.json["hall"] is None  # nothing was heard, so nothing to say about the hall
 
 
+def test_a_question_the_decoder_keeps_no_lattice_for_gets_an_answer_not_a_server_error(
+    kiosk: Caller, summit: Summit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """flite slt in white noise at 20 dB with no front end: PocketSphinx keeps no lattice
+    (test_sphinx_lm); the kiosk answered 500 before."""
+    from recognition.speech.synth import add_noise, speak_flite
+
+    monkeypatch.setenv("SPEECH_DENOISE", "off")
+    clean = speak_flite("how can i reach the taxi rank", tmp_path / "q.wav", "slt")
+    res = post_wav(kiosk, add_noise(clean, tmp_path / "q20.wav", 20, "whitenoise"))
+    assert res.status_code == 200, res.json
+    assert res.json["intent"] and isinstance(res.json["candidates"], list)
+    assert res.json["answer"]["text"]
+
+
 @pytest.mark.parametrize(
     ("make", "status", "code"),
     [
