@@ -123,7 +123,7 @@ def test_the_production_server_passes_a_gate_and_decodes_faces_in_its_pool(
             assert engines.startswith("人脸：MobileFaceNet 特征；摄像头画面：BlazeFace 检测"), (
                 engines
             )
-            assert "语音降噪：自动（安静时不处理，稳定噪声用 RNNoise" in engines, engines
+            assert "语音降噪：自动（安静或语音清晰时不处理，稳定噪声用 RNNoise" in engines, engines
             assert "声学模型：已针对自助机环境适配" in engines, engines
             assert "第二识别器：Moonshine tiny（与 PocketSphinx 共同判断" in engines, engines
             page.click("#lang")
@@ -132,6 +132,9 @@ def test_the_production_server_passes_a_gate_and_decodes_faces_in_its_pool(
             assert engines.startswith("Faces: MobileFaceNet vectors; camera frames: searched by"), (
                 engines
             )
-            assert "Speech noise: automatic (untouched in quiet rooms, RNNoise" in engines, engines
+            assert (
+                "Speech noise: automatic (untouched in quiet rooms or for a clear voice, RNNoise"
+                in engines
+            ), engines
             assert "acoustic model: adapted to the kiosk" in engines, engines
             assert "second recogniser: Moonshine tiny (decides with" in engines, engines
