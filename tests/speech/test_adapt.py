@@ -112,3 +112,22 @@ def test_an_unreadable_recording_is_refused_with_the_reason(tmp_path: Path) -> N
     (folder / "transcription").write_text("where is my hotel (q1)\n", encoding="utf-8")
     with pytest.raises(SystemExit, match=re.escape("q1.wav: send a WAV file")):
         adapt.recordings(folder, tmp_path / "work")
+
+
+def test_an_extra_recording_is_read_at_any_rate_and_its_words_plainly(
+    say: Voice, tmp_path: Path
+) -> None:
+    """`real --extra WAV TEXTFILE`: a recording longer than an upload may be, 48 kHz stereo,
+    read as 16 kHz mono; its transcript's punctuation and dashes are spaces."""
+    from recognition.speech.synth import convert, read_pcm
+
+    source = say("where is my hotel")
+    stereo = convert(source, tmp_path / "s.wav", 48000, 2)
+    words = tmp_path / "s.txt"
+    words.write_text("Where is my Hotel--the one I booked?\n", encoding="utf-8")
+    pcm, ref = adapt.read_extra(stereo, words)
+    assert ref == ["where", "is", "my", "hotel", "the", "one", "i", "booked"]
+    original = np.frombuffer(read_pcm(source), "<i2")
+    assert abs(len(pcm) // 2 - len(original)) <= 3  # back to 16 kHz
+    heard = np.frombuffer(pcm, "<i2").astype(float)[: len(original)]
+    assert np.corrcoef(heard, original[: len(heard)])[0, 1] > 0.95  # the same audio
