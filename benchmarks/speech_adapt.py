@@ -327,7 +327,7 @@ def real_recordings(other: bool, extra: list[list[str]]) -> dict[str, tuple[byte
         for folder, listing in REAL:
             for line in (TESTDATA / folder / listing).read_text().splitlines():
                 text, uid = transcription_line(line)
-                out[f"{folder}/{uid}"] = (read_pcm(TESTDATA / f"{uid}.wav"), text.split())
+                out[f"{folder}/{uid}"] = (read_pcm(TESTDATA / folder / f"{uid}.wav"), text.split())
     for wav, words in extra:
         out[f"extra/{Path(wav).stem}"] = read_extra(Path(wav), Path(words))
     return out

@@ -3,11 +3,14 @@
 
     apt-get install pocketsphinx-testdata
     .venv/bin/python benchmarks/speech_human.py [--conditions clean,babble20,babble10]
+        [--other] [--extra WAV TEXTFILE ...]
 
 The only recorded human speech on this machine's registries is Debian's pocketsphinx-testdata:
 five LibriVox sentences of read English (one reader) and five spoken playing-card lists. Not
 questions, so no intents: this measures how each recogniser hears people, clean and with the
 benchmarks' babble (synth.babble, six synthetic talkers) mixed in at 20 and 10 dB, in one run.
+`--other` and `--extra` choose the recordings as `speech_adapt.py real` does (Debian's other
+transcribed human recordings: goforward, TIDIGITS, TIMIT; any recording with its words).
 
 - pocketsphinx-general: PocketSphinx with its own general English language model and the
   served noise front end and acoustic transform (the fairest PocketSphinx for open text);
@@ -37,17 +40,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.speech_adapt import REAL, TESTDATA, transcription_line, word_errors  # noqa: E402
+from benchmarks.speech_adapt import real_recordings, word_errors  # noqa: E402
+from benchmarks.speech_heard import write_wav  # noqa: E402
 from recognition.speech.synth import babble, mix_noise, read_pcm  # noqa: E402
-
-
-def references() -> dict[str, list[str]]:
-    refs = {}
-    for folder, listing in REAL:
-        for line in (TESTDATA / folder / listing).read_text().splitlines():
-            text, uid = transcription_line(line)
-            refs[f"{folder}/{uid}"] = text.lower().split()
-    return refs
 
 
 def recognisers() -> dict[str, Callable[[bytes], str]]:
@@ -93,23 +88,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--conditions", default="clean,babble20,babble10")
     parser.add_argument("--show", action="store_true", help="print every transcript")
+    parser.add_argument("--other", action="store_true", help="Debian's other human recordings")
+    parser.add_argument(
+        "--extra", nargs=2, action="append", metavar=("WAV", "TEXTFILE"), help="one more recording"
+    )
     args = parser.parse_args()
-    if not TESTDATA.exists():
-        sys.exit(f"{TESTDATA} is missing: apt-get install pocketsphinx-testdata")
-    refs = references()
+    recordings = real_recordings(args.other, args.extra or [])
+    refs = {uid: [w.lower() for w in ref] for uid, (_, ref) in recordings.items()}
     systems = recognisers()
     with tempfile.TemporaryDirectory(prefix="speech-human-") as tmp:
         folder = Path(tmp)
         crowd = babble(folder / "babble.wav", 40.0)
-        print(
-            f"{len(refs)} recordings, {sum(map(len, refs.values()))} words (pocketsphinx-testdata)"
-        )
+        print(f"{len(refs)} recordings, {sum(map(len, refs.values()))} words")
         for cond in args.conditions.split(","):
             for name, hear in systems.items():
                 errors = total = 0
                 cpu = seconds = 0.0
                 for uid, ref in sorted(refs.items()):
-                    path = TESTDATA / f"{uid}.wav"
+                    clean = np.frombuffer(recordings[uid][0], dtype="<i2").astype(np.float64)
+                    path = write_wav(folder / "c.wav", clean)
                     if cond != "clean":
                         path = mix_noise(
                             path, crowd, folder / "n.wav", float(cond.removeprefix("babble"))
