@@ -131,3 +131,22 @@ def test_an_extra_recording_is_read_at_any_rate_and_its_words_plainly(
     assert abs(len(pcm) // 2 - len(original)) <= 3  # back to 16 kHz
     heard = np.frombuffer(pcm, "<i2").astype(float)[: len(original)]
     assert np.corrcoef(heard, original[: len(heard)])[0, 1] > 0.95  # the same audio
+
+
+def test_real_reads_each_recording_set_from_its_own_folder(
+    say: Voice, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As Debian lays pocketsphinx-testdata out: a folder per set, a transcription file in each."""
+    from recognition.speech.synth import read_pcm
+
+    for folder, listing in adapt.REAL:
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "q1.wav").write_bytes(say(f"where is my {folder}").read_bytes())
+        (tmp_path / folder / listing).write_text(f"<s> where is my {folder} </s> (q1)\n")
+    monkeypatch.setattr(adapt, "TESTDATA", tmp_path)
+    got = adapt.real_recordings(False, [])
+    assert sorted(got) == sorted(f"{folder}/q1" for folder, _ in adapt.REAL)
+    for folder, _ in adapt.REAL:
+        pcm, words = got[f"{folder}/q1"]
+        assert words == ["where", "is", "my", folder]
+        assert pcm == read_pcm(tmp_path / folder / "q1.wav")
