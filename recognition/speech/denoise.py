@@ -165,10 +165,11 @@ class Adaptive:
     when that lead is quiet (RMS below -50 dBFS), none: the audio passes untouched (since
     2026-12-03; until then the learned mask, which cost recorded human speech words:
     docs/speech.md "A quiet room passes untouched"). A lead that is not quiet may be the room's
-    noise or the asker already speaking, so they go on hearing up to 1.5 s: when the louder
-    30 ms frames by then stand CLEAR_DB (28 dB) or more above the quieter ones (90th and 10th
-    percentiles, as audio.speech_over_noise; every synthetic question of the tuning split at
-    20 dB or less spreads less), the room is quiet enough and the audio passes untouched
+    noise or the asker already speaking, so the suppressors go on hearing up to 1.5 s: when
+    the louder 30 ms frames by then stand CLEAR_DB (28 dB) or more above the quieter ones
+    (90th and 10th percentiles, as audio.speech_over_noise; every synthetic question of the
+    tuning split at 20 dB or less spreads less), the room is quiet enough and the audio passes
+    untouched
     (recorded people lost words to the suppressors there: docs/speech.md "A clear voice passes
     untouched"). Otherwise, when the lead sounds like voices to RNNoise (mean voice
     probability >= 0.6: babble, or an asker who spoke at once), the mask with look-ahead
@@ -188,6 +189,7 @@ class Adaptive:
         self._lead: list[np.ndarray] = []
         self._held: dict[str, list[np.ndarray]] = {k: [] for k in kinds}
         self.chosen = ""  # "off", "rnnoise", "mask", "mask-ahead" or "subtract" once chosen
+        self._lead_quiet: bool | None = None  # the lead's verdict, once all of it is heard
 
     def process(self, samples: np.ndarray) -> np.ndarray:
         if self._kept is not None:
@@ -206,8 +208,10 @@ class Adaptive:
         return np.concatenate([held, self._kept.finish()])
 
     def _quiet_lead(self) -> bool:
-        lead = np.concatenate(self._lead)[:LEAD] if self._lead else np.zeros(0)
-        return not len(lead) or float(np.sqrt(np.mean(lead**2))) < QUIET_RMS
+        if self._lead_quiet is None or sum(len(x) for x in self._lead) < LEAD:
+            lead = np.concatenate(self._lead)[:LEAD] if self._lead else np.zeros(0)
+            self._lead_quiet = not len(lead) or float(np.sqrt(np.mean(lead**2))) < QUIET_RMS
+        return self._lead_quiet
 
     def _choose(self) -> np.ndarray:
         heard = np.concatenate(self._lead)[:WINDOW] if self._lead else np.zeros(0)
