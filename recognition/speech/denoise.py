@@ -169,9 +169,8 @@ class Adaptive:
     the louder 30 ms frames by then stand CLEAR_DB (28 dB) or more above the quieter ones
     (90th and 10th percentiles, as audio.speech_over_noise; every synthetic question of the
     tuning split at 20 dB or less spreads less), the room is quiet enough and the audio passes
-    untouched
-    (recorded people lost words to the suppressors there: docs/speech.md "A clear voice passes
-    untouched"). Otherwise, when the lead sounds like voices to RNNoise (mean voice
+    untouched (recorded people lost words to the suppressors there: docs/speech.md "A clear
+    voice passes untouched"). Otherwise, when the lead sounds like voices to RNNoise (mean voice
     probability >= 0.6: babble, or an asker who spoke at once), the mask with look-ahead
     (mask.AHEAD_MODEL; the causal mask without that file, spectral subtraction with
     `other="subtract"` or without the mask's file); RNNoise otherwise. The decoder hears
@@ -208,10 +207,13 @@ class Adaptive:
         return np.concatenate([held, self._kept.finish()])
 
     def _quiet_lead(self) -> bool:
-        if self._lead_quiet is None or sum(len(x) for x in self._lead) < LEAD:
-            lead = np.concatenate(self._lead)[:LEAD] if self._lead else np.zeros(0)
-            self._lead_quiet = not len(lead) or float(np.sqrt(np.mean(lead**2))) < QUIET_RMS
-        return self._lead_quiet
+        if self._lead_quiet is not None:
+            return self._lead_quiet
+        lead = np.concatenate(self._lead)[:LEAD] if self._lead else np.zeros(0)
+        quiet = not len(lead) or float(np.sqrt(np.mean(lead**2))) < QUIET_RMS
+        if len(lead) == LEAD:  # kept once the whole lead is heard (not for a shorter utterance)
+            self._lead_quiet = quiet
+        return quiet
 
     def _choose(self) -> np.ndarray:
         heard = np.concatenate(self._lead)[:WINDOW] if self._lead else np.zeros(0)
