@@ -42,8 +42,9 @@ hears it and as `build` learns; `--lead S`: S seconds of a quiet room (white noi
 (the recordings start with speech, which the front end would take for a crowd or steady noise).
 `--other`: the other transcribed human recordings Debian ships, instead (pocketsphinx-testdata's
 goforward.raw and TIDIGITS dhd.2934z.raw, sphinxtrain's TIMIT sa1.wav; unused before 2026-12-03,
-so held out for what was chosen on the first set); `--extra WAV TEXTFILE`: a recording (any
-rate, read as the kiosk reads an upload) and its words, added to the recordings (repeatable).
+so held out for what was chosen on the first set); `--extra WAV TEXTFILE`: a recording (read
+as the kiosk reads an upload, but longer than 30 s allowed) and its words, added to the
+recordings (repeatable).
 """
 
 from __future__ import annotations
@@ -55,7 +56,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -334,14 +334,25 @@ def real_recordings(other: bool, extra: list[list[str]]) -> dict[str, tuple[byte
 
 
 def read_extra(wav: Path, words: Path) -> tuple[bytes, list[str]]:
-    """A recording (16-bit WAV, any rate, mono or stereo; no 30 s limit here) as 16 kHz mono
-    PCM, and its transcript's words (lower case; punctuation and dashes are spaces)."""
-    with wave.open(str(wav)) as w:
-        x = np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float64)
-        x = x.reshape(-1, w.getnchannels()).mean(axis=1)
-        pcm = resample(x, w.getframerate(), RATE).astype("<i2").tobytes()
-    said = words.read_text(encoding="utf-8").lower()
-    return pcm, "".join(c if c.isalpha() or c in " '" else " " for c in said).split()
+    """A recording read as the kiosk reads an upload (16-bit WAV, 8-48 kHz, mono or stereo;
+    but no 30 s limit here) as 16 kHz mono PCM, and its transcript's words as the kiosk's
+    words (lower case, punctuation dropped); a missing or unreadable file stops with the
+    reason."""
+    from recognition.speech.audio import read_wav
+    from recognition.speech.errors import SpeechError
+    from recognition.speech.moonshine import plain
+
+    for path in (wav, words):
+        if not path.is_file():
+            sys.exit(f"{path} is missing")
+    try:
+        samples, rate = read_wav(wav.read_bytes())
+    except SpeechError as exc:
+        sys.exit(f"{wav}: {exc}")
+    said = plain(words.read_text(encoding="utf-8")).split()
+    if not said:
+        sys.exit(f"{words}: no words")
+    return resample(samples, rate, RATE).astype("<i2").tobytes(), said
 
 
 def real(args: argparse.Namespace) -> None:

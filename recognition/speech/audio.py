@@ -43,14 +43,15 @@ def decode_upload(data: bytes, raw: bool = False) -> Pcm:
         samples = np.frombuffer(data, dtype="<i2")
         rate = RATE
     else:
-        samples, rate = _read_wav(data)
+        samples, rate = read_wav(data)
     _check_length(len(samples) / rate)
     pcm = Pcm(resample(samples, rate, RATE).astype("<i2").tobytes())
     require_speech(pcm)
     return pcm
 
 
-def _read_wav(data: bytes) -> tuple[np.ndarray, int]:
+def read_wav(data: bytes) -> tuple[np.ndarray, int]:
+    """A 16-bit WAV's samples (mono; stereo averaged) and rate, or SpeechError with the reason."""
     if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
         raise SpeechError("send a WAV file (RIFF/WAVE) or raw 16 kHz PCM", "not_wav")
     try:

@@ -150,3 +150,23 @@ def test_real_reads_each_recording_set_from_its_own_folder(
         pcm, words = got[f"{folder}/q1"]
         assert words == ["where", "is", "my", folder]
         assert pcm == read_pcm(tmp_path / folder / "q1.wav")
+
+
+@pytest.mark.parametrize(
+    ("wav", "words", "reason"),
+    [
+        (b"not a wav at all", "where is my hotel", "send a WAV file"),
+        (None, "where is my hotel", "q.wav is missing"),
+        (b"", None, "q.txt is missing"),
+        (b"", "?!", "no words"),
+    ],
+)
+def test_a_bad_extra_recording_is_refused_with_the_reason(
+    say: Voice, tmp_path: Path, wav: bytes | None, words: str | None, reason: str
+) -> None:
+    if wav is not None:  # b"": a good recording
+        (tmp_path / "q.wav").write_bytes(wav or say("where is my hotel").read_bytes())
+    if words is not None:
+        (tmp_path / "q.txt").write_text(words, encoding="utf-8")
+    with pytest.raises(SystemExit, match=re.escape(reason)):
+        adapt.read_extra(tmp_path / "q.wav", tmp_path / "q.txt")
