@@ -100,18 +100,24 @@ def main() -> None:
         folder = Path(tmp)
         crowd = babble(folder / "babble.wav", 40.0)
         print(f"{len(refs)} recordings, {sum(map(len, refs.values()))} words")
+        clean = {  # each recording as a WAV, for mixing
+            uid: write_wav(folder / f"{k}.wav", np.frombuffer(pcm, dtype="<i2").astype(np.float64))
+            for k, (uid, (pcm, _)) in enumerate(sorted(recordings.items()))
+        }
         for cond in args.conditions.split(","):
+            heard = {  # the audio of this condition, mixed once for every recogniser
+                uid: recordings[uid][0]
+                if cond == "clean"
+                else read_pcm(
+                    mix_noise(path, crowd, folder / "n.wav", float(cond.removeprefix("babble")))
+                )
+                for uid, path in clean.items()
+            }
             for name, hear in systems.items():
                 errors = total = 0
                 cpu = seconds = 0.0
                 for uid, ref in sorted(refs.items()):
-                    clean = np.frombuffer(recordings[uid][0], dtype="<i2").astype(np.float64)
-                    path = write_wav(folder / "c.wav", clean)
-                    if cond != "clean":
-                        path = mix_noise(
-                            path, crowd, folder / "n.wav", float(cond.removeprefix("babble"))
-                        )
-                    pcm = read_pcm(path)
+                    pcm = heard[uid]
                     start = time.process_time()
                     said = hear(pcm).lower().split()
                     cpu += time.process_time() - start
