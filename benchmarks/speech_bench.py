@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/speech_bench.py [--set eval|dev|corpus] [--voices 4] [--neural]
         [--conditions clean,white20,white10,pink20,pink10,babble20,babble10]
         [--systems kiosk,lm,causal,premask,unadapted,rnnoise,subtract,before,grammar] [--by-voice]
+        [--level rms|band]
 
 Sets: `eval` = recognition/speech/evaluation/questions.csv (written by hand apart from the
 corpus templates; English part), `dev` = /work/shared/data/speech_dev (measure only), `corpus` =
@@ -11,7 +12,8 @@ a sample of training sentences (to check the recogniser, never a result). Audio 
 time: espeak-ng and flite voices (`--voices N`: the first N of VOICES) and with `--neural` a
 neural voice (hibari-tts, distilled from Kokoro-82M: learnt from human speech), white and pink
 noise (sox) and babble (six espeak-ng talkers; `nbabble`: six talkers made from the neural voice
-by shifting its pitch and pace) mixed at 20 and 10 dB SNR on the speech's active frames.
+by shifting its pitch and pace) mixed at 20 and 10 dB SNR on the speech's active frames
+(`--level band`: speech and noise levels measured in 300-3400 Hz only, as Aurora-2 does).
 Systems on the same audio in one run:
 `kiosk` = the served kiosk: `lm`'s PocketSphinx and Moonshine tiny pooled (kiosk_system; with
 its variants `kiosk-raw`, Moonshine on the raw audio in a loud hall too, `sphinx`, PocketSphinx
@@ -228,7 +230,12 @@ def transcribe(engine: Any, pcm: bytes, room: str | None = None) -> Any:
 
 
 def make_audio(
-    folder: Path, items: list[Item], voices: int, conditions: list[str], neural: bool = False
+    folder: Path,
+    items: list[Item],
+    voices: int,
+    conditions: list[str],
+    neural: bool = False,
+    band: bool = False,
 ) -> list[Any]:
     kinds = {c.rstrip("0123456789") for c in conditions}
     noise = {}
@@ -248,25 +255,26 @@ def make_audio(
             else:
                 speak_flite(item.text, clean, voice)
             for cond in conditions:
-                out.append((item, voice, cond, read_pcm(noisy(folder, clean, cond, noise))))
+                out.append((item, voice, cond, read_pcm(noisy(folder, clean, cond, noise, band))))
     return out
 
 
-def noisy(folder: Path, clean: Path, cond: str, noise: dict[str, Path]) -> Path:
+def noisy(folder: Path, clean: Path, cond: str, noise: dict[str, Path], band: bool = False) -> Path:
     """`clean` in condition `cond` (white10, babble20, ...), made in `folder` unless a clip of
     that name is already there (speech_tune.py --audio reuses its clips, and two runs sharing a
-    folder never rewrite a clip the other is reading)."""
+    folder never rewrite a clip the other is reading); `band`: the SNR in the speech band
+    (synth.mix_noise)."""
     if cond == "clean":
         return clean
-    out = folder / f"{clean.stem}_{cond}.wav"
+    out = folder / f"{clean.stem}_{cond}{'_band' if band else ''}.wav"
     if out.exists():
         return out
     kind, snr = cond.rstrip("0123456789"), int(cond[len(cond.rstrip("0123456789")) :])
     if kind not in noise:
         from recognition.speech.synth import add_noise
 
-        return add_noise(clean, out, snr, f"{kind}noise")
-    return mix_noise(clean, noise[kind], out, snr)
+        return add_noise(clean, out, snr, f"{kind}noise", band)
+    return mix_noise(clean, noise[kind], out, snr, band)
 
 
 def score(rows: list[tuple[Item, dict[str, Any]]]) -> dict[str, float]:
@@ -297,6 +305,12 @@ def main() -> None:
     parser.add_argument("--show", action="store_true", help="print every transcript")
     parser.add_argument("--by-voice", action="store_true", help="also each voice's figures")
     parser.add_argument("--typed-only", action="store_true", help="text-level figures only")
+    parser.add_argument(
+        "--level",
+        default="rms",
+        choices=("rms", "band"),
+        help="SNR of speech and noise levels over all frequencies (rms) or in 300-3400 Hz (band)",
+    )
     args = parser.parse_args()
     conditions = args.conditions.split(",")
     items = load_set(args.set, args.limit)
@@ -316,9 +330,12 @@ def main() -> None:
         "grammar": grammar_system,
     }
     with tempfile.TemporaryDirectory(prefix="speech-bench-") as tmp:
-        audio = make_audio(Path(tmp), items, args.voices, conditions, args.neural)
+        band = args.level == "band"
+        audio = make_audio(Path(tmp), items, args.voices, conditions, args.neural, band)
         voices = args.voices + int(args.neural)
         print(f"\n{args.set} set, English audio: {len(items)} questions x {voices} voices")
+        if band:
+            print("SNR measured in the speech band, 300-3400 Hz (synth.SPEECH_BAND)")
         print(f"{'system':<9}{'condition':<10}" + "".join(f"{h:>9}" for h in HEAD))
         for name in args.systems.split(","):
             per: dict[str, list[Any]] = {c: [] for c in conditions}

@@ -120,9 +120,16 @@ def babble(out: Path, seconds: float, talkers: int = 6, neural: bool = False) ->
     return out
 
 
-def mix_noise(clean: Path, noise: Path, out: Path, snr_db: float) -> Path:
-    """Mix a noise recording into `clean` at `snr_db` (speech RMS on active frames)."""
-    gain = _active_rms(read_pcm(clean)) / (_active_rms(read_pcm(noise)) * 10 ** (snr_db / 20))
+SPEECH_BAND = (300.0, 3400.0)  # Hz: the telephone band Aurora-2 measures its SNRs in (G.712)
+
+
+def mix_noise(clean: Path, noise: Path, out: Path, snr_db: float, band: bool = False) -> Path:
+    """Mix a noise recording into `clean` at `snr_db` (speech RMS on active frames over the
+    noise's); with `band`, both levels in the speech band (SPEECH_BAND) only, so a voice whose
+    energy sits below 300 Hz (flite slt: three quarters of it at its pitch, 100-200 Hz) is not
+    counted louder than it is heard (docs/speech.md "How loud is 10 dB")."""
+    level = band_rms if band else active_rms
+    gain = level(read_pcm(clean)) / (level(read_pcm(noise)) * 10 ** (snr_db / 20))
     seconds = len(read_pcm(clean)) / (2 * RATE)
     subprocess.run(
         [
@@ -149,8 +156,21 @@ def read_pcm(path: Path) -> bytes:
         return bytes(wav.readframes(wav.getnframes()))
 
 
-def _active_rms(data: bytes) -> float:
+def active_rms(data: bytes) -> float:
+    """RMS of 16 kHz PCM over its active 30 ms frames (above SILENCE_DBFS; all if none are)."""
+    return _rms_active(np.frombuffer(data, dtype="<i2").astype(np.float64), data)
+
+
+def band_rms(data: bytes) -> float:
+    """active_rms of the SPEECH_BAND part (the same active frames, chosen on the full signal)."""
     x = np.frombuffer(data, dtype="<i2").astype(np.float64)
+    spectrum = np.fft.rfft(x)
+    freqs = np.fft.rfftfreq(len(x), 1 / RATE)
+    spectrum[(freqs < SPEECH_BAND[0]) | (freqs > SPEECH_BAND[1])] = 0
+    return _rms_active(np.fft.irfft(spectrum, len(x)), data)
+
+
+def _rms_active(x: np.ndarray, data: bytes) -> float:
     size = RATE * 30 // 1000
     n = len(x) // size
     frames = x[: n * size].reshape(n, size)
@@ -158,8 +178,11 @@ def _active_rms(data: bytes) -> float:
     return float(np.sqrt(np.mean((active if len(active) else frames) ** 2)))
 
 
-def add_noise(clean: Path, out: Path, snr_db: float, kind: str = "pinknoise") -> Path:
-    """Mix sox-generated noise into `clean` at `snr_db` (speech RMS over noise RMS)."""
+def add_noise(
+    clean: Path, out: Path, snr_db: float, kind: str = "pinknoise", band: bool = False
+) -> Path:
+    """Mix sox-generated noise into `clean` at `snr_db` (speech RMS over noise RMS; in the
+    speech band with `band`, as mix_noise)."""
     seconds = len(read_pcm(clean)) / (2 * RATE)
     noise = out.with_suffix(".noise.wav")
     subprocess.run(
@@ -182,7 +205,7 @@ def add_noise(clean: Path, out: Path, snr_db: float, kind: str = "pinknoise") ->
         ],
         check=True,
     )
-    mix_noise(clean, noise, out, snr_db)
+    mix_noise(clean, noise, out, snr_db, band)
     noise.unlink()
     return out
 

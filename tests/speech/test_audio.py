@@ -121,6 +121,69 @@ def test_speech_over_noise_tells_a_loud_hall_from_a_quiet_room(say: Voice, tmp_p
                 assert snr < level < snr + 10  # it reads a few dB above the true SNR
 
 
+def band_db(signal: np.ndarray, noise: np.ndarray) -> float:
+    """Signal over noise in 300-3400 Hz on the signal's active 30 ms frames (within 40 dB of its
+    loudest), measured here apart from synth's own arithmetic."""
+    size = RATE * 30 // 1000
+    n = len(signal) // size
+    s = signal[: n * size].reshape(n, size)
+    d = noise[: n * size].reshape(n, size)
+    active = (s**2).mean(axis=1) > (s**2).mean(axis=1).max() * 1e-4
+    freqs = np.fft.rfftfreq(size, 1 / RATE)
+    inside = (freqs >= 300) & (freqs <= 3400)
+
+    def power(x: np.ndarray) -> float:
+        return float((np.abs(np.fft.rfft(x[active], axis=1)) ** 2)[:, inside].sum())
+
+    return float(10 * np.log10(power(s) / power(d)))
+
+
+def test_band_snr_counts_only_what_is_heard_in_the_speech_band(tmp_path: Path) -> None:
+    """flite slt keeps most of its energy at its pitch (100-200 Hz): by plain RMS its "10 dB"
+    puts the crowd above it in the speech band; measured in 300-3400 Hz it is 10 dB there. For
+    espeak-ng en-us, whose energy is mostly in the band, the two definitions nearly agree."""
+    from recognition.speech.synth import speak, speak_flite
+
+    crowd = babble(tmp_path / "crowd.wav", 10.0)
+    slt = speak_flite("where is my hotel", tmp_path / "slt.wav", "slt")
+    en = tmp_path / "en.wav"
+    speak("where is my hotel", en, "en-us", 150)
+    added = {}
+    for name, clean in (("slt", slt), ("en", en)):
+        x = np.frombuffer(read_pcm(clean), dtype="<i2").astype(np.float64)
+        for band in (False, True):
+            out = mix_noise(clean, crowd, tmp_path / f"{name}{band}.wav", 10.0, band)
+            y = np.frombuffer(read_pcm(out), dtype="<i2").astype(np.float64)[: len(x)]
+            added[name, band] = band_db(x[: len(y)], y - x[: len(y)])
+    assert 8.0 < added["slt", True] < 12.0
+    assert 8.0 < added["en", True] < 12.0
+    assert added["slt", False] < added["slt", True] - 4.0  # the crowd louder in the band by RMS
+    assert abs(added["en", False] - added["en", True]) < 1.5
+
+
+def test_speech_levels_tells_where_a_voice_keeps_its_energy() -> None:
+    """benchmarks/speech_levels.py: a 150 Hz hum is all below the band and, mixed into noise
+    with the band's share, counts far louder by RMS than in the band; a 1 kHz tone the other
+    way round."""
+    levels = pytest.importorskip("benchmarks.speech_levels")
+    t = np.arange(RATE) / RATE
+
+    def pcm(x: np.ndarray) -> bytes:
+        return (x * 8000).astype("<i2").tobytes()
+
+    hum = pcm(np.sin(2 * np.pi * 150 * t) + 0.1 * np.sin(2 * np.pi * 1000 * t))
+    tone = pcm(np.sin(2 * np.pi * 1000 * t))
+    below, inside, above = levels.shares([hum])
+    assert below > 0.95 and inside < 0.05 and above < 0.001
+    assert levels.shares([tone])[1] > 0.99
+    noise = pcm(np.random.default_rng(1).standard_normal(RATE) * 0.3)
+    hum_db, tone_db = levels.offsets([hum, tone], noise)
+    # white noise keeps 3100 of its 8000 Hz in the band (-4.1 dB); the hum a tenth of its
+    # amplitude (-20 dB), the tone all of it
+    assert -17.0 < hum_db < -15.0
+    assert 3.0 < tone_db < 5.0
+
+
 def test_too_little_audio_says_nothing_about_the_hall() -> None:
     blip = (np.sin(np.arange(8000) / 5.0) * 8000).astype("<i2").tobytes()  # 0.5 s
     assert speech_over_noise(blip) is None
