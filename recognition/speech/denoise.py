@@ -160,12 +160,12 @@ class Adaptive:
 
     On the tuning split (docs/speech.md) RNNoise gained 13 points of intents right in white and
     pink noise at 10 dB, and nothing clear in a quiet room (-2) or in crowd babble (+2, within
-    the swing): it is trained to keep voices, and babble is voices. So the suppressors all hear
-    the first 250 ms of an utterance (before the asker speaks, at a kiosk); then one is kept:
+    the swing): it is trained to keep voices, and babble is voices. So the first 250 ms of an
+    utterance (before the asker speaks, at a kiosk) are heard; then one suppressor is kept:
     when that lead is quiet (RMS below -50 dBFS), none: the audio passes untouched (since
     2026-12-03; until then the learned mask, which cost recorded human speech words:
     docs/speech.md "A quiet room passes untouched"). A lead that is not quiet may be the room's
-    noise or the asker already speaking, so the suppressors go on hearing up to 1.5 s: when
+    noise or the asker already speaking, so the front end goes on hearing up to 1.5 s: when
     the louder 30 ms frames by then stand CLEAR_DB (28 dB) or more above the quieter ones
     (90th and 10th percentiles, as audio.speech_over_noise; every synthetic question of the
     tuning split at 20 dB or less spreads less), the room is quiet enough and the audio passes
@@ -175,6 +175,12 @@ class Adaptive:
     (mask.AHEAD_MODEL; the causal mask without that file, spectral subtraction with
     `other="subtract"` or without the mask's file); RNNoise otherwise. The decoder hears
     nothing until the choice, then the chosen output from the start.
+
+    Only RNNoise hears the lead as it comes (its voice probability decides); the rest is held as
+    it came, and only the suppressor kept runs over it once chosen (RNNoise continuing where it
+    stopped; the others from the start), so no CPU goes to the suppressors not kept (until
+    2026-12-03 all of them ran on everything heard before the choice). The output is what the
+    kept suppressor gives alone (tests/speech/test_rnnoise.py).
     """
 
     def __init__(self, other: str = "mask") -> None:
@@ -182,22 +188,22 @@ class Adaptive:
         self._quiet = "off"  # kept for a quiet lead: nothing to take out, and it would cost words
         ahead = other == "mask" and mask.available(mask.AHEAD_MODEL)
         self._voices = "mask-ahead" if ahead else other  # kept for a voice-like lead
-        kinds = dict.fromkeys(["rnnoise", self._quiet, self._voices])
-        self._candidates: dict[str, Suppressor] = {k: _suppressor(k) for k in kinds}
+        self._rnnoise = rnnoise.RnnoiseSuppressor()  # hears the lead as it comes
         self._kept: Suppressor | None = None
-        self._lead: list[np.ndarray] = []
-        self._held: dict[str, list[np.ndarray]] = {k: [] for k in kinds}
+        self._lead: list[np.ndarray] = []  # all the input until the choice
+        self._cleaned: list[np.ndarray] = []  # RNNoise's output for the lead
+        self._heard = 0  # samples in self._lead
         self.chosen = ""  # "off", "rnnoise", "mask", "mask-ahead" or "subtract" once chosen
         self._lead_quiet: bool | None = None  # the lead's verdict, once all of it is heard
 
     def process(self, samples: np.ndarray) -> np.ndarray:
         if self._kept is not None:
             return self._kept.process(samples)
+        if self._heard < LEAD:
+            self._cleaned.append(self._rnnoise.process(samples[: LEAD - self._heard]))
         self._lead.append(samples)
-        for kind, suppressor in self._candidates.items():
-            self._held[kind].append(suppressor.process(samples))
-        heard = sum(len(x) for x in self._lead)
-        if heard < LEAD or (heard < WINDOW and not self._quiet_lead()):
+        self._heard += len(samples)
+        if self._heard < LEAD or (self._heard < WINDOW and not self._quiet_lead()):
             return np.zeros(0)
         return self._choose()
 
@@ -216,17 +222,19 @@ class Adaptive:
         return quiet
 
     def _choose(self) -> np.ndarray:
-        heard = np.concatenate(self._lead)[:WINDOW] if self._lead else np.zeros(0)
-        rnn = self._candidates["rnnoise"]
-        assert isinstance(rnn, rnnoise.RnnoiseSuppressor)
-        voice = rnn.voice[: LEAD * rnnoise.UP // rnnoise.FRAME] or [1.0]  # 25 of 10 ms
-        quiet = self._quiet_lead() or level_spread(heard) >= CLEAR_DB
+        heard = np.concatenate(self._lead) if self._lead else np.zeros(0)
+        voice = self._rnnoise.voice[: LEAD * rnnoise.UP // rnnoise.FRAME] or [1.0]  # 25 of 10 ms
+        quiet = self._quiet_lead() or level_spread(heard[:WINDOW]) >= CLEAR_DB
         voices = not quiet and float(np.mean(voice)) >= VOICE_LIKE
         self.chosen = self._quiet if quiet else self._voices if voices else "rnnoise"
-        self._kept = self._candidates[self.chosen]
-        held = self._held[self.chosen]
-        self._held, self._lead, self._candidates = {}, [], {}
-        return np.concatenate(held) if held else np.zeros(0)
+        if self.chosen == "rnnoise":  # it has heard the lead: the rest, then on as it comes
+            self._kept = self._rnnoise
+            out = [*self._cleaned, self._rnnoise.process(heard[LEAD:])]
+        else:
+            self._kept = _suppressor(self.chosen)
+            out = [self._kept.process(heard)]
+        self._lead, self._cleaned = [], []
+        return np.concatenate(out)
 
 
 class Passthrough:

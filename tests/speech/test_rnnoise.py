@@ -125,8 +125,42 @@ def test_auto_keeps_rnnoise_for_steady_noise_the_masks_for_crowds_and_nothing_fo
     assert auto.chosen == {"white": "rnnoise", "quiet": "off", "crowd": crowd_kind}[room]
     alone = make(auto.chosen)
     expected = x if alone is None else np.concatenate([alone.process(x), alone.finish()])
-    np.testing.assert_allclose(out, expected, atol=0.5)  # exactly the chosen one's output
+    np.testing.assert_allclose(out, expected, atol=1e-6)  # the chosen one's output
     assert not any(len(p) for p in parts[:2])  # nothing before the choice (250 ms)
+
+
+@pytest.mark.parametrize("room", ["white", "crowd"])
+def test_auto_runs_only_rnnoise_on_the_lead_and_only_the_kept_suppressor_after(
+    room: str, spoken: np.ndarray, crowd: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No CPU for suppressors not kept: RNNoise hears the 250 ms lead (its voice probability
+    decides) and the rest only when kept; the mask hears nothing in steady noise."""
+    heard = {"rnnoise": 0, "mask": 0}
+
+    def counted(kind: str, method: str, cls: type) -> None:
+        original = getattr(cls, method)
+
+        def wrapper(self: object, samples: np.ndarray) -> np.ndarray:
+            heard[kind] += len(samples)
+            return original(self, samples)  # type: ignore[no-any-return]
+
+        monkeypatch.setattr(cls, method, wrapper)
+
+    counted("rnnoise", "process", RnnoiseSuppressor)
+    counted("mask", "process", LearnedMask)
+    noise = white(spoken, 10) if room == "white" else crowd[: len(spoken)] * 0.3
+    x = spoken + noise
+    auto = Adaptive()
+    out = np.concatenate(
+        [*(auto.process(x[i : i + 1600]) for i in range(0, len(x), 1600)), auto.finish()]
+    )
+    assert len(out) == len(x)
+    if room == "white":
+        assert auto.chosen == "rnnoise"
+        assert heard == {"rnnoise": len(x), "mask": 0}  # every sample once, none masked
+    else:
+        assert auto.chosen == "mask-ahead"
+        assert heard == {"rnnoise": denoise.LEAD, "mask": len(x)}
 
 
 def test_a_clear_voice_that_starts_at_once_passes_untouched_and_a_noisy_one_does_not(
