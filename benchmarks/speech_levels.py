@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.speech_adapt import real_recordings  # noqa: E402
-from benchmarks.speech_bench import NEURAL, VOICES, load_set  # noqa: E402
+from benchmarks.speech_bench import NEURAL, VOICES, load_set, make_audio  # noqa: E402
 from recognition.speech.audio import RATE  # noqa: E402
 from recognition.speech.synth import (  # noqa: E402
     SPEECH_BAND,
@@ -36,9 +36,6 @@ from recognition.speech.synth import (  # noqa: E402
     babble,
     band_rms,
     read_pcm,
-    speak,
-    speak_flite,
-    speak_neural,
 )
 
 
@@ -86,18 +83,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="speech-levels-") as tmp:
         folder = Path(tmp)
         crowd = read_pcm(babble(folder / "babble.wav", 30.0))
-        for kind, voice, speed in VOICES[: args.voices] + ((NEURAL,) if args.neural else ()):
-            clips = []
-            for k, item in enumerate(items):
-                path = folder / f"{k}_{voice}.wav"
-                if kind == "espeak":
-                    speak(item.text, path, voice, speed)
-                elif kind == "neural":
-                    speak_neural(item.text, path)
-                else:
-                    speak_flite(item.text, path, voice)
-                clips.append(read_pcm(path))
-            sources[f"{kind} {voice}"] = clips
+        kinds = {voice: kind for kind, voice, _ in (*VOICES, NEURAL)}
+        for _, voice, _, pcm in make_audio(folder, items, args.voices, ["clean"], args.neural):
+            sources.setdefault(f"{kinds[voice]} {voice}", []).append(pcm)
         people = recordings()
         sources.update({f"recorded {name}": clips for name, clips in people.items()})
         print(f"{args.set} set, first {len(items)} English questions; band {SPEECH_BAND} Hz")
