@@ -172,17 +172,27 @@ def respond(
     """The JSON answer shared by audio, typed and tapped questions; `hall` for spoken ones.
 
     When a spoken question is not answered in a loud hall, the kiosk says so (the true reason)
-    and points to tapping or typing instead of only asking again."""
+    and points to tapping or typing instead of only asking again; when no recogniser heard any
+    word in a room that is not loud (a tap of the button, a soft voice), it says it heard no
+    question rather than that the question was not about the summit."""
     language = asker.language
+    loud = bool(hall and hall["loud"])
     if found.answered:
         answer = build_answer(db, found.intent, language, asker.attendee_id, now)
         if found.intent.name == "help":
             _call_staff(db, asker)
     else:
-        key = "confirm" if found.candidates else "off_topic"
-        said = text(f"{key}_loud" if hall and hall["loud"] else key, language)
+        spoken = engine not in ("typed", "tap")
+        key = (
+            "confirm"
+            if found.candidates
+            else "not_heard"
+            if spoken and not loud and not heard.strip()
+            else "off_topic"
+        )
+        said = text(f"{key}_loud" if loud else key, language)
         answer = Answer(said, said, offer_help=True)
-        if hall and hall["loud"]:
+        if hall and loud:
             _tell_loud_hall(db, asker, hall)
     spec = load_catalogue()["intents"].get(found.intent.name, {})
     return {

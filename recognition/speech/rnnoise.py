@@ -115,6 +115,8 @@ class RnnoiseSuppressor:
         return tail
 
     def _run(self, samples: np.ndarray) -> np.ndarray:
+        if not len(samples):  # nothing to filter (scipy's lfilter refuses empty input)
+            return np.zeros(0)
         up = np.zeros(len(samples) * UP)
         up[::UP] = samples
         up, self._up_zi = lfilter(_LOWPASS * UP, [1.0], up, zi=self._up_zi)
