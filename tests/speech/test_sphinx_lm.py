@@ -183,3 +183,24 @@ def test_a_question_the_search_keeps_no_lattice_for_is_heard_as_nothing_not_an_e
     pcm = read_pcm(add_noise(clean, tmp_path / "q20.wav", 20, "whitenoise"))
     heard = transcribe_whole(CorpusLmEngine(denoise="off").open_stream(NO_WORDS), pcm)
     assert heard.confidence == 0.0 and heard.alternatives == () and heard.text == ""
+
+
+def test_speech_cost_times_each_part_of_a_question(say: Voice) -> None:
+    """benchmarks/speech_cost.py: a real noisy question is heard as the kiosk hears it under
+    each setting; every part (front end, search, end of utterance, Moonshine) is timed, the
+    parts add up, and a setting's options go over the served ones."""
+    import benchmarks.speech_cost as cost
+    from recognition.speech import moonshine, sphinx_lm
+
+    assert cost.options("") == sphinx_lm.DECODER_OPTIONS
+    assert cost.options("topn=2,fwdflat=true")["topn"] == 2
+    assert cost.options("topn=2,fwdflat=true")["fwdflat"] is True
+    assert "mllr" not in cost.options("mllr=none")
+    clips = [("white10", read_pcm(say("where is my hotel", snr=10)))]
+    heard = moonshine.shared() is not None
+    table = cost.measure(clips, ["", "topn=2"], with_moonshine=heard)
+    assert set(table) == {("white10", ""), ("white10", "topn=2")}
+    for row in table.values():
+        assert row["front"] > 0 and row["search"] > 0 and row["finish"] > 0  # RNNoise in white
+        assert (row["moonshine"] > 0) == heard
+        assert row["all"] == pytest.approx(sum(row[p] for p in cost.PARTS))
