@@ -85,3 +85,20 @@ def test_help_button_tells_the_console(app: Flask, runtime: Runtime, summit: Sum
     relayed = [e["args"][0] for e in received if e["name"] == "event"]
     assert [e["event"] for e in relayed] == ["assistant_help_requested"]
     assert not [e for e in events(other, "event") if e["event"] == "assistant_help_requested"]
+
+
+def test_a_blip_of_noise_on_the_microphone_is_heard_as_no_question(
+    app: Flask, runtime: Runtime, summit: Summit
+) -> None:
+    """The stop button pressed 0.1 s after the microphone opened in a noisy room: an answer that
+    no question was heard (a server error until the front end passed empty audio through)."""
+    sio = connect(app, runtime)
+    sio.emit("speech_start", {"language": "en"}, namespace="/live", callback=True)
+    noise = np.random.default_rng(5).normal(0.0, 3000.0, 1600).astype("<i2").tobytes()
+    sio.emit("speech_audio", noise, namespace="/live")
+    sio.emit("speech_stop", namespace="/live")
+    received = sio.get_received("/live")  # type: ignore[attr-defined]
+    assert not [e for e in received if e["name"] == "speech_error"]
+    (result,) = [e["args"][0] for e in received if e["name"] == "speech_result"]
+    assert (result["intent"], result["answered"], result["candidates"]) == ("unknown", False, [])
+    assert result["answer"]["text"].startswith("I did not hear a question")
