@@ -9,6 +9,7 @@ docs/speech.md.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Any, Literal
@@ -39,6 +40,7 @@ from web.auth import current, requires
 from web.live import NAMESPACE, caller
 from web.ratelimit import limit
 
+log = logging.getLogger(__name__)
 bp = Blueprint("recognition_speech_routes", __name__)
 ASKERS = ("admin", "staff", "kiosk")
 RAW_TYPES = ("audio/l16", "audio/pcm")
@@ -196,18 +198,30 @@ def _help(data: Any) -> dict[str, Any]:
 
 
 def _guarded(fn: Any) -> Any:
-    """Errors of a stream go back to the kiosk as `speech_error`; the stream is dropped."""
+    """Errors of a stream go back to the kiosk as `speech_error`; the stream is dropped. A
+    failure of the server itself is logged and told as `internal_error` (as the HTTP API's 500
+    answer is), so the page shows that it cannot answer instead of waiting for a result."""
 
     def handler(data: Any = None) -> Any:
         try:
             return fn(data)
         except SummitError as exc:
-            with _live_lock:
-                _live.pop(request.sid, None)  # type: ignore[attr-defined]
-            emit("speech_error", _error(exc))
-            return _error(exc)
+            return _drop(_error(exc))
+        except Exception:
+            log.exception("the %s handler of a speech stream failed", fn.__name__.strip("_"))
+            return _drop(
+                {"error": "internal_error", "message": "the server failed; the error was logged"}
+            )
 
     return handler
+
+
+def _drop(error: dict[str, Any]) -> dict[str, Any]:
+    """Forget the caller's stream and send it `error`."""
+    with _live_lock:
+        _live.pop(request.sid, None)  # type: ignore[attr-defined]
+    emit("speech_error", error)
+    return error
 
 
 def register_socketio(socketio: SocketIO) -> None:

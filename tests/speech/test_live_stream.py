@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from flask import Flask
 
 from core.runtime import Runtime
@@ -102,3 +103,36 @@ def test_a_blip_of_noise_on_the_microphone_is_heard_as_no_question(
     (result,) = [e["args"][0] for e in received if e["name"] == "speech_result"]
     assert (result["intent"], result["answered"], result["candidates"]) == ("unknown", False, [])
     assert result["answer"]["text"].startswith("I did not hear a question")
+
+
+def test_a_server_failure_in_a_stream_tells_the_page_and_the_next_question_works(
+    app: Flask, runtime: Runtime, summit: Summit, say: Voice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unexpected error while finishing a question (here: the decoder raising) reaches the
+    kiosk as speech_error internal_error with a plain message, not silence; the stream is
+    dropped and the kiosk's next question is answered."""
+    from checkin.speech_service import LiveQuery
+
+    sio = connect(app, runtime)
+    real_finish = LiveQuery.finish
+
+    def broken(self: LiveQuery, *args: object) -> dict:
+        raise RuntimeError("decoder crashed")
+
+    monkeypatch.setattr(LiveQuery, "finish", broken)
+    sio.emit("speech_start", {"language": "en"}, namespace="/live", callback=True)
+    sio.emit("speech_audio", read_pcm(say("what is the wifi password")), namespace="/live")
+    sio.emit("speech_stop", namespace="/live")
+    (error,) = events(sio, "speech_error")
+    assert error == {
+        "error": "internal_error",
+        "message": "the server failed; the error was logged",
+    }
+    sio.emit("speech_audio", b"\x00\x00" * 1600, namespace="/live")
+    assert events(sio, "speech_error")[0]["error"] == "no_stream"  # the broken stream is gone
+    monkeypatch.setattr(LiveQuery, "finish", real_finish)
+    sio.emit("speech_start", {"language": "en"}, namespace="/live", callback=True)
+    sio.emit("speech_audio", read_pcm(say("what is the wifi password")), namespace="/live")
+    sio.emit("speech_stop", namespace="/live")
+    (result,) = events(sio, "speech_result")
+    assert result["intent"] == "wifi"
