@@ -33,7 +33,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.speech_bench import WORDS  # noqa: E402
+from benchmarks.speech_bench import WORDS, load  # noqa: E402
 from benchmarks.speech_tune import audio, parse_option, split  # noqa: E402
 from recognition.speech import sphinx_lm  # noqa: E402
 from recognition.speech.audio import LOUD_DB, speech_over_noise  # noqa: E402
@@ -51,6 +51,24 @@ def options(setting: str) -> dict[str, Any]:
     return {k: v for k, v in chosen.items() if v != "none"}
 
 
+class Timed:
+    """A front end whose `process` adds up the CPU it takes (its `finish` is left to the end of
+    the utterance, where the stream calls it)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.spent = inner, 0.0
+
+    def process(self, samples: np.ndarray) -> np.ndarray:
+        start = time.process_time()
+        out: np.ndarray = self.inner.process(samples)
+        self.spent += time.process_time() - start
+        return out
+
+    def finish(self) -> np.ndarray:
+        out: np.ndarray = self.inner.finish()
+        return out
+
+
 def cost(
     engine: sphinx_lm.CorpusLmEngine, moonshine: Moonshine | None, pcm: bytes
 ) -> dict[str, float]:
@@ -58,26 +76,24 @@ def cost(
     spent = dict.fromkeys(PARTS, 0.0)
     stream = engine.open_stream(WORDS)
     assert isinstance(stream, sphinx_lm._LmStream)
-    clean = stream._clean
+    front = Timed(stream._clean) if stream._clean else None
+    stream._clean = front  # the served front end, timed apart from the search
+    start = time.process_time()
     for i in range(0, len(pcm), CHUNK):
-        x = np.frombuffer(pcm[i : i + CHUNK], dtype="<i2").astype(np.float64)
-        start = time.process_time()
-        heard = clean.process(x) if clean else x
-        middle = time.process_time()
-        stream._feed(heard)
-        stream._dec.hyp()  # the partial words the page shows
-        spent["front"] += middle - start
-        spent["search"] += time.process_time() - middle
+        stream.accept(pcm[i : i + CHUNK])  # the front end, the search and the partial words
+    heard = time.process_time() - start
+    spent["front"] = front.spent if front else 0.0
+    spent["search"] = heard - spent["front"]
     start = time.process_time()
     stream.finish()  # the front end's tail, end_utt, lattice, n-best and confidence
-    spent["finish"] += time.process_time() - start
+    spent["finish"] = time.process_time() - start
     if moonshine is not None:
         hall = speech_over_noise(pcm)
-        front = stream.front_audio()
-        heard_by_moonshine = front if hall is not None and hall < LOUD_DB and front else pcm
+        served = stream.front_audio()
+        heard_by_moonshine = served if hall is not None and hall < LOUD_DB and served else pcm
         start = time.process_time()
         moonshine.transcribe(heard_by_moonshine)
-        spent["moonshine"] += time.process_time() - start
+        spent["moonshine"] = time.process_time() - start
     return spent
 
 
@@ -134,10 +150,8 @@ def main() -> None:
     if not args.no_moonshine and shared() is None:
         sys.exit("Moonshine is not installed (./dev setup), or run with --no-moonshine")
     table = measure(clips, settings, args.rounds, not args.no_moonshine)
-    with open("/proc/loadavg", encoding="ascii") as fh:
-        load = fh.read().split()[0]
     counts = {c: sum(1 for k, _ in clips if k == c) for c in conditions}
-    print(f"CPU seconds per second of audio, one thread; load {load}; rounds {args.rounds}")
+    print(f"CPU seconds per second of audio, one thread; load {load()}; rounds {args.rounds}")
     print(f"{'condition':<10} {'setting':<22}" + "".join(f"{p:>10}" for p in (*PARTS, "all")))
     for (cond, setting), row in table.items():
         print(

@@ -182,14 +182,12 @@ def respond(
         if found.intent.name == "help":
             _call_staff(db, asker)
     else:
-        spoken = engine not in ("typed", "tap")
-        key = (
-            "confirm"
-            if found.candidates
-            else "not_heard"
-            if spoken and not loud and not heard.strip()
-            else "off_topic"
-        )
+        if found.candidates:
+            key = "confirm"
+        elif engine not in ("typed", "tap") and not loud and not heard.strip():
+            key = "not_heard"  # spoken, and no recogniser heard a word
+        else:
+            key = "off_topic"
         said = text(f"{key}_loud" if loud else key, language)
         answer = Answer(said, said, offer_help=True)
         if hall and loud:

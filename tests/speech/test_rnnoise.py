@@ -201,7 +201,7 @@ def test_auto_on_an_utterance_shorter_than_its_lead_chooses_at_the_end(spoken: n
     np.testing.assert_array_equal(out, short)
 
 
-@pytest.mark.parametrize("kind", denoise.FRONT_ENDS)
+@pytest.mark.parametrize("kind", [k for k in denoise.FRONT_ENDS if k != "off"])  # off: none
 @pytest.mark.parametrize("samples", [0, 1, 1600, denoise.LEAD, denoise.LEAD + 1])
 def test_noise_no_longer_than_the_lead_and_empty_pieces_come_through(
     kind: str, samples: int
@@ -212,8 +212,7 @@ def test_noise_no_longer_than_the_lead_and_empty_pieces_come_through(
     pieces fed later, and an empty utterance, come through too, every sample out once."""
     noise = np.random.default_rng(3).normal(0.0, 3000.0, samples)
     clean = make(kind)
-    if clean is None:  # "off"
-        return
+    assert clean is not None
     out = [clean.process(noise), clean.process(np.zeros(0)), clean.finish()]
     assert sum(len(o) for o in out) == samples
     if kind == "auto" and samples >= 1600:
