@@ -179,7 +179,7 @@ def test_staff_writes_need_the_csrf_header(staff: Caller, say: Voice) -> None:
 
 @pytest.mark.parametrize("seconds", [0.1, 0.25])
 def test_a_blip_of_noise_is_heard_as_nothing_not_a_server_error(
-    kiosk: Caller, summit: Summit, tmp_path: Path, seconds: float
+    kiosk: Caller, runtime: Runtime, summit: Summit, tmp_path: Path, seconds: float
 ) -> None:
     """A tap of the microphone in a noisy room: up to 0.25 s of steady noise, all of it before
     the front end's choice, which keeps RNNoise. That choice once fed RNNoise an empty rest of
@@ -196,6 +196,8 @@ def test_a_blip_of_noise_is_heard_as_nothing_not_a_server_error(
         fh.setsampwidth(2)
         fh.setframerate(16000)
         fh.writeframes(noise.astype("<i2").tobytes())
+    with transaction(runtime.sessions) as db:  # the summit's own setting-up events
+        before = db.scalar(select(func.count()).select_from(DomainEvent))
     res = post_wav(kiosk, path)
     assert res.status_code == 200, res.json
     body = res.json
@@ -210,3 +212,5 @@ def test_a_blip_of_noise_is_heard_as_nothing_not_a_server_error(
         assert said.startswith("Did you mean")
     else:
         assert said.startswith("I did not hear a question")
+    with transaction(runtime.sessions) as db:  # nothing stored (no help request, no loud hall)
+        assert db.scalar(select(func.count()).select_from(DomainEvent)) == before
